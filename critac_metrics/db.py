@@ -1,0 +1,204 @@
+"""The DuckDB store: schema, derived tables, atomic publication of new versions.
+
+Writers never touch the published file in place. An import copies the current database to a temporary
+file beside it, loads and checkpoints there, keeps the old version under ``<db>.versions/`` and then
+``os.replace``s the new file onto the published path. Readers that already hold the old file keep their
+snapshot; new connections see the new one; a crash mid-import leaves the published file untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from . import schema
+
+KEEP_VERSIONS = 5
+CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+
+
+def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=read_only, config=CONFIG)
+
+
+def _table_ddl(table: schema.Table) -> str:
+    cols = []
+    for col in table.columns:
+        sql_type = "VARCHAR[]" if col.kind == "topics" else col.sql_type
+        not_null = " NOT NULL" if col.required else ""
+        cols.append(f"{col.name} {sql_type}{not_null}")
+    cols.append(f"PRIMARY KEY ({table.key})")
+    return f"CREATE TABLE IF NOT EXISTS {table.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    for table in schema.TABLES.values():
+        con.execute(_table_ddl(table))
+    con.execute(
+        "create table if not exists topics (topic varchar primary key, topic_group varchar not null,"
+        " in_catalogue boolean not null)"
+    )
+    con.execute(
+        "create table if not exists imports (import_id integer primary key, imported_at timestamp,"
+        " source varchar, files json, rows_by_table json, warnings json, is_demo boolean)"
+    )
+
+
+SIZE_BAND_SQL = """case
+    when a.sworn_officers is null then 'Unknown'
+    when a.sworn_officers < 50 then '< 50'
+    when a.sworn_officers < 250 then '50–249'
+    when a.sworn_officers < 1000 then '250–999'
+    else '1,000+' end"""
+
+
+def _region_sql() -> str:
+    whens = " ".join(
+        f"when '{code}' then '{region}'" for code, region in schema.STATE_REGION.items()
+    )
+    return f"case a.state {whens} else 'Unknown' end"
+
+
+def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Denormalised tables every metric reads: one row per engagement, one per engagement and wave."""
+    not_engaged = ", ".join(f"'{s}'" for s in schema.NOT_ENGAGED)
+    con.execute(f"""
+        create or replace table engagement_facts as
+        with topic_groups as (
+            select engagement_id, list_sort(list_distinct(list(t.topic_group))) as topic_groups
+            from (select engagement_id, unnest(topics) as topic from engagements) et
+            join topics t using (topic)
+            group by engagement_id
+        ),
+        agency_sequence as (
+            -- n-th engagement of its agency (declined/withdrawn requests are not counted)
+            select engagement_id,
+                row_number() over (partition by agency_id order by requested_on, engagement_id)
+                    as agency_engagement_seq
+            from engagements
+            where status not in ({not_engaged})
+        )
+        select
+            e.engagement_id, e.agency_id, a.agency_name, a.agency_type, a.state,
+            {_region_sql()} as region,
+            a.sworn_officers, {SIZE_BAND_SQL} as size_band,
+            e.requested_on,
+            year(e.requested_on) + (month(e.requested_on) >= 10)::int as fiscal_year,
+            e.status,
+            e.status not in ({not_engaged}) as is_engagement,
+            e.status = 'completed' as is_completed,
+            e.assistance_type, e.delivery_mode, e.provider, e.participants,
+            e.topics, e.topics[1] as primary_topic, t.topic_group as primary_topic_group,
+            tg.topic_groups, s.agency_engagement_seq,
+            e.started_on, e.completed_on,
+            date_diff('day', e.requested_on, e.started_on) as days_to_start,
+            date_diff('day', e.started_on, e.completed_on) as days_start_to_completion,
+            date_diff('day', e.requested_on, e.completed_on) as days_to_completion
+        from engagements e
+        join agencies a using (agency_id)
+        left join topics t on t.topic = e.topics[1]
+        left join topic_groups tg using (engagement_id)
+        left join agency_sequence s using (engagement_id)
+        order by e.requested_on, e.engagement_id
+    """)  # noqa: S608 - only constants from schema.py are interpolated
+    item_counts = ",\n".join(
+        f"count(*) filter (where {item} = {answer}) as {item}_{answer}"
+        for item in schema.SURVEY_ITEMS
+        for answer in range(1, 6)
+    )
+    con.execute(f"""
+        create or replace table survey_rollup as
+        select engagement_id, wave, count(*) as responses,
+        {item_counts}
+        from survey_responses
+        group by engagement_id, wave
+    """)  # noqa: S608 - only constants from schema.py are interpolated
+
+
+def seed_topics(con: duckdb.DuckDBPyConnection, catalogue) -> None:
+    con.register("catalogue_df", catalogue)
+    con.execute(
+        "insert into topics select topic, topic_group, true from catalogue_df"
+        " on conflict do nothing"
+    )
+    con.unregister("catalogue_df")
+
+
+@contextmanager
+def new_version(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a writable copy of the database at ``path``; publish it atomically if the block succeeds.
+
+    On an exception the copy is deleted and the published database is exactly as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if path.exists():
+            shutil.copyfile(path, tmp)
+        else:
+            tmp.unlink()
+        con = connect(tmp, read_only=False)
+        try:
+            create_schema(con)
+            yield con
+            con.execute("checkpoint")
+        finally:
+            con.close()
+        _keep_version(path)
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}.wal")):
+            leftover.unlink(missing_ok=True)
+
+
+def versions_dir(path: Path) -> Path:
+    return path.with_name(path.name + ".versions")
+
+
+def _keep_version(path: Path) -> None:
+    if not path.exists():
+        return
+    folder = versions_dir(path)
+    folder.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    os.link(path, folder / f"{stamp}.duckdb")  # a hard link: the old inode survives the replace
+    for old in sorted(folder.glob("*.duckdb"))[:-KEEP_VERSIONS]:
+        old.unlink()
+
+
+def list_versions(path: str | Path) -> list[Path]:
+    return sorted(versions_dir(Path(path)).glob("*.duckdb"))
+
+
+def rollback(path: str | Path) -> Path:
+    """Publish the newest kept version again (atomically); return the version restored."""
+    path = Path(path)
+    versions = list_versions(path)
+    if not versions:
+        raise FileNotFoundError(f"no earlier version of {path} is kept in {versions_dir(path)}")
+    newest = versions[-1]
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".rollback", dir=path.parent)
+    os.close(fd)
+    shutil.copyfile(newest, tmp_name)
+    os.replace(tmp_name, path)
+    newest.unlink()
+    return newest
+
+
+def file_identity(path: str | Path) -> tuple[int, int] | None:
+    """Changes whenever a new version is published; used to reopen cached read connections."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return (st.st_ino, st.st_mtime_ns)

@@ -1,0 +1,191 @@
+"""Import exports into the store: read -> validate -> load atomically -> report. All or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from . import db, schema
+from .catalogue import load_topic_catalogue
+from .readers import ReadError, Sheet, frame_to_sheet, read_sheets
+from .validate import Existing, Problem, Validated, validate
+
+UNKNOWN_TOPIC_GROUP = "Other (not in catalogue)"
+
+
+@dataclass
+class ImportReport:
+    files: list[dict] = field(default_factory=list)  # name, sha256, bytes
+    rows: dict[str, int] = field(default_factory=dict)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    loaded: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary_lines(self, max_errors: int = 200) -> list[str]:
+        lines = []
+        if self.errors:
+            lines.append(f"REJECTED: {len(self.errors)} error(s); nothing was changed.")
+            lines += [f"  error: {p}" for p in self.errors[:max_errors]]
+            if len(self.errors) > max_errors:
+                lines.append(f"  ... and {len(self.errors) - max_errors} more error(s)")
+        else:
+            verb = "Loaded" if self.loaded else "Valid"
+            counts = ", ".join(f"{table}: {n:,}" for table, n in self.rows.items())
+            lines.append(f"{verb}: {counts or 'no rows'}")
+        lines += [f"  warning: {p}" for p in self.warnings]
+        return lines
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_files(paths: list[str | Path], report: ImportReport) -> list[Sheet]:
+    sheets: list[Sheet] = []
+    for raw in paths:
+        path = Path(raw)
+        try:
+            found, warnings = read_sheets(path)
+        except ReadError as exc:
+            report.errors.append(Problem(path.name, None, None, None, str(exc).split(": ", 1)[-1]))
+            continue
+        except Exception as exc:  # a reader bug must still surface as a message, not a traceback
+            report.errors.append(
+                Problem(path.name, None, None, None, f"could not be read ({type(exc).__name__})")
+            )
+            continue
+        size = path.stat().st_size
+        report.files.append({"name": path.name, "sha256": _sha256(path), "bytes": size})
+        sheets += found
+        report.warnings += [
+            Problem(path.name, None, None, None, w.split(": ", 1)[-1]) for w in warnings
+        ]
+    return sheets
+
+
+def existing_keys(path: str | Path | None) -> Existing:
+    catalogue = tuple(load_topic_catalogue()["topic"])
+    if path is None or not Path(path).exists():
+        return Existing(topics=catalogue)
+    con = db.connect(path, read_only=True)
+    try:
+        agencies = con.execute("select agency_id from agencies").fetchall()
+        engagements = con.execute("select engagement_id from engagements").fetchall()
+        topics = con.execute("select topic from topics").fetchall()
+    finally:
+        con.close()
+    return Existing(
+        agency_ids=frozenset(r[0] for r in agencies),
+        engagement_ids=frozenset(r[0] for r in engagements),
+        topics=tuple(dict.fromkeys([*catalogue, *(r[0] for r in topics)])),
+    )
+
+
+def validate_files(
+    paths: list[str | Path], db_path: str | Path | None = None
+) -> tuple[ImportReport, Validated | None]:
+    report = ImportReport()
+    sheets = read_files(paths, report)
+    if not paths:
+        report.errors.append(Problem("(import)", None, None, None, "no files given"))
+    return _validate_sheets(sheets, report, db_path)
+
+
+def _validate_sheets(
+    sheets: list[Sheet], report: ImportReport, db_path: str | Path | None
+) -> tuple[ImportReport, Validated | None]:
+    if report.errors:
+        return report, None
+    result = validate(sheets, existing_keys(db_path))
+    report.errors += result.errors
+    report.warnings += result.warnings
+    report.rows = {name: len(frame) for name, frame in result.frames.items()}
+    return report, result
+
+
+def ingest_files(
+    db_path: str | Path, paths: list[str | Path], source: str = "import", is_demo: bool = False
+) -> ImportReport:
+    """Validate ``paths`` and, only if there is no error, publish a new database version with them."""
+    report, result = validate_files(paths, db_path)
+    if report.ok and result is not None:
+        load(db_path, result, report, source=source, is_demo=is_demo)
+    return report
+
+
+def ingest_frames(
+    db_path: str | Path, frames: dict[str, pd.DataFrame], source: str, is_demo: bool = False
+) -> ImportReport:
+    """The same validation and load for in-memory frames (the demo generator uses it)."""
+    sheets = [frame_to_sheet(table, frame, f"{source} [{table}]") for table, frame in frames.items()]
+    report, result = _validate_sheets(sheets, ImportReport(), db_path)
+    if report.ok and result is not None:
+        load(db_path, result, report, source=source, is_demo=is_demo)
+    return report
+
+
+def load(
+    db_path: str | Path, result: Validated, report: ImportReport, source: str, is_demo: bool
+) -> None:
+    with db.new_version(db_path) as con:
+        db.seed_topics(con, load_topic_catalogue())
+        for topic in result.new_topics:
+            con.execute(
+                "insert into topics values (?, ?, false) on conflict do nothing",
+                [topic, UNKNOWN_TOPIC_GROUP],
+            )
+        for name in schema.TABLE_ORDER:
+            if name in result.frames:
+                _upsert(con, schema.TABLES[name], result.frames[name])
+        db.rebuild_derived(con)
+        _record_import(con, report, source, is_demo)
+    report.loaded = True
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, table: schema.Table, frame: pd.DataFrame) -> None:
+    columns = ", ".join(table.column_names)
+    con.register("incoming", frame[list(table.column_names)])
+    con.execute(f"delete from {table.name} where {table.key} in (select {table.key} from incoming)")  # noqa: S608 - names come from schema.py
+    casts = ", ".join(_cast(c) for c in table.columns)
+    con.execute(f"insert into {table.name} ({columns}) select {casts} from incoming")  # noqa: S608 - names come from schema.py
+    con.unregister("incoming")
+
+
+def _cast(col: schema.Column) -> str:
+    if col.kind == "topics":
+        return f"{col.name}::varchar[]"
+    if col.kind == "date":
+        return f"{col.name}::date"
+    return f"{col.name}::{col.sql_type}"
+
+
+def _record_import(
+    con: duckdb.DuckDBPyConnection, report: ImportReport, source: str, is_demo: bool
+) -> None:
+    next_id = con.execute("select coalesce(max(import_id), 0) + 1 from imports").fetchone()[0]
+    con.execute(
+        "insert into imports values (?, ?, ?, ?, ?, ?, ?)",
+        [
+            next_id,
+            datetime.now(UTC).replace(tzinfo=None),
+            source,
+            json.dumps(report.files),
+            json.dumps(report.rows),
+            json.dumps([str(w) for w in report.warnings]),
+            is_demo,
+        ],
+    )

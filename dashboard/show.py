@@ -1,0 +1,128 @@
+"""The one place that draws: KPI tiles, charts with their downloads, captions, banners, states."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from functools import partial
+
+import pandas as pd
+import streamlit as st
+
+from critac_metrics import charts, registry
+from critac_metrics.downloads import csv_bytes
+from critac_metrics.filters import Filters
+
+from . import data, state
+
+DEMO_BANNER = (
+    "**Synthetic demo data.** Every record shown here is invented for demonstration; no "
+    "engagement-level CRI-TAC data is public. Point `CRITAC_DB` at your own database to see real figures."
+)
+
+GRAIN_LABELS = {"month": "Month", "quarter": "Quarter", "fiscal_year": "Fiscal year"}
+WAVE_LABELS = {"post": "Right after", "follow_up": "Follow-up (months later)"}
+CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "data-contract.md"
+CROSS_FILTER_HINT = "Click a bar, cell or state to filter every page to it."
+
+
+def page_header(title: str, filters: Filters, noun: str = "Engagements") -> None:
+    """Title, demo banner, URL notices and the one-sentence filter caption, for every page."""
+    st.title(title)
+    if data.info("is_demo"):
+        st.warning(DEMO_BANNER, icon=":material/science:")
+    for notice in state.notices():
+        st.info(notice, icon=":material/link_off:")
+    st.caption(filters.describe(noun))
+
+
+def empty_state() -> None:
+    st.info("No engagements match these filters. Widen the date range or clear a filter "
+            "(Reset filters in the sidebar).", icon=":material/filter_alt_off:")  # fmt: skip
+
+
+def kpi_row(kpis: pd.DataFrame, positive_n: int | None = None) -> None:
+    with st.container(horizontal=True):
+        for row in kpis.itertuples():
+            metric = registry.METRICS[row.metric]
+            label = metric.label
+            if row.metric == "positive_outcome_pct" and positive_n is not None:
+                label = f"{label} (n = {positive_n:,})"
+            delta = None
+            if row.change is not None and not pd.isna(row.change):
+                delta = registry.format_value(row.change, metric.fmt)
+                if metric.fmt == "pct":
+                    delta = delta.replace("%", " pts")
+                if row.change > 0:
+                    delta = "+" + delta
+            st.metric(label, metric.format(row.value), delta=delta, help=metric.description,
+                      border=True, chart_data=row.sparkline or None,
+                      delta_description="vs previous period" if delta else None)  # fmt: skip
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "chart"
+
+
+def chart(fig, key: str, table: pd.DataFrame | None = None, filter_field: str | None = None) -> None:
+    """Draw a figure (our theme, not Streamlit's), with its numbers as CSV and optional cross-filter."""
+    title = fig.layout.title.text or key
+    options = {"theme": None, "key": key, "config": charts.modebar_config(_slug(title))}
+    if filter_field:
+        options.update(on_select=partial(_on_click, key, filter_field), selection_mode="points")
+    st.plotly_chart(fig, **options)
+    if table is not None and not table.empty:
+        st.download_button("Download these numbers (CSV)", csv_bytes(table), f"{_slug(title)}.csv",
+                           "text/csv", key=f"{key}_csv", icon=":material/download:")  # fmt: skip
+
+
+def _on_click(key: str, field: str) -> None:
+    selection = st.session_state[key].selection
+    values = [p["customdata"][0] for p in selection.get("points", []) if p.get("customdata")]
+    if values:
+        state.narrow(field, str(values[0]))
+
+
+def item_label(item: str) -> str:
+    return item.replace("_", " ").capitalize()
+
+
+def dimension_label(name: str) -> str:
+    return registry.DIMENSIONS.get(name, name)
+
+
+def figure_row(values: dict, names: list[str], fmt: str | None = None) -> None:
+    """A row of plain figures (no comparison), labelled and formatted by the registry."""
+    with st.container(horizontal=True):
+        for name in names:
+            metric = registry.METRICS.get(name)
+            label = metric.label if metric else name.replace("_", " ").capitalize()
+            text = registry.format_value(values[name], fmt or metric.fmt)
+            st.metric(label, text, help=metric.description if metric else None, border=True)
+
+
+def table(frame: pd.DataFrame, key: str, help_text: str | None = None) -> None:
+    """A table; text cells are always shown as text (never rendered as HTML or Markdown)."""
+    if help_text:
+        st.caption(help_text)
+    st.dataframe(frame, key=key, hide_index=True, width="stretch")
+
+
+def import_history(log: pd.DataFrame) -> None:
+    if log.empty:
+        st.info("Nothing has been imported yet.")
+        return
+    for row in log.itertuples():
+        files = ", ".join(f"{f['name']} (SHA-256 {f['sha256'][:12]}…)" for f in row.files) or row.source
+        counts = ", ".join(f"{n:,} {table}" for table, n in row.rows_by_table.items())
+        with st.expander(f"{row.imported_at:%Y-%m-%d %H:%M} UTC · {counts}", expanded=row.Index == 0):
+            st.text(f"Source: {row.source}\nFiles: {files}")
+            if row.warnings:
+                st.warning(f"{len(row.warnings)} data-quality warning(s)")
+                st.text("\n".join(row.warnings[:200]))
+            else:
+                st.caption("No data-quality warnings.")
+
+
+def data_contract_markdown() -> str:
+    return CONTRACT.read_text(encoding="utf-8") if CONTRACT.exists() else "docs/data-contract.md is missing."

@@ -1,0 +1,118 @@
+"""The one sidebar of filters. Widgets mirror the current Filters; changing one sets new Filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from critac_metrics import schema
+from critac_metrics.filters import LIST_FILTERS, Filters, fiscal_year_bounds, fiscal_year_of
+
+from . import data, state
+
+ALL_TIME, LAST_12, CUSTOM = "All time", "Last 12 months", "Custom range"
+FIRST_FISCAL_YEAR = 2018  # CRI-TAC launched in March 2018 (FY2018)
+
+LIST_LABELS = {
+    "topics": "Topics",
+    "agency_types": "Agency types",
+    "states": "States and territories",
+    "assistance_types": "Assistance types",
+    "delivery_modes": "Delivery modes",
+}
+
+
+def _pretty(value: str) -> str:
+    return value.replace("_", " ").capitalize()
+
+
+def _options(field: str) -> tuple[list[str], callable]:
+    if field == "topics":
+        catalogue = data.info("topic_catalogue")
+        groups = dict(zip(catalogue["topic"], catalogue["topic_group"], strict=True))
+        return list(catalogue["topic"]), lambda t: f"{t}  ·  {groups.get(t, '')}"
+    if field == "states":
+        return list(schema.STATES), lambda s: f"{s} – {schema.STATE_NAMES[s]}"
+    spec = next(s for s in LIST_FILTERS if s.field == field)
+    return list(spec.allowed), _pretty
+
+
+def last_12_months(today: dt.date) -> tuple[dt.date, dt.date]:
+    return today.replace(year=today.year - 1) + dt.timedelta(days=1), today
+
+
+def date_presets(today: dt.date) -> dict[str, tuple[dt.date | None, dt.date | None]]:
+    presets: dict[str, tuple[dt.date | None, dt.date | None]] = {
+        ALL_TIME: (None, None),
+        LAST_12: last_12_months(today),
+    }
+    for fy in range(fiscal_year_of(today), FIRST_FISCAL_YEAR - 1, -1):
+        presets[f"FY{fy}"] = fiscal_year_bounds(fy)
+    return presets
+
+
+def _preset_of(filters: Filters, presets) -> str:
+    for name, bounds in presets.items():
+        if (filters.start, filters.end) == bounds:
+            return name
+    return CUSTOM
+
+
+def _sync_widgets(filters: Filters, presets) -> None:
+    """Make widget state show ``filters`` (they may have changed by URL, click or reset)."""
+    shown = st.session_state.get("_shown_filters")
+    if shown == filters:
+        return
+    st.session_state["w_preset"] = _preset_of(filters, presets)
+    st.session_state["w_dates"] = tuple(d for d in (filters.start, filters.end) if d)
+    for spec in LIST_FILTERS:
+        st.session_state[f"w_{spec.field}"] = list(getattr(filters, spec.field))
+    st.session_state["_shown_filters"] = filters
+
+
+def _apply(presets) -> None:
+    preset = st.session_state["w_preset"]
+    if preset == CUSTOM:
+        dates = tuple(st.session_state.get("w_dates") or ())
+        start, end = (dates + (None, None))[:2]
+        if start and not end:
+            end = start
+    else:
+        start, end = presets[preset]
+    lists = {spec.field: tuple(st.session_state[f"w_{spec.field}"]) for spec in LIST_FILTERS}
+    filters = Filters(start=start, end=end, **lists)
+    st.session_state["_shown_filters"] = filters
+    state.set_filters(filters)
+
+
+def _reset() -> None:
+    state.set_filters(Filters())
+
+
+def render(filters: Filters, today: dt.date | None = None) -> None:
+    presets = date_presets(today or dt.date.today())
+    _sync_widgets(filters, presets)
+    with st.sidebar:
+        st.header("Filters")
+        st.selectbox("Requested", [*presets, CUSTOM], key="w_preset", on_change=_apply,
+                     args=(presets,), help="Filters on the date the engagement was requested. "
+                     "Fiscal years are federal: FY2024 = 1 Oct 2023 – 30 Sep 2024.")  # fmt: skip
+        if st.session_state["w_preset"] == CUSTOM:
+            st.date_input("Date range", key="w_dates", on_change=_apply, args=(presets,),
+                          min_value=dt.date(FIRST_FISCAL_YEAR - 1, 10, 1), format="YYYY-MM-DD")  # fmt: skip
+        for spec in LIST_FILTERS:
+            options, label = _options(spec.field)
+            st.multiselect(LIST_LABELS[spec.field], options, key=f"w_{spec.field}",
+                           format_func=label, on_change=_apply, args=(presets,),
+                           placeholder="All")  # fmt: skip
+        st.button("Reset filters", on_click=_reset, width="stretch", disabled=filters.is_empty)
+        _share_link(filters)
+
+
+def _share_link(filters: Filters) -> None:
+    query = urlencode(filters.to_query_params(), doseq=True)
+    base = st.context.url or ""
+    st.caption("Link to this view (copy with the icon):")
+    st.code(f"{base}?{query}" if query else base or "(this page)", language=None, wrap_lines=True)

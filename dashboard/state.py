@@ -1,0 +1,65 @@
+"""Filter state: the URL query string is the source of truth, session state carries it across pages.
+
+Opening a link parses its query parameters into a ``Filters`` value (unknown or malformed values are
+dropped with a notice). Streamlit drops query parameters on a page switch, so the last value is kept
+in session state and written back to the URL on every run.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from critac_metrics.filters import QUERY_KEYS, Filters
+
+from . import data
+
+FILTERS = "filters"
+NOTICES = "filter_notices"
+UI_PARAMS = ("_present",)  # UI-only parameters start with "_" and are kept as they are
+
+
+def topic_names() -> list[str]:
+    return list(data.info("topic_catalogue")["topic"])
+
+
+def current_filters() -> Filters:
+    params = st.query_params
+    if any(key in params for key in QUERY_KEYS) or FILTERS not in st.session_state:
+        filters, notices = Filters.from_query_params(params, topic_names())
+        if st.session_state.get(FILTERS) != filters or notices:
+            st.session_state[FILTERS] = filters
+            st.session_state[NOTICES] = notices
+    filters = st.session_state[FILTERS]
+    _write_url(filters)
+    return filters
+
+
+def set_filters(filters: Filters) -> None:
+    """Change the filters (from a widget, a reset or a chart click); the URL follows."""
+    st.session_state[FILTERS] = filters
+    st.session_state[NOTICES] = []
+    _write_url(filters)
+
+
+def _write_url(filters: Filters) -> None:
+    wanted = filters.to_query_params()
+    for key in UI_PARAMS:
+        if key in st.query_params:
+            wanted[key] = st.query_params.get_all(key)
+    current = {key: st.query_params.get_all(key) for key in st.query_params}
+    if current != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def notices() -> list[str]:
+    return st.session_state.get(NOTICES, [])
+
+
+def presenting() -> bool:
+    return st.query_params.get("_present") in ("1", "true")
+
+
+def narrow(field: str, value: str) -> None:
+    """Cross-filtering: a click on a chart element selects just that value."""
+    filters = st.session_state.get(FILTERS, Filters())
+    set_filters(filters.replace(**{field: (value,)}))

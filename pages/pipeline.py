@@ -1,0 +1,26 @@
+"""Pipeline: status funnel, days to start and to completion, open requests over time."""
+
+import streamlit as st
+
+from critac_metrics import charts
+from dashboard import data, show, state
+
+filters = state.current_filters()
+show.page_header("Pipeline and timeliness", filters, noun="Requests")
+
+funnel = data.metric("status_funnel", filters)
+if funnel["requests"].iloc[0] == 0:
+    show.empty_state()
+    st.stop()
+
+left, right = st.columns(2)
+with left:
+    show.chart(charts.funnel(funnel), "pipeline_funnel", funnel)
+with right:
+    by = st.segmented_control("Timeliness by", ["assistance_type", "topic"], key="pipeline_by",
+                              default="assistance_type", format_func=show.dimension_label)  # fmt: skip
+    days = data.metric("timeliness", filters, by=by or "assistance_type")
+    show.chart(charts.timeliness(days, by or "assistance_type"), "pipeline_days", days)
+
+backlog = data.metric("backlog_series", filters)
+show.chart(charts.backlog(backlog), "pipeline_backlog", backlog)
