@@ -2,11 +2,18 @@
 
 import streamlit as st
 
-from dashboard import layout, sidebar, state
+from dashboard import data, layout, sidebar, state
 from dashboard.pages import PAGES
 
-st.set_page_config(page_title="CRI-TAC Impact Dashboard", page_icon=":material/insights:",
-                   layout="wide")  # fmt: skip
+st.set_page_config(
+    page_title="CRI-TAC Impact Dashboard", page_icon=":material/insights:", layout="wide"
+)
+
+try:
+    data.version()
+except FileNotFoundError as exc:  # CRITAC_DB points at nothing: say so instead of a traceback
+    st.error(str(exc))
+    st.stop()
 
 filters = state.current_filters()
 if state.presenting():

@@ -27,8 +27,14 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--end", type=_date, help="last request date (inclusive)")
     for spec in LIST_FILTERS:
         flag = "--" + spec.param.replace("_", "-")
-        parser.add_argument(flag, dest=spec.field, action="append", default=[],
-                            metavar=spec.param.upper(), help="repeat to select several")  # fmt: skip
+        parser.add_argument(
+            flag,
+            dest=spec.field,
+            action="append",
+            default=[],
+            metavar=spec.param.upper(),
+            help="repeat to select several",
+        )
     parser.add_argument("--json", action="store_true", help="print JSON")
 
 
@@ -61,13 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="build the synthetic demo database")
     p.add_argument("--db", required=True, type=Path)
-    p.add_argument("--engagements", type=int, help="number of engagement records (default: the shipped size)")
+    p.add_argument(
+        "--engagements", type=int, help="number of engagement records (default: the shipped size)"
+    )
     p.add_argument("--seed", type=int, help="random seed (default: the shipped seed)")
 
     p = sub.add_parser("summary", help="headline figures for a selection")
     _add_filters(p)
-    p.add_argument("--min-n", type=int, default=metrics.DEFAULT_MIN_N,
-                   help="suppress outcome figures built on fewer answers")  # fmt: skip
+    p.add_argument(
+        "--min-n",
+        type=int,
+        default=metrics.DEFAULT_MIN_N,
+        help="suppress outcome figures built on fewer answers",
+    )
 
     p = sub.add_parser("series", help="requests, engagements and completed per period")
     _add_filters(p)
@@ -129,13 +141,24 @@ def _cmd_summary(args) -> int:
         print(json.dumps(result, indent=2))
         return 0
     print(filters.describe())
-    for name in ("requests", "engagements", "completed", "completion_rate", "agencies_served",
-                 "states_reached", "survey_responses", "responded_engagements", "response_rate"):
+    for name in (
+        "requests",
+        "engagements",
+        "completed",
+        "completion_rate",
+        "agencies_served",
+        "states_reached",
+        "survey_responses",
+        "responded_engagements",
+        "response_rate",
+    ):
         print(f"  {registry.label(name):<32} {registry.METRICS[name].format(result[name]):>10}")
     for key, title in (("outcomes", "Outcomes (post)"), ("follow_up_outcomes", "Follow-up")):
         print(f"{title}: item, n, % positive, mean")
         for item, fig in result[key].items():
-            pct = "suppressed" if fig["suppressed"] else registry.format_value(fig["top2_pct"], "pct")
+            pct = (
+                "suppressed" if fig["suppressed"] else registry.format_value(fig["top2_pct"], "pct")
+            )
             mean = "" if fig["suppressed"] else registry.format_value(fig["mean"], "mean")
             print(f"  {item:<20} {fig['n']:>7,} {pct:>12} {mean:>6}")
     print("Engagements by topic:")
@@ -151,16 +174,22 @@ def _cmd_series(args) -> int:
     con = _open(args.db)
     frame = metrics.volume_series(con, _filters(args, con), args.grain)
     records = [
-        {"period": r.period, "requests": int(r.requests), "engagements": int(r.engagements),
-         "completed": int(r.completed)}
+        {
+            "period": r.period,
+            "requests": int(r.requests),
+            "engagements": int(r.engagements),
+            "completed": int(r.completed),
+        }
         for r in frame.itertuples()
-    ]  # fmt: skip
+    ]
     if args.json:
         print(json.dumps(records, indent=2))
     else:
         print(f"{'period':<10} {'requests':>9} {'engagements':>12} {'completed':>10}")
         for r in records:
-            print(f"{r['period']:<10} {r['requests']:>9,} {r['engagements']:>12,} {r['completed']:>10,}")
+            print(
+                f"{r['period']:<10} {r['requests']:>9,} {r['engagements']:>12,} {r['completed']:>10,}"
+            )
     return 0
 
 

@@ -135,6 +135,8 @@ def seed_topics(con: duckdb.DuckDBPyConnection, catalogue) -> None:
 def new_version(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a writable copy of the database at ``path``; publish it atomically if the block succeeds.
 
+    The derived tables are rebuilt before publishing, so every published version is complete.
+
     On an exception the copy is deleted and the published database is exactly as it was.
     """
     path = Path(path)
@@ -151,6 +153,7 @@ def new_version(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
         try:
             create_schema(con)
             yield con
+            rebuild_derived(con)
             con.execute("checkpoint")
         finally:
             con.close()

@@ -48,7 +48,7 @@ __all__ = [
     "write_demo_files",
 ]
 
-DEFAULT_ENGAGEMENTS: int = 1500
+DEFAULT_ENGAGEMENTS: int = 1900
 DEFAULT_SEED: int = 2018
 
 
@@ -81,7 +81,7 @@ WAVES = ["post", "follow_up"]
 TERRITORIES = ["PR", "GU", "VI", "AS", "MP"]
 
 AGENCY_CAP = 18_000          # about the number of US law-enforcement agencies (FBI)
-ENGAGEMENTS_PER_AGENCY = 2.2  # default: about 680 agencies for 1,500 engagements
+ENGAGEMENTS_PER_AGENCY = 2.2  # default: about 860 agencies for 1,900 engagements
 
 _EPOCH = np.datetime64("1970-01-01", "D")
 
@@ -939,12 +939,13 @@ def _make_agencies(rng: np.random.Generator, count: int) -> dict:
 # ---------------------------------------------------------------------------
 
 # Relative monthly request volume (linear between anchors), calibrated so that about
-# 22% of requests fall before 15 Mar 2020 and about 73% before April 2024.
+# about 18% of requests fall before 15 Mar 2020 and about 59% before April 2024, with growth
+# continuing after the 2022 expansion.
 _VOLUME_ANCHORS = [
     ("2018-03", 12.5), ("2018-12", 15.5), ("2019-12", 17.5), ("2020-02", 17.5), ("2020-03", 13),
     ("2020-04", 5), ("2020-05", 6), ("2020-06", 8), ("2020-07", 10), ("2020-12", 11.5),
-    ("2021-12", 15), ("2022-03", 15), ("2022-04", 23), ("2023-12", 27), ("2024-03", 22),
-    ("2024-09", 16), ("2025-06", 14), ("2026-10", 12),
+    ("2021-12", 15), ("2022-03", 15), ("2022-04", 23), ("2023-12", 27), ("2024-03", 27),
+    ("2024-09", 28), ("2025-06", 29), ("2026-10", 30),
 ]
 
 

@@ -99,7 +99,9 @@ class Filters:
                 continue
             kept = []
             for value in raw:
-                canonical = lookup.get(value.strip().lower()) if len(value) <= MAX_VALUE_LENGTH else None
+                canonical = (
+                    lookup.get(value.strip().lower()) if len(value) <= MAX_VALUE_LENGTH else None
+                )
                 if canonical is None:
                     notices.append(f"Ignored {spec.param}={_quote(value)}: not a known value.")
                 else:
@@ -185,7 +187,12 @@ def _describe_dates(start: dt.date | None, end: dt.date | None) -> str:
         fy = fiscal_year_of(end)
         if (start, end) == fiscal_year_bounds(fy):
             return f"requested in FY{fy}"
-        if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        if (start.month, start.day, end.month, end.day) == (
+            1,
+            1,
+            12,
+            31,
+        ) and start.year == end.year:
             return f"requested in {start.year}"
         return f"requested {_day(start)} – {_day(end)}"
     if start:
@@ -206,10 +213,8 @@ def _join(items: Iterable[str], conjunction: str) -> str:
 
 def _getter(params: Mapping[str, str | list[str]]):
     def get(key: str) -> list[str]:
-        if hasattr(params, "get_all"):  # st.query_params
-            raw = params.get_all(key)
-        else:
-            raw = params.get(key, [])
+        # st.query_params has get_all(); a plain mapping holds a str or a list per key.
+        raw = params.get_all(key) if hasattr(params, "get_all") else params.get(key, [])
         if isinstance(raw, str):
             raw = [raw]
         return [str(v) for v in raw]

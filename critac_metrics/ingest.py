@@ -131,7 +131,9 @@ def ingest_frames(
     db_path: str | Path, frames: dict[str, pd.DataFrame], source: str, is_demo: bool = False
 ) -> ImportReport:
     """The same validation and load for in-memory frames (the demo generator uses it)."""
-    sheets = [frame_to_sheet(table, frame, f"{source} [{table}]") for table, frame in frames.items()]
+    sheets = [
+        frame_to_sheet(table, frame, f"{source} [{table}]") for table, frame in frames.items()
+    ]
     report, result = _validate_sheets(sheets, ImportReport(), db_path)
     if report.ok and result is not None:
         load(db_path, result, report, source=source, is_demo=is_demo)
@@ -151,7 +153,6 @@ def load(
         for name in schema.TABLE_ORDER:
             if name in result.frames:
                 _upsert(con, schema.TABLES[name], result.frames[name])
-        db.rebuild_derived(con)
         _record_import(con, report, source, is_demo)
     report.loaded = True
 

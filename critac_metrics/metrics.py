@@ -50,7 +50,7 @@ def query(con: Connection, sql: str, params: list | None = None) -> pd.DataFrame
 def _facts(filters: Filters) -> tuple[str, list]:
     """A CTE named ``f``: the engagement rows that match the filters."""
     where, params = filters.where()
-    return f"f as (select * from engagement_facts where {where})", params  # noqa: S608 - fixed shape
+    return f"f as (select * from engagement_facts where {where})", params
 
 
 def _dimension(name: str) -> str:
@@ -65,7 +65,9 @@ def _dimension(name: str) -> str:
 def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]:
     """All KPI counts in one scan of the selection."""
     cte, params = _facts(filters)
-    row = query(con, f"""
+    row = query(
+        con,
+        f"""
         with {cte},
         responses as (
             select r.engagement_id, sum(r.responses) as responses
@@ -84,7 +86,9 @@ def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]
             count(*) filter (where is_completed and engagement_id in
                 (select engagement_id from responses where responses > 0)) as responded_engagements
         from f
-    """, params).iloc[0]  # noqa: S608 - fixed shape
+    """,
+        params,
+    ).iloc[0]
     out = {k: int(v) for k, v in row.items()}
     out["completion_rate"] = _pct(out["completed"], out["engagements"])
     out["response_rate"] = _pct(out["responded_engagements"], out["completed"])
@@ -116,7 +120,9 @@ def summary(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> di
 
 
 def _counts(frame: pd.DataFrame, key: str) -> dict[str, int]:
-    frame = frame[frame["engagements"] > 0].sort_values(["engagements", key], ascending=[False, True])
+    frame = frame[frame["engagements"] > 0].sort_values(
+        ["engagements", key], ascending=[False, True]
+    )
     return {str(k): int(v) for k, v in zip(frame[key], frame["engagements"], strict=True)}
 
 
@@ -136,24 +142,28 @@ def _none(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def kpis_with_comparison(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> pd.DataFrame:
+def kpis_with_comparison(
+    con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
+) -> pd.DataFrame:
     """Headline figures with the previous period of equal length, the change, and a sparkline."""
     current = _kpi_values(con, filters, min_n)
     prev_filters = filters.previous_period()
     previous = _kpi_values(con, prev_filters, min_n) if prev_filters else {}
-    spark = volume_series(con, filters, "month" if _span_days(con, filters) <= 1100 else "quarter")
+    spark = kpi_series(con, filters, "month" if _span_days(con, filters) <= 1100 else "quarter")
     rows = []
     for name, value in current.items():
         before = previous.get(name)
         change = None if value is None or before is None else value - before
-        rows.append({
-            "metric": name,
-            "value": value,
-            "previous": before,
-            "change": change,
-            "change_pct": _pct(change, before) if change is not None and before else None,
-            "sparkline": _sparkline(spark, name),
-        })  # fmt: skip
+        rows.append(
+            {
+                "metric": name,
+                "value": value,
+                "previous": before,
+                "change": change,
+                "change_pct": _pct(change, before) if change is not None and before else None,
+                "sparkline": _sparkline(spark, name),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -171,17 +181,16 @@ def _kpi_values(con: Connection, filters: Filters, min_n: int) -> dict[str, floa
 
 
 def _sparkline(series: pd.DataFrame, name: str) -> list[float]:
-    if name in ("engagements", "agencies_served", "states_reached"):
-        return [float(v) for v in series["engagements"]]
-    if name == "completion_rate":
-        return [float(v) for v in series["completed"]]
-    return []
+    if name not in series:
+        return []
+    return [float(v) for v in series[name].fillna(0)]
 
 
 def _span_days(con: Connection, filters: Filters) -> int:
     cte, params = _facts(filters)
     days = con.execute(
-        f"with {cte} select date_diff('day', min(requested_on), max(requested_on)) from f", params  # noqa: S608
+        f"with {cte} select date_diff('day', min(requested_on), max(requested_on)) from f",
+        params,
     ).fetchone()[0]
     return int(days or 0)
 
@@ -212,7 +221,9 @@ def volume_series(con: Connection, filters: Filters, grain: str = "month") -> pd
     """Requests, engagements and completed per period, gaps between first and last filled with 0."""
     period, step = _period_sql(grain)
     cte, params = _facts(filters)
-    frame = query(con, f"""
+    frame = query(
+        con,
+        f"""
         with {cte},
         counts as (
             select {period}::date as period_start, count(*) as requests,
@@ -229,19 +240,60 @@ def volume_series(con: Connection, filters: Filters, grain: str = "month") -> pd
             coalesce(engagements, 0) as engagements, coalesce(completed, 0) as completed
         from periods p left join counts using (period_start)
         order by p.period_start
-    """, params)  # noqa: S608 - fixed shape; grain from a closed set
-    frame.insert(0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])])
+    """,
+        params,
+    )
+    frame.insert(
+        0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])]
+    )
     return frame.astype({c: "int64" for c in ("requests", "engagements", "completed")})
 
 
-def series_by(con: Connection, filters: Filters, grain: str, dimension: str,
-              only: tuple[str, ...] = ()) -> pd.DataFrame:  # fmt: skip
+def kpi_series(con: Connection, filters: Filters, grain: str = "month") -> pd.DataFrame:
+    """KPI values per period (for sparklines): engagements, agencies served, states reached and
+    completion rate, gaps filled with zero."""
+    period, step = _period_sql(grain)
+    cte, params = _facts(filters)
+    frame = query(
+        con,
+        f"""
+        with {cte},
+        counts as (
+            select {period}::date as period_start, count(*) as engagements,
+                count(distinct agency_id) as agencies_served, count(distinct state) as states_reached,
+                count(*) filter (where is_completed) * 100.0 / count(*) as completion_rate
+            from f where is_engagement group by all
+        ),
+        periods as (
+            select unnest(generate_series(min(period_start), max(period_start), {step}))::date
+                as period_start
+            from counts
+        )
+        select p.period_start, coalesce(engagements, 0) as engagements,
+            coalesce(agencies_served, 0) as agencies_served,
+            coalesce(states_reached, 0) as states_reached, completion_rate
+        from periods p left join counts using (period_start)
+        order by p.period_start
+    """,
+        params,
+    )
+    frame.insert(
+        0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])]
+    )
+    return frame
+
+
+def series_by(
+    con: Connection, filters: Filters, grain: str, dimension: str, only: tuple[str, ...] = ()
+) -> pd.DataFrame:
     """Engagements per period and dimension value (long format, zero-filled); ``only`` keeps
     just those values (e.g. the topics being compared)."""
     period, step = _period_sql(grain)
     dim = _dimension(dimension)
     cte, params = _facts(filters)
-    frame = query(con, f"""
+    frame = query(
+        con,
+        f"""
         with {cte},
         exploded as (select {period}::date as period_start, {dim} as value from f where is_engagement),
         counts as (
@@ -258,26 +310,36 @@ def series_by(con: Connection, filters: Filters, grain: str, dimension: str,
         select g.period_start, g.value as {dimension}, coalesce(c.engagements, 0) as engagements
         from grid g left join counts c using (period_start, value)
         order by g.period_start, g.value
-    """, [*params, list(only), list(only)])  # noqa: S608 - fixed shape; names from closed sets
-    frame.insert(0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])])
+    """,
+        [*params, list(only), list(only)],
+    )
+    frame.insert(
+        0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])]
+    )
     return frame.astype({"engagements": "int64"})
 
 
 def cumulative_engagements(con: Connection, filters: Filters) -> pd.DataFrame:
     """Running count of engagements by request date (one row per day with engagements)."""
     cte, params = _facts(filters)
-    return query(con, f"""
+    return query(
+        con,
+        f"""
         with {cte}
         select requested_on, count(*) as engagements,
             sum(count(*)) over (order by requested_on)::bigint as cumulative
         from f where is_engagement group by requested_on order by requested_on
-    """, params)  # noqa: S608 - fixed shape
+    """,
+        params,
+    )
 
 
 def milestones(con: Connection, filters: Filters) -> pd.DataFrame:
     """The dates on which the 1st, 100th, 500th, 1,000th, ... engagement was requested."""
     cte, params = _facts(filters)
-    ranked = query(con, f"""
+    ranked = query(
+        con,
+        f"""
         with {cte},
         ranked as (
             select engagement_id, agency_name, requested_on,
@@ -286,7 +348,9 @@ def milestones(con: Connection, filters: Filters) -> pd.DataFrame:
         )
         select n as milestone, requested_on, engagement_id, agency_name
         from ranked where n = any(?::bigint[]) order by n
-    """, [*params, list(MILESTONES)])  # noqa: S608 - fixed shape
+    """,
+        [*params, list(MILESTONES)],
+    )
     return ranked
 
 
@@ -297,7 +361,9 @@ def breakdown(con: Connection, filters: Filters, dimension: str) -> pd.DataFrame
     """Requests, engagements, completed and agencies per value of a dimension."""
     dim = _dimension(dimension)
     cte, params = _facts(filters)
-    frame = query(con, f"""
+    frame = query(
+        con,
+        f"""
         with {cte},
         exploded as (select *, {dim} as value from f)
         select value as {dimension}, count(*) as requests,
@@ -306,7 +372,9 @@ def breakdown(con: Connection, filters: Filters, dimension: str) -> pd.DataFrame
             count(distinct agency_id) filter (where is_engagement) as agencies
         from exploded group by value
         order by engagements desc, value
-    """, params)  # noqa: S608 - fixed shape; dimension from a closed set
+    """,
+        params,
+    )
     frame = frame.astype({c: "int64" for c in ("requests", "engagements", "completed", "agencies")})
     return _ordered(frame, dimension)
 
@@ -322,15 +390,20 @@ def _ordered(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
 def topic_by_agency_type(con: Connection, filters: Filters) -> pd.DataFrame:
     """Engagements per topic (rows) and agency type (columns); topics ordered by total."""
     cte, params = _facts(filters)
-    long = query(con, f"""
+    long = query(
+        con,
+        f"""
         with {cte},
         exploded as (select unnest(topics) as topic, agency_type from f where is_engagement)
         select topic, agency_type, count(*) as engagements from exploded group by all
-    """, params)  # noqa: S608 - fixed shape
+    """,
+        params,
+    )
     if long.empty:
         return pd.DataFrame(columns=["topic", *schema.AGENCY_TYPES])
-    wide = long.pivot_table(index="topic", columns="agency_type", values="engagements",
-                            aggfunc="sum", fill_value=0)  # fmt: skip
+    wide = long.pivot_table(
+        index="topic", columns="agency_type", values="engagements", aggfunc="sum", fill_value=0
+    )
     wide = wide.reindex(columns=[t for t in schema.AGENCY_TYPES if t in wide.columns])
     wide = wide.loc[wide.sum(axis=1).sort_values(ascending=False, kind="stable").index]
     return wide.astype("int64").reset_index().rename_axis(columns=None)
@@ -341,7 +414,9 @@ def topic_by_agency_type(con: Connection, filters: Filters) -> pd.DataFrame:
 
 def reach(con: Connection, filters: Filters) -> dict[str, float | int | None]:
     cte, params = _facts(filters)
-    row = query(con, f"""
+    row = query(
+        con,
+        f"""
         with {cte},
         served as (
             select agency_id, any_value(state) as state, any_value(sworn_officers) as sworn,
@@ -357,24 +432,34 @@ def reach(con: Connection, filters: Filters) -> dict[str, float | int | None]:
             count(sworn) as agencies_with_size,
             (select coalesce(sum(participants), 0) from f where is_engagement) as participants
         from served
-    """, [*params, list(schema.TERRITORIES)]).iloc[0]  # noqa: S608 - fixed shape
+    """,
+        [*params, list(schema.TERRITORIES)],
+    ).iloc[0]
     out = {k: int(v) for k, v in row.items()}
     out["small_agency_share"] = _pct(out["small_agencies"], out["agencies_with_size"])
     return out
 
 
-def first_time_vs_repeat(con: Connection, filters: Filters, grain: str = "fiscal_year") -> pd.DataFrame:
+def first_time_vs_repeat(
+    con: Connection, filters: Filters, grain: str = "fiscal_year"
+) -> pd.DataFrame:
     """Engagements per period by agencies on their first engagement ever vs returning agencies."""
     period, _ = _period_sql(grain)
     cte, params = _facts(filters)
-    frame = query(con, f"""
+    frame = query(
+        con,
+        f"""
         with {cte}
         select {period}::date as period_start,
             count(*) filter (where agency_engagement_seq = 1) as first_time,
             count(*) filter (where agency_engagement_seq > 1) as repeat
         from f where is_engagement group by all order by period_start
-    """, params)  # noqa: S608 - fixed shape; grain from a closed set
-    frame.insert(0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])])
+    """,
+        params,
+    )
+    frame.insert(
+        0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])]
+    )
     return frame
 
 
@@ -392,7 +477,9 @@ def engagements_by_state(con: Connection, filters: Filters) -> pd.DataFrame:
 def agency_table(con: Connection, filters: Filters, search: str = "") -> pd.DataFrame:
     """One row per agency served: name, type, state, size, engagements, first and last request."""
     cte, params = _facts(filters)
-    return query(con, f"""
+    return query(
+        con,
+        f"""
         with {cte}
         select agency_name, agency_type, state, sworn_officers, size_band,
             count(*) as engagements, count(*) filter (where is_completed) as completed,
@@ -402,7 +489,9 @@ def agency_table(con: Connection, filters: Filters, search: str = "") -> pd.Data
         where is_engagement and (? = '' or contains(lower(agency_name), lower(?)))
         group by all
         order by engagements desc, agency_name
-    """, [*params, search, search])  # noqa: S608 - fixed shape
+    """,
+        [*params, search, search],
+    )
 
 
 # -- pipeline -----------------------------------------------------------------------------------
@@ -419,7 +508,7 @@ def status_funnel(con: Connection, filters: Filters) -> pd.DataFrame:
     """Requests reaching each stage; declined and withdrawn requests leave after 'Requested'."""
     cte, params = _facts(filters)
     counts = ", ".join(f"count(*) filter (where {cond})" for _, cond in FUNNEL_STAGES)
-    row = con.execute(f"with {cte} select {counts} from f", params).fetchone()  # noqa: S608
+    row = con.execute(f"with {cte} select {counts} from f", params).fetchone()
     return pd.DataFrame({"stage": [s for s, _ in FUNNEL_STAGES], "requests": [int(v) for v in row]})
 
 
@@ -427,9 +516,11 @@ def timeliness(con: Connection, filters: Filters, by: str | None = None) -> pd.D
     """Median and 90th percentile days to start and start to completion (per dimension value)."""
     dim = _dimension(by) if by else "'All'"
     cte, params = _facts(filters)
-    frame = query(con, f"""
+    frame = query(
+        con,
+        f"""
         with {cte}, exploded as (select *, {dim} as value from f where is_engagement)
-        select value as {by or 'segment'},
+        select value as {by or "segment"},
             count(days_to_start) as started,
             quantile_cont(days_to_start, 0.5) as median_days_to_start,
             quantile_cont(days_to_start, 0.9) as p90_days_to_start,
@@ -437,14 +528,18 @@ def timeliness(con: Connection, filters: Filters, by: str | None = None) -> pd.D
             quantile_cont(days_start_to_completion, 0.5) as median_days_start_to_completion,
             quantile_cont(days_start_to_completion, 0.9) as p90_days_start_to_completion
         from exploded group by value order by started desc, value
-    """, params)  # noqa: S608 - fixed shape; dimension from a closed set
+    """,
+        params,
+    )
     return frame
 
 
 def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
     """Open requests at each month end: requested by then, not completed by then."""
     cte, params = _facts(filters)
-    return query(con, f"""
+    return query(
+        con,
+        f"""
         with {cte},
         open_spans as (
             select requested_on, completed_on from f where is_engagement
@@ -462,7 +557,9 @@ def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
             on o.requested_on <= m.month_start + interval 1 month - interval 1 day
             and (o.completed_on is null or o.completed_on > m.month_start + interval 1 month - interval 1 day)
         group by all order by m.month_start
-    """, params)  # noqa: S608 - fixed shape
+    """,
+        params,
+    )
 
 
 # -- outcomes -----------------------------------------------------------------------------------
@@ -470,28 +567,42 @@ def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
 
 def _answer_columns() -> str:
     return ",\n".join(
-        f"sum({item}_{a})::bigint as c{a}_{item}" for item in schema.SURVEY_ITEMS for a in range(1, 6)
+        f"sum({item}_{a})::bigint as c{a}_{item}"
+        for item in schema.SURVEY_ITEMS
+        for a in range(1, 6)
     )
 
 
-def _answer_counts(con: Connection, filters: Filters, wave: str | None, by: str | None) -> pd.DataFrame:
+def _answer_counts(
+    con: Connection, filters: Filters, wave: str | None, by: str | None
+) -> pd.DataFrame:
     """Long frame: [segment,] item, c1..c5 summed over the selected engagements' responses."""
     dim = _dimension(by) if by else "'All'"
     cte, params = _facts(filters)
     wave_clause = "r.wave = ?" if wave else "true"
-    wide = query(con, f"""
+    wide = query(
+        con,
+        f"""
         with {cte}, exploded as (select engagement_id, {dim} as segment from f where is_engagement)
         select e.segment, r.wave, {_answer_columns()}
         from survey_rollup r join exploded e using (engagement_id)
         where {wave_clause}
         group by all
-    """, [*params, *([wave] if wave else [])])  # noqa: S608 - fixed shape; names from closed sets
+    """,
+        [*params, *([wave] if wave else [])],
+    )
     rows = []
     for record in wide.to_dict("records"):
         for item in schema.SURVEY_ITEMS:
             counts = [int(record[f"c{a}_{item}"] or 0) for a in range(1, 6)]
-            rows.append({"segment": record["segment"], "wave": record["wave"], "item": item,
-                         **{f"c{a}": counts[a - 1] for a in range(1, 6)}})  # fmt: skip
+            rows.append(
+                {
+                    "segment": record["segment"],
+                    "wave": record["wave"],
+                    "item": item,
+                    **{f"c{a}": counts[a - 1] for a in range(1, 6)},
+                }
+            )
     columns = ["segment", "wave", "item", *(f"c{a}" for a in range(1, 6))]
     return pd.DataFrame(rows, columns=columns)
 
@@ -530,7 +641,9 @@ def _outcome_figures(counts: pd.DataFrame, keys: list[str], min_n: int) -> pd.Da
     return pd.DataFrame(rows)
 
 
-def item_outcomes(con: Connection, filters: Filters, wave: str = "post", min_n: int = DEFAULT_MIN_N) -> pd.DataFrame:
+def item_outcomes(
+    con: Connection, filters: Filters, wave: str = "post", min_n: int = DEFAULT_MIN_N
+) -> pd.DataFrame:
     """Per survey item: n, % answering 1..5, top-2-box with Wilson 95% interval, bottom-2, mean."""
     counts = _answer_counts(con, filters, wave, None)
     if counts.empty:
@@ -541,7 +654,9 @@ def item_outcomes(con: Connection, filters: Filters, wave: str = "post", min_n: 
 
 def _by_item_order(frame: pd.DataFrame) -> pd.DataFrame:
     rank = {item: i for i, item in enumerate(schema.SURVEY_ITEMS)}
-    return frame.sort_values("item", key=lambda s: s.map(rank), kind="stable").reset_index(drop=True)
+    return frame.sort_values("item", key=lambda s: s.map(rank), kind="stable").reset_index(
+        drop=True
+    )
 
 
 def positive_outcome(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> dict:
@@ -550,20 +665,43 @@ def positive_outcome(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN
     if counts.empty:
         return {"n": 0, "top2_pct": None, "suppressed": True}
     row = _outcome_figures(counts, ["all_items"], min_n).iloc[0]
-    return {"n": int(row["n"]), "top2_pct": _none(row["top2_pct"]), "suppressed": bool(row["suppressed"])}
+    return {
+        "n": int(row["n"]),
+        "top2_pct": _none(row["top2_pct"]),
+        "suppressed": bool(row["suppressed"]),
+    }
 
 
-def outcomes_by(con: Connection, filters: Filters, by: str, wave: str = "post",
-                min_n: int = DEFAULT_MIN_N, item: str | None = None) -> pd.DataFrame:  # fmt: skip
+def outcomes_by(
+    con: Connection,
+    filters: Filters,
+    by: str,
+    wave: str = "post",
+    min_n: int = DEFAULT_MIN_N,
+    item: str | None = None,
+) -> pd.DataFrame:
     """Outcome figures per segment and item (or just ``item``), with each segment's response rate
     beside them."""
     counts = _answer_counts(con, filters, wave, by)
     if item is not None:
         counts = counts[counts["item"] == item]
     if counts.empty:
-        return pd.DataFrame(columns=[by, "item", "n", "top2_pct", "top2_low", "top2_high",
-                                     "bottom2_pct", "mean", "suppressed", "completed",
-                                     "responded_engagements", "response_rate"])  # fmt: skip
+        return pd.DataFrame(
+            columns=[
+                by,
+                "item",
+                "n",
+                "top2_pct",
+                "top2_low",
+                "top2_high",
+                "bottom2_pct",
+                "mean",
+                "suppressed",
+                "completed",
+                "responded_engagements",
+                "response_rate",
+            ]
+        )
     frame = _outcome_figures(counts, ["segment", "item"], min_n).rename(columns={"segment": by})
     rates = response_rates_by(con, filters, by)
     return frame.merge(rates, on=by, how="left")
@@ -572,7 +710,9 @@ def outcomes_by(con: Connection, filters: Filters, by: str, wave: str = "post",
 def response_rates_by(con: Connection, filters: Filters, by: str) -> pd.DataFrame:
     dim = _dimension(by)
     cte, params = _facts(filters)
-    frame = query(con, f"""
+    frame = query(
+        con,
+        f"""
         with {cte},
         responded as (select distinct engagement_id from survey_rollup where responses > 0),
         exploded as (select engagement_id, {dim} as value from f where is_completed)
@@ -580,12 +720,16 @@ def response_rates_by(con: Connection, filters: Filters, by: str) -> pd.DataFram
             count(*) filter (where engagement_id in (select engagement_id from responded))
                 as responded_engagements
         from exploded group by value
-    """, params)  # noqa: S608 - fixed shape; dimension from a closed set
+    """,
+        params,
+    )
     frame["response_rate"] = frame["responded_engagements"] / frame["completed"] * 100
     return frame
 
 
-def post_vs_follow_up(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> pd.DataFrame:
+def post_vs_follow_up(
+    con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
+) -> pd.DataFrame:
     """Item outcomes for both waves side by side (long: wave, item, ...)."""
     frames = [item_outcomes(con, filters, wave, min_n).assign(wave=wave) for wave in schema.WAVES]
     return pd.concat(frames, ignore_index=True)
@@ -594,7 +738,9 @@ def post_vs_follow_up(con: Connection, filters: Filters, min_n: int = DEFAULT_MI
 def comments(con: Connection, filters: Filters, limit: int = 200, search: str = "") -> pd.DataFrame:
     """Survey comments on the selected engagements, newest first (text only; render as text)."""
     cte, params = _facts(filters)
-    return query(con, f"""
+    return query(
+        con,
+        f"""
         with {cte}
         select s.submitted_on, s.wave, s.respondent_role, f.agency_name, f.agency_type, f.state,
             f.primary_topic, f.assistance_type, s.satisfaction, s.comment, s.response_id
@@ -603,7 +749,9 @@ def comments(con: Connection, filters: Filters, limit: int = 200, search: str = 
             and (? = '' or contains(lower(s.comment), lower(?)))
         order by s.submitted_on desc, s.response_id
         limit ?
-    """, [*params, search, search, int(limit)])  # noqa: S608 - fixed shape
+    """,
+        [*params, search, search, int(limit)],
+    )
 
 
 # -- rows for download --------------------------------------------------------------------------
@@ -612,11 +760,15 @@ def comments(con: Connection, filters: Filters, limit: int = 200, search: str = 
 def filtered_engagements(con: Connection, filters: Filters) -> pd.DataFrame:
     """The engagement rows behind every figure, for download (topics joined back with '; ')."""
     cte, params = _facts(filters)
-    return query(con, f"""
+    return query(
+        con,
+        f"""
         with {cte}
         select engagement_id, agency_id, agency_name, agency_type, state, sworn_officers,
             requested_on, fiscal_year, status, assistance_type,
             array_to_string(topics, '; ') as topics, delivery_mode, provider, participants,
             started_on, completed_on
         from f order by requested_on, engagement_id
-    """, params)  # noqa: S608 - fixed shape
+    """,
+        params,
+    )

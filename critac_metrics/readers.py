@@ -92,7 +92,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises many types for corrupt files
-        raise ReadError(f"{path.name}: not a readable Parquet file ({type(exc).__name__})") from None
+        raise ReadError(
+            f"{path.name}: not a readable Parquet file ({type(exc).__name__})"
+        ) from None
     return _as_text(frame)
 
 

@@ -41,56 +41,163 @@ _MULTI_TOPIC = "An engagement on several topics counts once under each of its to
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("requests", "Requests", "Engagement records (requests) matching the filters, "
-               "whatever their status.", "count", "Volume"),
-        Metric("engagements", "Engagements", f"Requests that became engagements. {_ENGAGEMENT}",
-               "count", "Volume"),
+        Metric(
+            "requests",
+            "Requests",
+            "Engagement records (requests) matching the filters, whatever their status.",
+            "count",
+            "Volume",
+        ),
+        Metric(
+            "engagements",
+            "Engagements",
+            f"Requests that became engagements. {_ENGAGEMENT}",
+            "count",
+            "Volume",
+        ),
         Metric("completed", "Completed", "Engagements with status completed.", "count", "Volume"),
-        Metric("completion_rate", "Completion rate", "Completed engagements as a % of engagements.",
-               "pct", "Volume"),
-        Metric("agencies_served", "Agencies served", "Distinct agencies with at least one "
-               "engagement in the selection.", "count", "Reach"),
-        Metric("states_reached", "States and territories reached", "Distinct states, DC and "
-               "territories of the agencies served.", "count", "Reach"),
-        Metric("first_time_agencies", "First-time agencies", "Agencies served whose first "
-               "engagement ever falls in the selection.", "count", "Reach"),
-        Metric("repeat_agencies", "Repeat agencies", "Agencies served that had an engagement "
-               "before their first one in the selection.", "count", "Reach"),
-        Metric("small_agency_share", "Small agencies", "Share of agencies served with fewer than "
-               "50 sworn officers (agencies of unknown size excluded).", "pct", "Reach"),
-        Metric("participants", "Participants", "People trained or briefed, as reported on "
-               "engagements (blank counts as 0).", "count", "Reach"),
-        Metric("survey_responses", "Survey responses", "Survey responses (all waves) to the "
-               "engagements in the selection.", "count", "Outcomes"),
-        Metric("responded_engagements", "Engagements with a response", "Completed engagements with "
-               "at least one survey response.", "count", "Outcomes"),
-        Metric("response_rate", "Response rate", "% of completed engagements with at least one "
-               "survey response.", "pct", "Outcomes"),
-        Metric("top2_pct", "% positive (top-2-box)", "% of answers that are 4 or 5 on the 1–5 "
-               "scale; blank answers are not counted. Suppressed below the minimum n.", "pct",
-               "Outcomes"),
-        Metric("bottom2_pct", "% negative (bottom-2-box)", "% of answers that are 1 or 2.", "pct",
-               "Outcomes"),
+        Metric(
+            "completion_rate",
+            "Completion rate",
+            "Completed engagements as a % of engagements.",
+            "pct",
+            "Volume",
+        ),
+        Metric(
+            "agencies_served",
+            "Agencies served",
+            "Distinct agencies with at least one engagement in the selection.",
+            "count",
+            "Reach",
+        ),
+        Metric(
+            "states_reached",
+            "States and territories reached",
+            "Distinct states, DC and territories of the agencies served.",
+            "count",
+            "Reach",
+        ),
+        Metric(
+            "first_time_agencies",
+            "First-time agencies",
+            "Agencies served whose first engagement ever falls in the selection.",
+            "count",
+            "Reach",
+        ),
+        Metric(
+            "repeat_agencies",
+            "Repeat agencies",
+            "Agencies served that had an engagement before their first one in the selection.",
+            "count",
+            "Reach",
+        ),
+        Metric(
+            "small_agency_share",
+            "Small agencies",
+            "Share of agencies served with fewer than "
+            "50 sworn officers (agencies of unknown size excluded).",
+            "pct",
+            "Reach",
+        ),
+        Metric(
+            "participants",
+            "Participants",
+            "People trained or briefed, as reported on engagements (blank counts as 0).",
+            "count",
+            "Reach",
+        ),
+        Metric(
+            "survey_responses",
+            "Survey responses",
+            "Survey responses (all waves) to the engagements in the selection.",
+            "count",
+            "Outcomes",
+        ),
+        Metric(
+            "responded_engagements",
+            "Engagements with a response",
+            "Completed engagements with at least one survey response.",
+            "count",
+            "Outcomes",
+        ),
+        Metric(
+            "response_rate",
+            "Response rate",
+            "% of completed engagements with at least one survey response.",
+            "pct",
+            "Outcomes",
+        ),
+        Metric(
+            "top2_pct",
+            "% positive (top-2-box)",
+            "% of answers that are 4 or 5 on the 1–5 "
+            "scale; blank answers are not counted. Suppressed below the minimum n.",
+            "pct",
+            "Outcomes",
+        ),
+        Metric(
+            "bottom2_pct",
+            "% negative (bottom-2-box)",
+            "% of answers that are 1 or 2.",
+            "pct",
+            "Outcomes",
+        ),
         Metric("mean", "Mean answer", "Average answer on the 1–5 scale.", "mean", "Outcomes"),
-        Metric("n", "Answers (n)", "Number of answers behind an outcome figure.", "count",
-               "Outcomes"),
-        Metric("positive_outcome_pct", "% positive outcome", "Top-2-box % over all answers to the "
-               "five post-engagement survey items.", "pct", "Outcomes"),
-        Metric("median_days_to_start", "Median days to start", "Median days from request to "
-               "start, over engagements that have started.", "days", "Pipeline"),
-        Metric("p90_days_to_start", "90th percentile days to start", "90th percentile of days "
-               "from request to start.", "days", "Pipeline"),
-        Metric("median_days_start_to_completion", "Median days start to completion", "Median days "
-               "from start to completion, over completed engagements.", "days", "Pipeline"),
-        Metric("p90_days_start_to_completion", "90th percentile days start to completion",
-               "90th percentile of days from start to completion.", "days", "Pipeline"),
-        Metric("open_requests", "Open requests", "Engagements requested on or before the end of "
-               "a month and not completed by then (declined and withdrawn requests excluded).",
-               "count", "Pipeline"),
-        Metric("topic_engagements", "Engagements by topic", f"Engagements per topic. "
-               f"{_MULTI_TOPIC}", "count", "Breakdowns"),
+        Metric(
+            "n", "Answers (n)", "Number of answers behind an outcome figure.", "count", "Outcomes"
+        ),
+        Metric(
+            "positive_outcome_pct",
+            "% positive outcome",
+            "Top-2-box % over all answers to the five post-engagement survey items.",
+            "pct",
+            "Outcomes",
+        ),
+        Metric(
+            "median_days_to_start",
+            "Median days to start",
+            "Median days from request to start, over engagements that have started.",
+            "days",
+            "Pipeline",
+        ),
+        Metric(
+            "p90_days_to_start",
+            "90th percentile days to start",
+            "90th percentile of days from request to start.",
+            "days",
+            "Pipeline",
+        ),
+        Metric(
+            "median_days_start_to_completion",
+            "Median days start to completion",
+            "Median days from start to completion, over completed engagements.",
+            "days",
+            "Pipeline",
+        ),
+        Metric(
+            "p90_days_start_to_completion",
+            "90th percentile days start to completion",
+            "90th percentile of days from start to completion.",
+            "days",
+            "Pipeline",
+        ),
+        Metric(
+            "open_requests",
+            "Open requests",
+            "Engagements requested on or before the end of "
+            "a month and not completed by then (declined and withdrawn requests excluded).",
+            "count",
+            "Pipeline",
+        ),
+        Metric(
+            "topic_engagements",
+            "Engagements by topic",
+            f"Engagements per topic. {_MULTI_TOPIC}",
+            "count",
+            "Breakdowns",
+        ),
     )
-}  # fmt: skip
+}
 
 DIMENSIONS: dict[str, str] = {
     "topic": "Topic",

@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-AGENCY_TYPES = ("municipal", "county", "sheriff", "state", "tribal", "territorial", "campus", "other")
+AGENCY_TYPES = (
+    "municipal",
+    "county",
+    "sheriff",
+    "state",
+    "tribal",
+    "territorial",
+    "campus",
+    "other",
+)
 STATUSES = ("requested", "approved", "in_progress", "completed", "declined", "withdrawn")
 ASSISTANCE_TYPES = (
     "training",
@@ -32,23 +41,118 @@ SURVEY_ITEMS = (
 NOT_ENGAGED = ("declined", "withdrawn")
 
 TERRITORIES = ("PR", "GU", "VI", "AS", "MP")
-STATES = ["AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "DC"] + list(TERRITORIES)
+STATES = [
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
+    "DC",
+] + list(TERRITORIES)
 
 STATE_NAMES = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "FL": "Florida", "GA": "Georgia",
-    "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois", "IN": "Indiana", "IA": "Iowa", "KS": "Kansas",
-    "KY": "Kentucky", "LA": "Louisiana", "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts",
-    "MI": "Michigan", "MN": "Minnesota", "MS": "Mississippi", "MO": "Missouri", "MT": "Montana",
-    "NE": "Nebraska", "NV": "Nevada", "NH": "New Hampshire", "NJ": "New Jersey",
-    "NM": "New Mexico", "NY": "New York", "NC": "North Carolina", "ND": "North Dakota",
-    "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon", "PA": "Pennsylvania", "RI": "Rhode Island",
-    "SC": "South Carolina", "SD": "South Dakota", "TN": "Tennessee", "TX": "Texas", "UT": "Utah",
-    "VT": "Vermont", "VA": "Virginia", "WA": "Washington", "WV": "West Virginia",
-    "WI": "Wisconsin", "WY": "Wyoming", "DC": "District of Columbia", "PR": "Puerto Rico",
-    "GU": "Guam", "VI": "U.S. Virgin Islands", "AS": "American Samoa",
+    "AL": "Alabama",
+    "AK": "Alaska",
+    "AZ": "Arizona",
+    "AR": "Arkansas",
+    "CA": "California",
+    "CO": "Colorado",
+    "CT": "Connecticut",
+    "DE": "Delaware",
+    "FL": "Florida",
+    "GA": "Georgia",
+    "HI": "Hawaii",
+    "ID": "Idaho",
+    "IL": "Illinois",
+    "IN": "Indiana",
+    "IA": "Iowa",
+    "KS": "Kansas",
+    "KY": "Kentucky",
+    "LA": "Louisiana",
+    "ME": "Maine",
+    "MD": "Maryland",
+    "MA": "Massachusetts",
+    "MI": "Michigan",
+    "MN": "Minnesota",
+    "MS": "Mississippi",
+    "MO": "Missouri",
+    "MT": "Montana",
+    "NE": "Nebraska",
+    "NV": "Nevada",
+    "NH": "New Hampshire",
+    "NJ": "New Jersey",
+    "NM": "New Mexico",
+    "NY": "New York",
+    "NC": "North Carolina",
+    "ND": "North Dakota",
+    "OH": "Ohio",
+    "OK": "Oklahoma",
+    "OR": "Oregon",
+    "PA": "Pennsylvania",
+    "RI": "Rhode Island",
+    "SC": "South Carolina",
+    "SD": "South Dakota",
+    "TN": "Tennessee",
+    "TX": "Texas",
+    "UT": "Utah",
+    "VT": "Vermont",
+    "VA": "Virginia",
+    "WA": "Washington",
+    "WV": "West Virginia",
+    "WI": "Wisconsin",
+    "WY": "Wyoming",
+    "DC": "District of Columbia",
+    "PR": "Puerto Rico",
+    "GU": "Guam",
+    "VI": "U.S. Virgin Islands",
+    "AS": "American Samoa",
     "MP": "Northern Mariana Islands",
-}  # fmt: skip
+}
 
 # Census regions; territories form their own group.
 REGIONS = {
@@ -103,12 +207,17 @@ AGENCIES = Table(
         Column("agency_id", "text", required=True, unique=True, description="Agency identifier"),
         Column("agency_name", "text", required=True, description="Agency name"),
         Column("agency_type", "enum", required=True, allowed=AGENCY_TYPES),
-        Column("state", "enum", required=True, allowed=tuple(STATES),
-               description="USPS code of a state, DC or territory"),
+        Column(
+            "state",
+            "enum",
+            required=True,
+            allowed=tuple(STATES),
+            description="USPS code of a state, DC or territory",
+        ),
         Column("sworn_officers", "int", minimum=0, description="Number of sworn officers"),
         Column("population_served", "int", minimum=0, description="Population served"),
     ),
-)  # fmt: skip
+)
 
 ENGAGEMENTS = Table(
     "engagements",
@@ -119,16 +228,24 @@ ENGAGEMENTS = Table(
         Column("requested_on", "date", required=True, description="Date of the request"),
         Column("status", "enum", required=True, allowed=STATUSES),
         Column("assistance_type", "enum", required=True, allowed=ASSISTANCE_TYPES),
-        Column("topics", "topics", required=True, max_length=1000,
-               description="One or more topics separated by ';' (the first is the primary topic)"),
+        Column(
+            "topics",
+            "topics",
+            required=True,
+            max_length=1000,
+            description="One or more topics separated by ';' (the first is the primary topic)",
+        ),
         Column("started_on", "date", description="Not before requested_on"),
-        Column("completed_on", "date",
-               description="Not before started_on; required when status is completed"),
+        Column(
+            "completed_on",
+            "date",
+            description="Not before started_on; required when status is completed",
+        ),
         Column("delivery_mode", "enum", allowed=DELIVERY_MODES),
         Column("provider", "text", description="Partner organisation that delivered it"),
         Column("participants", "int", minimum=0, description="People trained or briefed"),
     ),
-)  # fmt: skip
+)
 
 SURVEY_RESPONSES = Table(
     "survey_responses",
@@ -139,11 +256,19 @@ SURVEY_RESPONSES = Table(
         Column("submitted_on", "date", required=True),
         Column("wave", "enum", allowed=WAVES, description="post (default) or follow_up"),
         Column("respondent_role", "text"),
-        *(Column(item, "int", minimum=1, maximum=5, description="Likert answer 1–5; blank = not answered")
-          for item in SURVEY_ITEMS),
+        *(
+            Column(
+                item,
+                "int",
+                minimum=1,
+                maximum=5,
+                description="Likert answer 1–5; blank = not answered",
+            )
+            for item in SURVEY_ITEMS
+        ),
         Column("comment", "text", max_length=5000),
     ),
-)  # fmt: skip
+)
 
 TABLES: dict[str, Table] = {t.name: t for t in (AGENCIES, ENGAGEMENTS, SURVEY_RESPONSES)}
 # Load order: parents before children.

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 
-
 from .ingest import ImportReport, ingest_files, ingest_frames
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
-DEMO_FILES = tuple(DATA_DIR / f"{table}.csv" for table in ("agencies", "engagements", "survey_responses"))
+DEMO_FILES = tuple(
+    DATA_DIR / f"{table}.csv" for table in ("agencies", "engagements", "survey_responses")
+)
 DEFAULT_DEMO_DB = DATA_DIR / "demo.duckdb"
 
 
@@ -32,7 +33,9 @@ def ensure_database(path: Path) -> None:
         )
     report = ingest_files(path, list(DEMO_FILES), source="demo files", is_demo=True)
     if not report.ok:
-        raise RuntimeError("the shipped demo files failed validation:\n" + "\n".join(report.summary_lines()))
+        raise RuntimeError(
+            "the shipped demo files failed validation:\n" + "\n".join(report.summary_lines())
+        )
 
 
 def build_demo_database(path: Path, engagements: int, seed: int) -> ImportReport:
@@ -42,7 +45,9 @@ def build_demo_database(path: Path, engagements: int, seed: int) -> ImportReport
     frames = demo.generate(engagements, seed)
     if path.exists():
         path.unlink()
-    return ingest_frames(path, frames, source=f"demo generator (n={engagements}, seed={seed})", is_demo=True)
+    return ingest_frames(
+        path, frames, source=f"demo generator (n={engagements}, seed={seed})", is_demo=True
+    )
 
 
 def topic_names(con) -> list[str]:
@@ -50,7 +55,9 @@ def topic_names(con) -> list[str]:
 
 
 def topic_catalogue(con) -> pd.DataFrame:
-    return con.execute("select topic, topic_group, in_catalogue from topics order by topic_group, topic").df()
+    return con.execute(
+        "select topic, topic_group, in_catalogue from topics order by topic_group, topic"
+    ).df()
 
 
 def is_demo(con) -> bool:
@@ -72,3 +79,12 @@ def row_counts(con) -> dict[str, int]:
         table: con.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608 - fixed names
         for table in ("agencies", "engagements", "survey_responses", "topics")
     }
+
+
+def create_empty_database(path: Path) -> None:
+    """A database with the schema and topic catalogue but no records (for a fresh deployment)."""
+    from . import db
+    from .catalogue import load_topic_catalogue
+
+    with db.new_version(path) as con:
+        db.seed_topics(con, load_topic_catalogue())

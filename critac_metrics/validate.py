@@ -115,7 +115,9 @@ class _TableCheck:
         return canonical.where(~blank, None)
 
     def check_int(self, col: schema.Column, text: pd.Series, blank: pd.Series) -> pd.Series:
-        numbers = pd.to_numeric(text.where(text.str.fullmatch(r"[+-]?\d{1,15}"), None), errors="coerce")
+        numbers = pd.to_numeric(
+            text.where(text.str.fullmatch(r"[+-]?\d{1,15}"), None), errors="coerce"
+        )
         self.error(numbers.isna() & ~blank, col.name, "must be a whole number")
         if col.minimum is not None:
             self.error(numbers < col.minimum, col.name, _range_rule(col))
@@ -146,7 +148,9 @@ def _combine(sheets: list[Sheet], table: schema.Table, out: Validated) -> pd.Dat
         extra = [c for c in frame.columns if c != ROW_COLUMN and c not in table.column_names]
         if extra:
             out.warnings.append(
-                Problem(sheet.source, 1, None, None, f"unknown column(s) ignored: {', '.join(extra)}")
+                Problem(
+                    sheet.source, 1, None, None, f"unknown column(s) ignored: {', '.join(extra)}"
+                )
             )
         if len(frame) == 0:
             out.errors.append(Problem(sheet.source, None, None, None, "the file has no data rows"))
@@ -193,14 +197,21 @@ def _check_reference(combined, out, child, column, parent, stored_ids) -> None:
 
 def _check_engagements(text: pd.DataFrame, out: Validated, existing: Existing) -> None:
     typed = out.frames["engagements"]
-    requested, started, completed = typed["requested_on"], typed["started_on"], typed["completed_on"]
+    requested, started, completed = (
+        typed["requested_on"],
+        typed["started_on"],
+        typed["completed_on"],
+    )
     checks = [
         (started < requested, "started_on", "must not be before requested_on"),
         (completed < started, "completed_on", "must not be before started_on"),
         (completed < requested, "completed_on", "must not be before requested_on"),
-        ((typed["status"] == "completed") & completed.isna() & (text["completed_on"] == ""),
-         "completed_on", "is required when status is completed"),
-    ]  # fmt: skip
+        (
+            (typed["status"] == "completed") & completed.isna() & (text["completed_on"] == ""),
+            "completed_on",
+            "is required when status is completed",
+        ),
+    ]
     for mask, column, rule in checks:
         out.errors.extend(_problems(text, mask.fillna(False), column, rule))
     typed["topics"] = _parse_topics(text, out, existing)
@@ -212,9 +223,13 @@ def _parse_topics(text: pd.DataFrame, out: Validated, existing: Existing) -> pd.
     exploded = lists.explode().str.strip()
     empty_part = (exploded == "").groupby(level=0).any()
     out.errors.extend(
-        _problems(text, empty_part & (text["topics"] != ""), "topics",
-                  "each topic between ';' separators must be non-empty")
-    )  # fmt: skip
+        _problems(
+            text,
+            empty_part & (text["topics"] != ""),
+            "topics",
+            "each topic between ';' separators must be non-empty",
+        )
+    )
     named = exploded[exploded != ""]
     canonical = named.str.lower().map(catalogue)
     unknown = named[canonical.isna()]
@@ -226,9 +241,14 @@ def _parse_topics(text: pd.DataFrame, out: Validated, existing: Existing) -> pd.
         rows = text.loc[unknown.index[unknown.str.lower() == lowered].unique()]
         first = rows.iloc[0]
         out.warnings.append(
-            Problem(first["__source"], int(first[ROW_COLUMN]), "topics", name,
-                    f"topic not in the catalogue; kept as a new topic ({len(rows)} row(s))")
-        )  # fmt: skip
+            Problem(
+                first["__source"],
+                int(first[ROW_COLUMN]),
+                "topics",
+                name,
+                f"topic not in the catalogue; kept as a new topic ({len(rows)} row(s))",
+            )
+        )
     out.new_topics = list(new_topics.values())
     resolved = named.str.lower().map(catalogue)
     dedup = resolved.groupby(level=0).agg(lambda s: list(dict.fromkeys(s)))

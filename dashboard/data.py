@@ -7,6 +7,7 @@ version), so a new import is picked up on the next rerun without restarting the 
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import duckdb
@@ -15,10 +16,14 @@ import streamlit as st
 from critac_metrics import db, metrics, store
 from critac_metrics.filters import Filters
 
+_BUILD_LOCK = threading.Lock()
 
-@st.cache_resource(show_spinner="Building the demo database from data/*.csv (first start only)…")
-def _ensure(path: str) -> None:
-    store.ensure_database(Path(path))
+
+def _ensure(path: Path) -> None:
+    if path.exists():
+        return
+    with _BUILD_LOCK, st.spinner("Building the demo database from data/*.csv (first start only)…"):
+        store.ensure_database(path)
 
 
 @st.cache_resource(max_entries=2)
@@ -32,7 +37,7 @@ def database_path() -> Path:
 
 def version() -> tuple[int, int] | None:
     path = database_path()
-    _ensure(str(path))
+    _ensure(path)
     return db.file_identity(path)
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from functools import partial
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -37,8 +37,11 @@ def page_header(title: str, filters: Filters, noun: str = "Engagements") -> None
 
 
 def empty_state() -> None:
-    st.info("No engagements match these filters. Widen the date range or clear a filter "
-            "(Reset filters in the sidebar).", icon=":material/filter_alt_off:")  # fmt: skip
+    st.info(
+        "No engagements match these filters. Widen the date range or clear a filter "
+        "(Reset filters in the sidebar).",
+        icon=":material/filter_alt_off:",
+    )
 
 
 def kpi_row(kpis: pd.DataFrame, positive_n: int | None = None) -> None:
@@ -55,16 +58,24 @@ def kpi_row(kpis: pd.DataFrame, positive_n: int | None = None) -> None:
                     delta = delta.replace("%", " pts")
                 if row.change > 0:
                     delta = "+" + delta
-            st.metric(label, metric.format(row.value), delta=delta, help=metric.description,
-                      border=True, chart_data=row.sparkline or None,
-                      delta_description="vs previous period" if delta else None)  # fmt: skip
+            st.metric(
+                label,
+                metric.format(row.value),
+                delta=delta,
+                help=metric.description,
+                border=True,
+                chart_data=row.sparkline or None,
+                delta_description="vs previous period" if delta else None,
+            )
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "chart"
 
 
-def chart(fig, key: str, table: pd.DataFrame | None = None, filter_field: str | None = None) -> None:
+def chart(
+    fig, key: str, table: pd.DataFrame | None = None, filter_field: str | None = None
+) -> None:
     """Draw a figure (our theme, not Streamlit's), with its numbers as CSV and optional cross-filter."""
     title = fig.layout.title.text or key
     options = {"theme": None, "key": key, "config": charts.modebar_config(_slug(title))}
@@ -72,8 +83,14 @@ def chart(fig, key: str, table: pd.DataFrame | None = None, filter_field: str | 
         options.update(on_select=partial(_on_click, key, filter_field), selection_mode="points")
     st.plotly_chart(fig, **options)
     if table is not None and not table.empty:
-        st.download_button("Download these numbers (CSV)", csv_bytes(table), f"{_slug(title)}.csv",
-                           "text/csv", key=f"{key}_csv", icon=":material/download:")  # fmt: skip
+        st.download_button(
+            "Download these numbers (CSV)",
+            csv_bytes(table),
+            f"{_slug(title)}.csv",
+            "text/csv",
+            key=f"{key}_csv",
+            icon=":material/download:",
+        )
 
 
 def _on_click(key: str, field: str) -> None:
@@ -113,9 +130,13 @@ def import_history(log: pd.DataFrame) -> None:
         st.info("Nothing has been imported yet.")
         return
     for row in log.itertuples():
-        files = ", ".join(f"{f['name']} (SHA-256 {f['sha256'][:12]}…)" for f in row.files) or row.source
+        files = (
+            ", ".join(f"{f['name']} (SHA-256 {f['sha256'][:12]}…)" for f in row.files) or row.source
+        )
         counts = ", ".join(f"{n:,} {table}" for table, n in row.rows_by_table.items())
-        with st.expander(f"{row.imported_at:%Y-%m-%d %H:%M} UTC · {counts}", expanded=row.Index == 0):
+        with st.expander(
+            f"{row.imported_at:%Y-%m-%d %H:%M} UTC · {counts}", expanded=row.Index == 0
+        ):
             st.text(f"Source: {row.source}\nFiles: {files}")
             if row.warnings:
                 st.warning(f"{len(row.warnings)} data-quality warning(s)")
@@ -125,4 +146,8 @@ def import_history(log: pd.DataFrame) -> None:
 
 
 def data_contract_markdown() -> str:
-    return CONTRACT.read_text(encoding="utf-8") if CONTRACT.exists() else "docs/data-contract.md is missing."
+    return (
+        CONTRACT.read_text(encoding="utf-8")
+        if CONTRACT.exists()
+        else "docs/data-contract.md is missing."
+    )

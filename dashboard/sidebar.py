@@ -96,17 +96,35 @@ def render(filters: Filters, today: dt.date | None = None) -> None:
     _sync_widgets(filters, presets)
     with st.sidebar:
         st.header("Filters")
-        st.selectbox("Requested", [*presets, CUSTOM], key="w_preset", on_change=_apply,
-                     args=(presets,), help="Filters on the date the engagement was requested. "
-                     "Fiscal years are federal: FY2024 = 1 Oct 2023 – 30 Sep 2024.")  # fmt: skip
+        st.selectbox(
+            "Requested",
+            [*presets, CUSTOM],
+            key="w_preset",
+            on_change=_apply,
+            args=(presets,),
+            help="Filters on the date the engagement was requested. "
+            "Fiscal years are federal: FY2024 = 1 Oct 2023 – 30 Sep 2024.",
+        )
         if st.session_state["w_preset"] == CUSTOM:
-            st.date_input("Date range", key="w_dates", on_change=_apply, args=(presets,),
-                          min_value=dt.date(FIRST_FISCAL_YEAR - 1, 10, 1), format="YYYY-MM-DD")  # fmt: skip
+            st.date_input(
+                "Date range",
+                key="w_dates",
+                on_change=_apply,
+                args=(presets,),
+                min_value=dt.date(FIRST_FISCAL_YEAR - 1, 10, 1),
+                format="YYYY-MM-DD",
+            )
         for spec in LIST_FILTERS:
             options, label = _options(spec.field)
-            st.multiselect(LIST_LABELS[spec.field], options, key=f"w_{spec.field}",
-                           format_func=label, on_change=_apply, args=(presets,),
-                           placeholder="All")  # fmt: skip
+            st.multiselect(
+                LIST_LABELS[spec.field],
+                options,
+                key=f"w_{spec.field}",
+                format_func=label,
+                on_change=_apply,
+                args=(presets,),
+                placeholder="All",
+            )
         st.button("Reset filters", on_click=_reset, width="stretch", disabled=filters.is_empty)
         _share_link(filters)
 

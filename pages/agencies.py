@@ -13,14 +13,27 @@ if reach["agencies_served"] == 0:
     show.empty_state()
     st.stop()
 
-show.figure_row(reach, ["agencies_served", "first_time_agencies", "repeat_agencies",
-                        "states_reached", "small_agency_share", "participants"])  # fmt: skip
+show.figure_row(
+    reach,
+    [
+        "agencies_served",
+        "first_time_agencies",
+        "repeat_agencies",
+        "states_reached",
+        "small_agency_share",
+        "participants",
+    ],
+)
 
 left, right = st.columns(2)
 with left:
     types = data.metric("breakdown", filters, dimension="agency_type")
-    show.chart(charts.bar_breakdown(types, "agency_type"), "agencies_types", types,
-               filter_field="agency_types")
+    show.chart(
+        charts.bar_breakdown(types, "agency_type"),
+        "agencies_types",
+        types,
+        filter_field="agency_types",
+    )
 with right:
     sizes = data.metric("breakdown", filters, dimension="size_band")
     show.chart(charts.bar_breakdown(sizes, "size_band", value="agencies"), "agencies_sizes", sizes)

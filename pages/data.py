@@ -19,10 +19,21 @@ st.subheader("Download the filtered rows")
 rows = data.metric("filtered_engagements", filters)
 st.caption(f"{len(rows):,} engagement records · {filters.describe()}")
 left, right = st.columns(2)
-left.download_button("CSV", downloads.csv_bytes(rows), "critac_engagements.csv", "text/csv",
-                     icon=":material/download:", width="stretch")  # fmt: skip
-right.download_button("Excel", downloads.excel_bytes(rows, "engagements"), "critac_engagements.xlsx",
-                      icon=":material/download:", width="stretch")  # fmt: skip
+left.download_button(
+    "CSV",
+    downloads.csv_bytes(rows),
+    "critac_engagements.csv",
+    "text/csv",
+    icon=":material/download:",
+    width="stretch",
+)
+right.download_button(
+    "Excel",
+    downloads.excel_bytes(rows, "engagements"),
+    "critac_engagements.xlsx",
+    icon=":material/download:",
+    width="stretch",
+)
 show.table(rows.head(1000), "data_rows")
 
 with st.expander("The data contract: what an import must look like"):

@@ -16,16 +16,29 @@ if head["engagements"] == 0:
 show.figure_row(head, ["survey_responses", "responded_engagements", "response_rate"])
 st.caption(f"Figures on fewer than {metrics.DEFAULT_MIN_N} answers are suppressed.")
 
-wave = st.segmented_control("Survey wave", schema.WAVES, default="post", key="outcomes_wave",
-                            format_func=show.WAVE_LABELS.get) or "post"  # fmt: skip
+wave = (
+    st.segmented_control(
+        "Survey wave",
+        schema.WAVES,
+        default="post",
+        key="outcomes_wave",
+        format_func=show.WAVE_LABELS.get,
+    )
+    or "post"
+)
 items = data.metric("item_outcomes", filters, wave=wave)
 show.chart(charts.likert_diverging(items), "outcomes_likert", items)
 
 left, right = st.columns([1, 2])
-segment = left.selectbox("Compare by", ["topic", "agency_type", "assistance_type"],
-                         format_func=show.dimension_label, key="outcomes_segment")  # fmt: skip
-item = right.selectbox("Survey item", schema.SURVEY_ITEMS, format_func=show.item_label,
-                       key="outcomes_item")  # fmt: skip
+segment = left.selectbox(
+    "Compare by",
+    ["topic", "agency_type", "assistance_type"],
+    format_func=show.dimension_label,
+    key="outcomes_segment",
+)
+item = right.selectbox(
+    "Survey item", schema.SURVEY_ITEMS, format_func=show.item_label, key="outcomes_item"
+)
 by_segment = data.metric("outcomes_by", filters, by=segment, wave=wave, item=item)
 show.chart(charts.top2_by_segment(by_segment, segment), "outcomes_segments", by_segment)
 

@@ -16,20 +16,35 @@ if head["requests"] == 0:
 positive = data.metric("positive_outcome", filters)
 show.kpi_row(data.metric("kpis_with_comparison", filters), positive_n=positive["n"])
 
-grain = st.segmented_control("Period", ["month", "quarter", "fiscal_year"], default="fiscal_year",
-                             format_func=show.GRAIN_LABELS.get, key="overview_grain") or "fiscal_year"
+grain = (
+    st.segmented_control(
+        "Period",
+        ["month", "quarter", "fiscal_year"],
+        default="fiscal_year",
+        format_func=show.GRAIN_LABELS.get,
+        key="overview_grain",
+    )
+    or "fiscal_year"
+)
 series = data.metric("volume_series", filters, grain=grain)
 show.chart(charts.volume_trend(series, grain), "overview_trend", series)
 
 left, right = st.columns(2)
 with left:
     cumulative = data.metric("cumulative_engagements", filters)
-    show.chart(charts.cumulative(cumulative, data.metric("milestones", filters)),
-               "overview_cumulative", cumulative)
+    show.chart(
+        charts.cumulative(cumulative, data.metric("milestones", filters)),
+        "overview_cumulative",
+        cumulative,
+    )
 with right:
     topics = data.metric("breakdown", filters, dimension="topic")
-    show.chart(charts.bar_breakdown(topics, "topic", top=12), "overview_topics", topics,
-               filter_field="topics")
+    show.chart(
+        charts.bar_breakdown(topics, "topic", top=12),
+        "overview_topics",
+        topics,
+        filter_field="topics",
+    )
 
 by_state = data.metric("engagements_by_state", filters)
 show.chart(charts.state_map(by_state), "overview_map", by_state, filter_field="states")

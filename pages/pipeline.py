@@ -17,8 +17,13 @@ left, right = st.columns(2)
 with left:
     show.chart(charts.funnel(funnel), "pipeline_funnel", funnel)
 with right:
-    by = st.segmented_control("Timeliness by", ["assistance_type", "topic"], key="pipeline_by",
-                              default="assistance_type", format_func=show.dimension_label)  # fmt: skip
+    by = st.segmented_control(
+        "Timeliness by",
+        ["assistance_type", "topic"],
+        key="pipeline_by",
+        default="assistance_type",
+        format_func=show.dimension_label,
+    )
     days = data.metric("timeliness", filters, by=by or "assistance_type")
     show.chart(charts.timeliness(days, by or "assistance_type"), "pipeline_days", days)
 

@@ -15,19 +15,30 @@ if by_topic.empty:
 
 ranked = list(by_topic["topic"])
 default = [t for t in filters.topics if t in ranked] or ranked[:5]
-compare = st.multiselect("Compare topics over time", ranked, default=default, key="topics_compare",
-                         max_selections=8)  # fmt: skip
-grain = st.segmented_control("Period", list(show.GRAIN_LABELS), default="fiscal_year",
-                             format_func=show.GRAIN_LABELS.get, key="topics_grain") or "fiscal_year"
+compare = st.multiselect(
+    "Compare topics over time", ranked, default=default, key="topics_compare", max_selections=8
+)
+grain = (
+    st.segmented_control(
+        "Period",
+        list(show.GRAIN_LABELS),
+        default="fiscal_year",
+        format_func=show.GRAIN_LABELS.get,
+        key="topics_grain",
+    )
+    or "fiscal_year"
+)
 trend = data.metric("series_by", filters, grain=grain, dimension="topic", only=tuple(compare))
 show.chart(charts.series_by_dimension(trend, "topic", grain), "topics_trend", trend)
 
 matrix = data.metric("topic_by_agency_type", filters)
 show.chart(charts.topic_heatmap(matrix), "topics_heatmap", matrix, filter_field="topics")
 
-item = st.selectbox("Survey item", schema.SURVEY_ITEMS, format_func=show.item_label,
-                    key="topics_item")  # fmt: skip
+item = st.selectbox(
+    "Survey item", schema.SURVEY_ITEMS, format_func=show.item_label, key="topics_item"
+)
 outcomes = data.metric("outcomes_by", filters, by="topic", item=item)
-show.chart(charts.top2_by_segment(outcomes, "topic"), "topics_outcomes", outcomes,
-           filter_field="topics")
+show.chart(
+    charts.top2_by_segment(outcomes, "topic"), "topics_outcomes", outcomes, filter_field="topics"
+)
 st.caption(show.CROSS_FILTER_HINT)

@@ -14,18 +14,33 @@ TOPICS = ["De-escalation", "School Safety", "Officer Safety and Wellness"]
 WHERE_CASES = [
     (Filters(), "true", []),
     (Filters(start=D(2023, 10, 1)), "true and requested_on >= ?", [D(2023, 10, 1)]),
-    (Filters(start=D(2023, 10, 1), end=D(2024, 9, 30)),
-     "true and requested_on >= ? and requested_on <= ?", [D(2023, 10, 1), D(2024, 9, 30)]),
-    (Filters(topics=("De-escalation",)), "true and list_has_any(topics, ?::varchar[])",
-     [["De-escalation"]]),
-    (Filters(agency_types=("tribal", "campus")), "true and agency_type = any(?::varchar[])",
-     [["campus", "tribal"]]),
-    (Filters(states=("ID",), assistance_types=("training",), delivery_modes=("virtual",)),
-     "true and state = any(?::varchar[]) and assistance_type = any(?::varchar[])"
-     " and delivery_mode = any(?::varchar[])", [["ID"], ["training"], ["virtual"]]),
-    (Filters(topics=("x'; drop table engagements; --",)),
-     "true and list_has_any(topics, ?::varchar[])", [["x'; drop table engagements; --"]]),
-]  # fmt: skip
+    (
+        Filters(start=D(2023, 10, 1), end=D(2024, 9, 30)),
+        "true and requested_on >= ? and requested_on <= ?",
+        [D(2023, 10, 1), D(2024, 9, 30)],
+    ),
+    (
+        Filters(topics=("De-escalation",)),
+        "true and list_has_any(topics, ?::varchar[])",
+        [["De-escalation"]],
+    ),
+    (
+        Filters(agency_types=("tribal", "campus")),
+        "true and agency_type = any(?::varchar[])",
+        [["campus", "tribal"]],
+    ),
+    (
+        Filters(states=("ID",), assistance_types=("training",), delivery_modes=("virtual",)),
+        "true and state = any(?::varchar[]) and assistance_type = any(?::varchar[])"
+        " and delivery_mode = any(?::varchar[])",
+        [["ID"], ["training"], ["virtual"]],
+    ),
+    (
+        Filters(topics=("x'; drop table engagements; --",)),
+        "true and list_has_any(topics, ?::varchar[])",
+        [["x'; drop table engagements; --"]],
+    ),
+]
 
 
 @pytest.mark.parametrize(("filters", "sql", "params"), WHERE_CASES)
@@ -35,20 +50,35 @@ def test_where_clause_binds_every_value(filters, sql, params):
 
 PARAM_CASES = [
     ({}, Filters(), []),
-    ({"start": "2023-10-01", "end": "2024-09-30"}, Filters(start=D(2023, 10, 1), end=D(2024, 9, 30)), []),
+    (
+        {"start": "2023-10-01", "end": "2024-09-30"},
+        Filters(start=D(2023, 10, 1), end=D(2024, 9, 30)),
+        [],
+    ),
     ({"agency_type": ["tribal", "campus"]}, Filters(agency_types=("campus", "tribal")), []),
     ({"agency_type": "TRIBAL"}, Filters(agency_types=("tribal",)), []),
-    ({"topic": ["de-escalation", "School Safety"]}, Filters(topics=("De-escalation", "School Safety")), []),
+    (
+        {"topic": ["de-escalation", "School Safety"]},
+        Filters(topics=("De-escalation", "School Safety")),
+        [],
+    ),
     ({"state": ["id", "GU"]}, Filters(states=("GU", "ID")), []),
     ({"start": "2024-13-01"}, Filters(), ["Ignored start='2024-13-01': not a date (YYYY-MM-DD)."]),
-    ({"agency_type": ["tribal", "martian"]}, Filters(agency_types=("tribal",)),
-     ["Ignored agency_type='martian': not a known value."]),
+    (
+        {"agency_type": ["tribal", "martian"]},
+        Filters(agency_types=("tribal",)),
+        ["Ignored agency_type='martian': not a known value."],
+    ),
     ({"topic": "1 OR 1=1"}, Filters(), ["Ignored topic='1 OR 1=1': not a known value."]),
     ({"colour": "red", "_present": "1"}, Filters(), ["Ignored unknown parameter 'colour'."]),
-    ({"start": "2024-02-01", "end": "2024-01-01"}, Filters(), ["Ignored the dates: start is after end."]),
+    (
+        {"start": "2024-02-01", "end": "2024-01-01"},
+        Filters(),
+        ["Ignored the dates: start is after end."],
+    ),
     ({"state": ["ID"] * 101}, Filters(), ["Ignored state: more than 100 values."]),
     ({"topic": "x" * 5000}, Filters(), ["Ignored topic='" + "x" * 40 + "…': not a known value."]),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("params", "expected", "notices"), PARAM_CASES)
@@ -60,10 +90,15 @@ ROUND_TRIP = [
     Filters(),
     Filters(start=D(2018, 3, 15)),
     Filters(end=D(2020, 3, 14), topics=("De-escalation",)),
-    Filters(*fiscal_year_bounds(2024), agency_types=("tribal", "campus"), states=("AZ", "PR"),
-            assistance_types=("training", "policy_review"), delivery_modes=("hybrid",),
-            topics=tuple(TOPICS)),
-]  # fmt: skip
+    Filters(
+        *fiscal_year_bounds(2024),
+        agency_types=("tribal", "campus"),
+        states=("AZ", "PR"),
+        assistance_types=("training", "policy_review"),
+        delivery_modes=("hybrid",),
+        topics=tuple(TOPICS),
+    ),
+]
 
 
 @pytest.mark.parametrize("filters", ROUND_TRIP)
@@ -78,17 +113,29 @@ def test_list_filters_repeat_the_key():
 
 DESCRIBE = [
     (Filters(), "Engagements requested at any time"),
-    (Filters(*fiscal_year_bounds(2024), agency_types=("tribal", "campus"), topics=("De-escalation",)),
-     "Engagements requested in FY2024 by campus and tribal agencies on De-escalation"),
-    (Filters(start=D(2024, 1, 1), end=D(2024, 12, 31), states=("ID", "GU")),
-     "Engagements requested in 2024 in Guam or Idaho"),
-    (Filters(start=D(2024, 2, 1), end=D(2024, 3, 31), assistance_types=("policy_review",)),
-     "Engagements requested 1 Feb 2024 – 31 Mar 2024 through policy review"),
-    (Filters(start=D(2022, 3, 18), delivery_modes=("onsite", "hybrid")),
-     "Engagements requested since 18 Mar 2022 delivered hybrid or on site"),
-    (Filters(end=D(2020, 3, 14), topics=("A", "B", "C")),
-     "Engagements requested through 14 Mar 2020 on A, B or C"),
-]  # fmt: skip
+    (
+        Filters(
+            *fiscal_year_bounds(2024), agency_types=("tribal", "campus"), topics=("De-escalation",)
+        ),
+        "Engagements requested in FY2024 by campus and tribal agencies on De-escalation",
+    ),
+    (
+        Filters(start=D(2024, 1, 1), end=D(2024, 12, 31), states=("ID", "GU")),
+        "Engagements requested in 2024 in Guam or Idaho",
+    ),
+    (
+        Filters(start=D(2024, 2, 1), end=D(2024, 3, 31), assistance_types=("policy_review",)),
+        "Engagements requested 1 Feb 2024 – 31 Mar 2024 through policy review",
+    ),
+    (
+        Filters(start=D(2022, 3, 18), delivery_modes=("onsite", "hybrid")),
+        "Engagements requested since 18 Mar 2022 delivered hybrid or on site",
+    ),
+    (
+        Filters(end=D(2020, 3, 14), topics=("A", "B", "C")),
+        "Engagements requested through 14 Mar 2020 on A, B or C",
+    ),
+]
 
 
 @pytest.mark.parametrize(("filters", "sentence"), DESCRIBE)

@@ -44,30 +44,114 @@ BAD_CASES = [
     ("agencies.csv", ",IL,40,", ",IL,forty,", "sworn_officers", 2, "whole number"),
     ("agencies.csv", ",IL,40,", ",IL,-3,", "sworn_officers", 2, "0 or more"),
     ("agencies.csv", "A2,Navajo", "A1,Navajo", "agency_id", 3, "duplicate id"),
-    ("engagements.csv", "E2,A1,2023-10-01", "E2,A9,2023-10-01", "agency_id", 3, "no such agency_id"),
-    ("engagements.csv", "2023-10-01,completed", "10/01/2023,completed", "requested_on", 3, "YYYY-MM-DD"),
-    ("engagements.csv", "2023-10-01,completed", "2023-02-30,completed", "requested_on", 3, "YYYY-MM-DD"),
-    ("engagements.csv", ",completed,virtual_consultation", ",done,virtual_consultation", "status", 3,
-     "must be one of"),
-    ("engagements.csv", ",training,De-escalation; Use", ",lecture,De-escalation; Use", "assistance_type",
-     2, "must be one of"),
+    (
+        "engagements.csv",
+        "E2,A1,2023-10-01",
+        "E2,A9,2023-10-01",
+        "agency_id",
+        3,
+        "no such agency_id",
+    ),
+    (
+        "engagements.csv",
+        "2023-10-01,completed",
+        "10/01/2023,completed",
+        "requested_on",
+        3,
+        "YYYY-MM-DD",
+    ),
+    (
+        "engagements.csv",
+        "2023-10-01,completed",
+        "2023-02-30,completed",
+        "requested_on",
+        3,
+        "YYYY-MM-DD",
+    ),
+    (
+        "engagements.csv",
+        ",completed,virtual_consultation",
+        ",done,virtual_consultation",
+        "status",
+        3,
+        "must be one of",
+    ),
+    (
+        "engagements.csv",
+        ",training,De-escalation; Use",
+        ",lecture,De-escalation; Use",
+        "assistance_type",
+        2,
+        "must be one of",
+    ),
     ("engagements.csv", "De-escalation; Use of Force", "", "topics", 2, "a value is required"),
-    ("engagements.csv", "De-escalation; Use of Force", "De-escalation;;Use of Force", "topics", 2,
-     "non-empty"),
-    ("engagements.csv", ",2023-10-10,2023-11-01", ",2023-09-01,2023-11-01", "started_on", 2,
-     "not be before requested_on"),
-    ("engagements.csv", ",2023-10-10,2023-11-01", ",2023-10-10,2023-10-09", "completed_on", 2,
-     "not be before started_on"),
-    ("engagements.csv", ",2023-10-05,2023-10-20", ",2023-10-05,", "completed_on", 3,
-     "required when status is completed"),
-    ("engagements.csv", ",onsite,IACP,25", ",in person,IACP,25", "delivery_mode", 2, "must be one of"),
+    (
+        "engagements.csv",
+        "De-escalation; Use of Force",
+        "De-escalation;;Use of Force",
+        "topics",
+        2,
+        "non-empty",
+    ),
+    (
+        "engagements.csv",
+        ",2023-10-10,2023-11-01",
+        ",2023-09-01,2023-11-01",
+        "started_on",
+        2,
+        "not be before requested_on",
+    ),
+    (
+        "engagements.csv",
+        ",2023-10-10,2023-11-01",
+        ",2023-10-10,2023-10-09",
+        "completed_on",
+        2,
+        "not be before started_on",
+    ),
+    (
+        "engagements.csv",
+        ",2023-10-05,2023-10-20",
+        ",2023-10-05,",
+        "completed_on",
+        3,
+        "required when status is completed",
+    ),
+    (
+        "engagements.csv",
+        ",onsite,IACP,25",
+        ",in person,IACP,25",
+        "delivery_mode",
+        2,
+        "must be one of",
+    ),
     ("engagements.csv", ",IACP,25", ",IACP,2.5", "participants", 2, "whole number"),
     ("survey_responses.csv", "R2,E1", "R1,E1", "response_id", 3, "duplicate id"),
     ("survey_responses.csv", "R4,E2", "R4,E99", "engagement_id", 5, "no such engagement_id"),
-    ("survey_responses.csv", "Chief,5,4,4,,5", "Chief,6,4,4,,5", "satisfaction", 2, "between 1 and 5"),
-    ("survey_responses.csv", "Officer,4,3,,2,4", "Officer,4,0,,2,4", "knowledge_gain", 3,
-     "between 1 and 5"),
-    ("survey_responses.csv", ",post,Chief,5,5,5", ",during,Chief,5,5,5", "wave", 6, "must be one of"),
+    (
+        "survey_responses.csv",
+        "Chief,5,4,4,,5",
+        "Chief,6,4,4,,5",
+        "satisfaction",
+        2,
+        "between 1 and 5",
+    ),
+    (
+        "survey_responses.csv",
+        "Officer,4,3,,2,4",
+        "Officer,4,0,,2,4",
+        "knowledge_gain",
+        3,
+        "between 1 and 5",
+    ),
+    (
+        "survey_responses.csv",
+        ",post,Chief,5,5,5",
+        ",during,Chief,5,5,5",
+        "wave",
+        6,
+        "must be one of",
+    ),
     ("survey_responses.csv", "2023-11-05,post", ",post", "submitted_on", 2, "a value is required"),
     ("survey_responses.csv", "Very useful", "x" * 5001, "comment", 2, "longer than 5000"),
 ]
@@ -100,7 +184,9 @@ def test_missing_required_column_is_named(tmp_path):
     text = TINY["agencies.csv"].replace("agency_type,", "kind,")
     (tmp_path / "agencies.csv").write_text(text, encoding="utf-8")
     report, _ = validate_files(files)
-    assert any(p.column == "agency_type" and "required column is missing" in p.rule for p in report.errors)
+    assert any(
+        p.column == "agency_type" and "required column is missing" in p.rule for p in report.errors
+    )
     assert any("unknown column(s) ignored: kind" in p.rule for p in report.warnings)
 
 
@@ -140,8 +226,11 @@ def test_reimport_replaces_a_record_with_the_same_id(tmp_path, tiny_db, copy_db)
     target = copy_db(tiny_db)
     path = tmp_path / "engagements_update.csv"
     header = TINY["engagements.csv"].splitlines()[0]
-    path.write_text(header + "\nE5,A3,2024-10-01,completed,assessment,Active Shooter Response,"
-                    "2024-10-15,2024-11-20,onsite,IACLEA,30\n", encoding="utf-8")  # fmt: skip
+    path.write_text(
+        header + "\nE5,A3,2024-10-01,completed,assessment,Active Shooter Response,"
+        "2024-10-15,2024-11-20,onsite,IACLEA,30\n",
+        encoding="utf-8",
+    )
     report = ingest_files(target, [path])
     assert report.ok, report.summary_lines()
     engagements = _tables(target)["engagements"].set_index("engagement_id")
@@ -165,7 +254,9 @@ def test_unknown_topic_is_kept_with_a_warning(tmp_path):
     target = tmp_path / "t.duckdb"
     report = ingest_files(target, files)
     assert report.ok
-    assert any(p.value == "Drone Programs" and "not in the catalogue" in p.rule for p in report.warnings)
+    assert any(
+        p.value == "Drone Programs" and "not in the catalogue" in p.rule for p in report.warnings
+    )
     topics = _tables(target)["topics"].set_index("topic")
     assert not topics.loc["Drone Programs", "in_catalogue"]
 
@@ -182,7 +273,12 @@ def test_headers_and_enums_are_matched_leniently(tmp_path):
     report = ingest_files(target, files)
     assert report.ok, report.summary_lines()
     tables = _tables(target)
-    assert set(tables["agencies"]["agency_type"]) <= {"municipal", "tribal", "campus", "territorial"}
+    assert set(tables["agencies"]["agency_type"]) <= {
+        "municipal",
+        "tribal",
+        "campus",
+        "territorial",
+    }
     assert "in_progress" in set(tables["engagements"]["status"])
     assert "IL" in set(tables["agencies"]["state"])
 
@@ -262,7 +358,7 @@ def test_excel_errors_name_the_sheet_and_row(tmp_path, tiny_dir):
 UNREADABLE = [
     ("agencies.csv", b"", "the file is empty"),
     ("agencies.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
-    ("agencies.csv", b"agency_id,agency_name\nA1,\"unterminated\n", "malformed CSV"),
+    ("agencies.csv", b'agency_id,agency_name\nA1,"unterminated\n', "malformed CSV"),
     ("agencies.csv", "agency_id,agency_name\nA1,caf\xe9\n".encode("latin-1"), "not UTF-8"),
     ("agencies.parquet", b"PAR1 this is not parquet", "not a readable Parquet file"),
     ("agencies.xlsx", b"PK\x03\x04 broken zip", "not a readable .xlsx workbook"),
@@ -273,15 +369,19 @@ UNREADABLE = [
 
 
 @pytest.mark.parametrize(("name", "content", "message"), UNREADABLE)
-def test_unreadable_files_get_one_clear_line_from_the_cli(tmp_path, tiny_db, copy_db, name, content, message):
+def test_unreadable_files_get_one_clear_line_from_the_cli(
+    tmp_path, tiny_db, copy_db, name, content, message
+):
     target = copy_db(tiny_db)
     before = _digest(target)
     path = tmp_path / name
     path.write_bytes(content)
     result = subprocess.run(
         [sys.executable, "-m", "critac_metrics", "ingest", "--db", str(target), str(path)],
-        capture_output=True, text=True, cwd=ROOT,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert message in result.stderr

@@ -1,0 +1,1041 @@
+"""Pure Plotly figure builders and the one chart theme (the registered template ``"critac"``).
+
+Every builder takes the DataFrame (or dict) that a function in ``metrics`` returns and gives back a
+``go.Figure``: no database, no files, no Streamlit. Points that stand for a filterable value (topic,
+agency type, state, assistance type, delivery mode) carry the RAW value at ``customdata[0]``, so a
+clicked point can cross-filter. Show the figures with ``st.plotly_chart(fig, theme=None, ...)``:
+Streamlit's default theme would override the template's colours.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from . import schema
+from .metrics import DEFAULT_MIN_N
+from .registry import label as registry_label
+
+# -- theme ----------------------------------------------------------------------------------------
+
+TEMPLATE = "critac"
+# Okabe–Ito, reordered so the first series read on white and on dark backgrounds; the grey and the
+# yellow (weak on white) come last, and black (invisible on dark) is left out.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999", "#F0E442")
+# Answers 1..5: vermillion, orange, neutral grey, sky blue, blue.
+LIKERT_COLORS = ("#D55E00", "#E69F00", "#BBBBBB", "#56B4E9", "#0072B2")
+LIKERT_LABELS = ("1 – very low", "2 – low", "3 – neutral", "4 – high", "5 – very high")
+SEQUENTIAL = (
+    (0.0, "#d6e8f7"),
+    (0.35, "#92c3e8"),
+    (0.7, "#3d8fcc"),
+    (0.9, "#0072B2"),
+    (1.0, "#005488"),
+)
+INK = "#6b7280"  # mid grey: readable on white and on dark backgrounds
+MUTED = "#9ca3af"
+GRID = "rgba(107, 114, 128, 0.25)"
+ZERO_TILE = "#e5e7eb"
+WARNING = "#D55E00"
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+EMPTY_MESSAGE = "No engagements match these filters"
+NO_ANSWERS_MESSAGE = "No survey answers match these filters"
+# Dimensions whose frame order is meaningful (metrics returns them in that order).
+NATURAL_ORDER = frozenset({"size_band", "status", "agency_type"})
+GRAIN_NOUNS = {"month": "month", "quarter": "quarter", "fiscal_year": "fiscal year"}
+WAVE_TITLES = {"post": "Post-engagement survey", "follow_up": "Follow-up survey"}
+
+
+def _template() -> go.layout.Template:
+    axis = {
+        "gridcolor": GRID,
+        "linecolor": GRID,
+        "zerolinecolor": GRID,
+        "tickcolor": GRID,
+        "automargin": True,
+        "ticklabelstandoff": 6,
+        "title": {"standoff": 10},
+    }
+    return go.layout.Template(
+        layout={
+            "colorway": PALETTE,
+            "colorscale": {"sequential": SEQUENTIAL},
+            "font": {"family": FONT, "color": INK, "size": 13},
+            "title": {
+                "x": 0,
+                "xanchor": "left",
+                "xref": "container",
+                "y": 1,
+                "yanchor": "top",
+                "yref": "container",
+                "pad": {"l": 14, "t": 14},
+                "font": {"size": 18},
+            },
+            "paper_bgcolor": "rgba(0,0,0,0)",
+            "plot_bgcolor": "rgba(0,0,0,0)",
+            "separators": ".,",
+            "hoverlabel": {"font": {"family": FONT}},
+            "hovermode": "closest",
+            "margin": {"l": 16, "r": 24, "t": 64, "b": 48},
+            "xaxis": axis,
+            "yaxis": axis,
+            "legend": {"title": {"text": ""}},
+        },
+        data={
+            "bar": [go.Bar(marker={"line": {"width": 0}})],
+            "heatmap": [go.Heatmap(colorscale=SEQUENTIAL)],
+        },
+    )
+
+
+pio.templates[TEMPLATE] = _template()
+
+
+# -- shared helpers -------------------------------------------------------------------------------
+
+
+def pretty(value: object) -> str:
+    """'virtual_consultation' -> 'Virtual consultation'; NaN/None -> 'Unknown'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "Unknown"
+    text = str(value).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def category_label(dimension: str, value: object) -> str:
+    """The label for one value of a dimension, escaped for Plotly's pseudo-HTML."""
+    if dimension == "state" and value in schema.STATE_NAMES:
+        return schema.STATE_NAMES[value]
+    if dimension == "delivery_mode" and value == "onsite":
+        return "On site"
+    return html.escape(pretty(value), quote=False)
+
+
+def _raw(value: object) -> object:
+    """A value safe for customdata (NaN becomes None)."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def _is_empty(frame: pd.DataFrame | None, column: str | None = None) -> bool:
+    if frame is None or len(frame) == 0:
+        return True
+    return column is not None and not (pd.to_numeric(frame[column], errors="coerce") > 0).any()
+
+
+def _finish(
+    fig: go.Figure,
+    title: str,
+    subtitle: str | None = None,
+    legend: str | None = None,
+    height: int | None = None,
+) -> go.Figure:
+    """Apply the theme, the title (+ subtitle) and the legend placement ('top', 'right' or None)."""
+    title_spec: dict = {"text": title}
+    if subtitle:
+        title_spec["subtitle"] = {"text": subtitle, "font": {"size": 13, "color": INK}}
+    top = 58 + (22 if subtitle else 0) + (30 if legend == "top" else 0)
+    fig.update_layout(template=TEMPLATE, title=title_spec, margin={"t": top})
+    if legend == "top":
+        fig.update_layout(
+            showlegend=True,
+            legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"},
+        )
+    elif legend == "right":
+        fig.update_layout(showlegend=True, legend={"orientation": "v", "traceorder": "normal"})
+    else:
+        fig.update_layout(showlegend=False)
+    if height:
+        fig.update_layout(height=height)
+    return fig
+
+
+def empty_figure(
+    title: str, message: str = EMPTY_MESSAGE, subtitle: str | None = None
+) -> go.Figure:
+    """A titled figure with a centred message and no axes."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=message,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font={"size": 15, "color": INK},
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _finish(fig, title, subtitle)
+
+
+def _count_axis(max_value: float) -> dict:
+    """Axis settings for counts: whole numbers with thousands separators, from zero."""
+    axis: dict = {"tickformat": ",d", "rangemode": "tozero"}
+    if max_value < 6:
+        axis["dtick"] = 1
+    return axis
+
+
+def _count_colorbar(max_value: float) -> dict:
+    colorbar = {"title": {"text": "Engagements"}, "thickness": 12}
+    return colorbar | {k: v for k, v in _count_axis(max_value).items() if k != "rangemode"}
+
+
+def _pct_axis(low: float = 0, high: float = 100) -> dict:
+    """Percent values 0–100 (not fractions). Plotly drops ticksuffix with tickvals: use dtick."""
+    return {"range": [low, high], "ticksuffix": "%", "tickformat": ".0f"}
+
+
+def _rows_height(rows: int, per_row: int = 28, base: int = 160, minimum: int = 320) -> int:
+    return max(minimum, base + per_row * rows)
+
+
+def _grain_of(periods: pd.Series) -> str:
+    first = str(periods.iloc[0]) if len(periods) else ""
+    if first.startswith("FY"):
+        return "fiscal_year"
+    return "quarter" if "-Q" in first else "month"
+
+
+def _iso(values: pd.Series) -> list[str]:
+    return [pd.Timestamp(v).date().isoformat() for v in values]
+
+
+def _plural(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
+def _value_label(value: str) -> str:
+    return {"agencies": "Agencies served"}.get(value, registry_label(value))
+
+
+def _dimension_label(dimension: str) -> str:
+    text = registry_label(dimension)
+    return text[:1].lower() + text[1:]
+
+
+def _muted(text: str) -> str:
+    return f'<span style="color:{MUTED}">{text}</span>'
+
+
+def _suppressed_label(name: str, n: int, min_n: int) -> str:
+    return _muted(f"{name} — suppressed (n={n:,} < {min_n})")
+
+
+# -- volume and trend -----------------------------------------------------------------------------
+
+
+def volume_trend(series_df: pd.DataFrame, grain: str = "month") -> go.Figure:
+    """Engagements per period as bars; all requests and completed engagements as lines."""
+    title = f"Engagements per {GRAIN_NOUNS.get(grain, grain)}"
+    subtitle = "Bars: engagements · lines: all requests (any status) and completed engagements"
+    if _is_empty(series_df, "requests"):
+        return empty_figure(title)
+    x = series_df["period"].tolist()
+    starts = _iso(series_df["period_start"])
+    fig = go.Figure()
+    fig.add_bar(
+        x=x,
+        y=series_df["engagements"],
+        name="Engagements",
+        marker_color=PALETTE[0],
+        customdata=starts,
+        hovertemplate="%{y:,}",
+    )
+    for column, name, colour, dash in (
+        ("requests", "Requests", PALETTE[1], "dot"),
+        ("completed", "Completed", PALETTE[2], "solid"),
+    ):
+        fig.add_scatter(
+            x=x,
+            y=series_df[column],
+            name=name,
+            mode="lines",
+            line={"color": colour, "width": 2.5, "dash": dash},
+            customdata=starts,
+            hovertemplate="%{y:,}",
+        )
+    fig.update_xaxes(type="category", title_text=None)
+    fig.update_yaxes(title_text="Engagements", **_count_axis(series_df["requests"].max()))
+    fig.update_layout(hovermode="x unified", bargap=0.15)
+    return _finish(fig, title, subtitle, legend="top")
+
+
+def cumulative(cum_df: pd.DataFrame, milestones_df: pd.DataFrame | None = None) -> go.Figure:
+    """Running total of engagements with the 1st, 100th, 1,000th... engagement marked."""
+    title = "Cumulative engagements"
+    subtitle = "Running total by request date; markers show milestones"
+    if _is_empty(cum_df, "engagements"):
+        return empty_figure(title)
+    fig = go.Figure()
+    fig.add_scatter(
+        x=cum_df["requested_on"],
+        y=cum_df["cumulative"],
+        mode="lines",
+        name="Engagements to date",
+        line={"color": PALETTE[0], "width": 2.5, "shape": "hv"},
+        fill="tozeroy",
+        fillcolor="rgba(0, 114, 178, 0.12)",
+        hovertemplate="%{x|%d %b %Y}: %{y:,} engagements to date<extra></extra>",
+    )
+    first, last = (
+        pd.Timestamp(cum_df["requested_on"].min()),
+        pd.Timestamp(cum_df["requested_on"].max()),
+    )
+    top = int(cum_df["cumulative"].max())
+    if milestones_df is not None and len(milestones_df):
+        _add_milestones(fig, milestones_df, ((first, last), top))
+    fig.update_yaxes(title_text="Engagements", **_count_axis(top))
+    # Room on the left for the label of the first milestone.
+    pad = max(last - first, pd.Timedelta(days=30))
+    fig.update_xaxes(title_text=None, range=[first - 0.16 * pad, last + 0.01 * pad])
+    return _finish(fig, title, subtitle)
+
+
+def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> None:
+    labels = [
+        f"{_ordinal(int(m))} engagement · {pd.Timestamp(d):%b %Y}"
+        for m, d in zip(ms["milestone"], ms["requested_on"], strict=True)
+    ]
+    agencies = [html.escape(str(a), quote=False) for a in ms["agency_name"]]
+    fig.add_scatter(
+        x=ms["requested_on"],
+        y=ms["milestone"],
+        mode="markers",
+        name="Milestones",
+        marker={"size": 10, "color": PALETTE[1], "line": {"width": 1.5, "color": "white"}},
+        text=labels,
+        customdata=[[str(e), a] for e, a in zip(ms["engagement_id"], agencies, strict=True)],
+        hovertemplate="<b>%{text}</b><br>%{customdata[1]}<extra></extra>",
+    )
+    # The line rises to the right, so above-left of a point is clear of it. A milestone too close
+    # to the last labelled one keeps its marker (and hover) but gets no label.
+    for label, x, y in _spaced(labels, ms["requested_on"], ms["milestone"], span):
+        fig.add_annotation(
+            x=x,
+            y=y,
+            text=label,
+            showarrow=True,
+            arrowhead=0,
+            arrowcolor=MUTED,
+            ax=-14,
+            ay=-30,
+            xanchor="right",
+            font={"size": 11, "color": INK},
+        )
+
+
+def _spaced(labels, xs, ys, span: tuple) -> list:
+    """(label, x, y) for milestones at least 12% of the x span or 8% of the y span apart."""
+    (x0, x1), top = span
+    width = (x1 - x0) / pd.Timedelta(days=1) or 1
+    kept: list = []
+    for label, x, y in zip(labels, xs, ys, strict=True):
+        if kept:
+            _, px, py = kept[-1]
+            if (x - px) / pd.Timedelta(days=1) < 0.12 * width and (y - py) < 0.08 * top:
+                continue
+        kept.append((label, x, y))
+    return kept
+
+
+def backlog(df: pd.DataFrame) -> go.Figure:
+    """Open requests at each month end."""
+    title = "Open requests at each month end"
+    subtitle = "Requested by then and not yet completed (declined and withdrawn excluded)"
+    if _is_empty(df):
+        return empty_figure(title)
+    fig = go.Figure()
+    fig.add_scatter(
+        x=df["month_end"],
+        y=df["open_requests"],
+        mode="lines",
+        name="Open requests",
+        line={"color": PALETTE[0], "width": 2.5},
+        fill="tozeroy",
+        fillcolor="rgba(0, 114, 178, 0.18)",
+        hovertemplate="Open on %{x|%d %b %Y}: %{y:,}<extra></extra>",
+    )
+    fig.update_yaxes(title_text="Open requests", **_count_axis(df["open_requests"].max()))
+    return _finish(fig, title, subtitle)
+
+
+def first_time_vs_repeat(df: pd.DataFrame) -> go.Figure:
+    """Engagements per period by agencies on their first engagement vs returning agencies."""
+    grain = _grain_of(df["period"]) if not _is_empty(df) else "fiscal_year"
+    title = f"First-time and returning agencies per {GRAIN_NOUNS[grain]}"
+    subtitle = "Engagements by agencies on their first engagement ever vs agencies served before"
+    if _is_empty(df) or not (df["first_time"].sum() + df["repeat"].sum()):
+        return empty_figure(title)
+    x = df["period"].tolist()
+    fig = go.Figure()
+    for column, name, colour in (
+        ("first_time", "First engagement", PALETTE[0]),
+        ("repeat", "Returning agency", PALETTE[1]),
+    ):
+        fig.add_bar(
+            x=x,
+            y=df[column],
+            name=name,
+            marker_color=colour,
+            customdata=_iso(df["period_start"]),
+            hovertemplate="%{y:,}",
+        )
+    total = (df["first_time"] + df["repeat"]).max()
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title_text="Engagements", **_count_axis(total))
+    fig.update_layout(barmode="stack", hovermode="x unified", legend_traceorder="normal")
+    return _finish(fig, title, subtitle, legend="top")
+
+
+# -- breakdowns -----------------------------------------------------------------------------------
+
+
+def bar_breakdown(
+    df: pd.DataFrame,
+    dimension: str,
+    value: str = "engagements",
+    title: str | None = None,
+    top: int | None = None,
+) -> go.Figure:
+    """Horizontal bars per dimension value, largest on top (ordered dimensions keep their order)."""
+    title = title or f"{_value_label(value)} by {_dimension_label(dimension)}"
+    notes = []
+    if dimension in ("topic", "topic_group"):
+        notes.append("An engagement counts once under each of its topics")
+    if value == "requests":
+        notes.append("Requests of any status")
+    if _is_empty(df):
+        return empty_figure(title, subtitle=" · ".join(notes) or None)
+    frame = df
+    if dimension not in NATURAL_ORDER:
+        frame = frame.sort_values(value, ascending=False, kind="stable")
+    if top and len(frame) > top:
+        notes.append(f"Top {top} of {len(frame)} shown")
+        frame = frame.head(top)
+    extra = [c for c in ("requests", "engagements", "completed", "agencies") if c in frame]
+    customdata = [
+        [_raw(raw), *(int(v) for v in rest)]
+        for raw, *rest in frame[[dimension, *extra]].itertuples(index=False)
+    ]
+    hover = "".join(
+        f"<br>{_value_label(c)}: %{{customdata[{i + 1}]:,}}" for i, c in enumerate(extra)
+    )
+    fig = go.Figure()
+    fig.add_bar(
+        x=frame[value],
+        y=[category_label(dimension, v) for v in frame[dimension]],
+        orientation="h",
+        marker_color=PALETTE[0],
+        customdata=customdata,
+        texttemplate="%{x:,}",
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate=f"<b>%{{y}}</b>{hover}<extra></extra>",
+    )
+    fig.update_yaxes(type="category", autorange="reversed", title_text=None)
+    top_value = float(frame[value].max())
+    fig.update_xaxes(
+        title_text=_value_label(value), range=[0, top_value * 1.12 or 1], **_count_axis(top_value)
+    )
+    fig.update_layout(bargap=0.25)
+    return _finish(fig, title, " · ".join(notes) or None, height=_rows_height(len(frame)))
+
+
+def series_by_dimension(df: pd.DataFrame, dimension: str, grain: str = "month") -> go.Figure:
+    """Engagements per period for each value: stacked bars, or lines when there are > 8 values."""
+    title = f"Engagements per {GRAIN_NOUNS.get(grain, grain)} by {_dimension_label(dimension)}"
+    subtitle = None
+    if dimension in ("topic", "topic_group"):
+        subtitle = "An engagement counts once under each of its topics"
+    if _is_empty(df, "engagements"):
+        return empty_figure(title, subtitle=subtitle)
+    totals = df.groupby(dimension, sort=False)["engagements"].sum()
+    totals = totals[totals > 0].sort_values(ascending=False, kind="stable")
+    lines = len(totals) > 8
+    if lines:
+        note = "Lines for the 8 largest; click a legend entry to show more"
+        subtitle = f"{subtitle} · {note}" if subtitle else note
+    fig = go.Figure()
+    for i, value in enumerate(totals.index):
+        part = df[df[dimension] == value]
+        common = {
+            "x": part["period"].tolist(),
+            "y": part["engagements"],
+            "name": category_label(dimension, value),
+            "customdata": [[value, start] for start in _iso(part["period_start"])],
+            "hovertemplate": "<b>%{fullData.name}</b><br>%{x}: %{y:,}<extra></extra>",
+        }
+        colour = PALETTE[i % len(PALETTE)]
+        if lines:
+            fig.add_scatter(
+                **common,
+                mode="lines",
+                line={"color": colour, "width": 2},
+                visible=True if i < 8 else "legendonly",
+            )
+        else:
+            fig.add_bar(**common, marker_color=colour)
+    stacked_max = df.groupby("period")["engagements"].sum().max()
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(
+        title_text="Engagements",
+        **_count_axis(df["engagements"].max() if lines else stacked_max),
+    )
+    fig.update_layout(barmode="stack", bargap=0.15)
+    return _finish(fig, title, subtitle, legend="right")
+
+
+def topic_heatmap(matrix_df: pd.DataFrame) -> go.Figure:
+    """Engagements per topic (rows, largest at top) and agency type (columns)."""
+    title = "Engagements by topic and agency type"
+    subtitle = "An engagement counts once under each of its topics"
+    types = [c for c in matrix_df.columns if c != "topic"] if matrix_df is not None else []
+    if _is_empty(matrix_df) or not types or not matrix_df[types].to_numpy().sum():
+        return empty_figure(title, subtitle=subtitle)
+    z = matrix_df[types].to_numpy()
+    topics = matrix_df["topic"].tolist()
+    fig = go.Figure()
+    fig.add_heatmap(
+        z=z,
+        x=[category_label("agency_type", t) for t in types],
+        y=[category_label("topic", t) for t in topics],
+        text=[["" if v == 0 else f"{v:,}" for v in row] for row in z.tolist()],
+        texttemplate="%{text}",
+        customdata=[[[topic, t] for t in types] for topic in topics],
+        colorscale=_zero_grey_scale(int(z.max())),
+        zmin=0,
+        zmax=int(z.max()),
+        xgap=2,
+        ygap=2,
+        colorbar=_count_colorbar(int(z.max())),
+        hovertemplate="<b>%{y}</b> · %{x}<br>%{z:,} engagements<extra></extra>",
+    )
+    fig.update_yaxes(type="category", autorange="reversed", showgrid=False)
+    fig.update_xaxes(type="category", side="top", showgrid=False)
+    fig = _finish(fig, title, subtitle, height=_rows_height(len(topics), per_row=24, base=220))
+    return fig.update_layout(margin={"t": fig.layout.margin.t + 28})
+
+
+# -- the state tile map ---------------------------------------------------------------------------
+
+# (column, row) in an 11 x 8 tile grid, NPR/FiveThirtyEight style: AK top left, HI bottom left.
+TILE_GRID: dict[str, tuple[float, float]] = {
+    "AK": (0, 0), "ME": (10, 0),
+    "WI": (5, 1), "VT": (9, 1), "NH": (10, 1),
+    "WA": (0, 2), "ID": (1, 2), "MT": (2, 2), "ND": (3, 2), "MN": (4, 2), "IL": (5, 2),
+    "MI": (6, 2), "NY": (8, 2), "MA": (9, 2),
+    "OR": (0, 3), "NV": (1, 3), "WY": (2, 3), "SD": (3, 3), "IA": (4, 3), "IN": (5, 3),
+    "OH": (6, 3), "PA": (7, 3), "NJ": (8, 3), "CT": (9, 3), "RI": (10, 3),
+    "CA": (0, 4), "UT": (1, 4), "CO": (2, 4), "NE": (3, 4), "MO": (4, 4), "KY": (5, 4),
+    "WV": (6, 4), "VA": (7, 4), "MD": (8, 4), "DE": (9, 4),
+    "AZ": (1, 5), "NM": (2, 5), "KS": (3, 5), "AR": (4, 5), "TN": (5, 5), "NC": (6, 5),
+    "SC": (7, 5), "DC": (8, 5),
+    "OK": (3, 6), "LA": (4, 6), "MS": (5, 6), "AL": (6, 6), "GA": (7, 6),
+    "HI": (0, 7), "TX": (3, 7), "FL": (8, 7),
+    # Territories: their own labelled row below the states.
+    "PR": (0, 8.9), "VI": (1, 8.9), "GU": (2, 8.9), "MP": (3, 8.9), "AS": (4, 8.9),
+}  # fmt: skip
+TILE_HALF = 0.45
+
+
+def scale_colour(position: float, scale=SEQUENTIAL) -> str:
+    """The colour at ``position`` (0..1) along a colour scale of (stop, '#rrggbb') pairs."""
+    position = min(1.0, max(0.0, position))
+    for (lo, lo_hex), (hi, hi_hex) in zip(scale, scale[1:], strict=False):
+        if position <= hi:
+            t = (position - lo) / (hi - lo) if hi > lo else 0.0
+            a, b = _rgb(lo_hex), _rgb(hi_hex)
+            return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b, strict=True))
+    return scale[-1][1]
+
+
+def _zero_grey_scale(top: int) -> list:
+    """SEQUENTIAL over 1..top with 0 in the zero grey (for counts drawn with zmin=0, zmax=top)."""
+    cut = 0.5 / max(top, 1)
+    return [[0, ZERO_TILE], [cut, ZERO_TILE], *([cut + p * (1 - cut), c] for p, c in SEQUENTIAL)]
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+
+
+def _tile_colours(values: list[int]) -> tuple[list[str], list[str]]:
+    """Fill and text colour per tile: grey for zero, else the sequential scale (linear in count)."""
+    top = max(values) or 1
+    fills, inks = [], []
+    for v in values:
+        if v <= 0:
+            fills.append(ZERO_TILE)
+            inks.append("#4b5563")
+            continue
+        position = v / top
+        fills.append(scale_colour(position))
+        inks.append("white" if position > 0.55 else "#1f2937")
+    return fills, inks
+
+
+def state_map(by_state_df: pd.DataFrame) -> go.Figure:
+    """A tile-grid map: one square per state, DC and territory, coloured by engagements.
+
+    Plain scatter + rectangle shapes, so it renders offline (no topojson, no map tiles).
+    """
+    title = "Engagements by state and territory"
+    subtitle = "One tile per state, DC and territory; grey means none"
+    if _is_empty(by_state_df, "engagements"):
+        return empty_figure(title, subtitle=subtitle)
+    frame = by_state_df[by_state_df["state"].isin(TILE_GRID)].reset_index(drop=True)
+    counts = [int(v) for v in frame["engagements"]]
+    agencies = [int(v) for v in frame["agencies"]]
+    fills, inks = _tile_colours(counts)
+    cols = [TILE_GRID[s][0] for s in frame["state"]]
+    rows = [TILE_GRID[s][1] for s in frame["state"]]
+    fig = go.Figure()
+    for x, y, fill in zip(cols, rows, fills, strict=True):
+        fig.add_shape(
+            type="rect",
+            x0=x - TILE_HALF,
+            x1=x + TILE_HALF,
+            y0=y - TILE_HALF,
+            y1=y + TILE_HALF,
+            fillcolor=fill,
+            line={"width": 0},
+            layer="below",
+        )
+    hover = [
+        f"<b>{schema.STATE_NAMES.get(s, s)}</b>: {_plural(n, 'engagement')} · "
+        f"{_plural(a, 'agency', 'agencies')}"
+        for s, n, a in zip(frame["state"], counts, agencies, strict=True)
+    ]
+    fig.add_scatter(
+        x=cols,
+        y=rows,
+        mode="markers+text",
+        text=[f"<b>{s}</b><br>{n:,}" for s, n in zip(frame["state"], counts, strict=True)],
+        textfont={"color": inks, "size": 11},
+        textposition="middle center",
+        hovertext=hover,
+        hovertemplate="%{hovertext}<extra></extra>",
+        customdata=[[s, n, a] for s, n, a in zip(frame["state"], counts, agencies, strict=True)],
+        marker={
+            "symbol": "square",
+            "size": 34,
+            "opacity": 0,
+            "color": counts,
+            "colorscale": SEQUENTIAL,
+            "cmin": 0,
+            "cmax": max(counts),
+            "showscale": True,
+            "colorbar": {**_count_colorbar(max(counts)), "len": 0.6},
+        },
+        showlegend=False,
+    )
+    fig.add_annotation(
+        text="U.S. territories",
+        x=-TILE_HALF,
+        y=8.9 - TILE_HALF - 0.08,
+        xanchor="left",
+        yanchor="bottom",
+        showarrow=False,
+        font={"size": 12, "color": INK},
+    )
+    fig.update_xaxes(visible=False, range=[-0.6, 10.6], fixedrange=True)
+    fig.update_yaxes(
+        visible=False, range=[8.9 + 0.6, -0.6], scaleanchor="x", scaleratio=1, fixedrange=True
+    )
+    fig.update_layout(dragmode=False)
+    return _finish(fig, title, subtitle, height=600)
+
+
+# -- outcomes -------------------------------------------------------------------------------------
+
+
+def _likert_parts(row) -> list[tuple[int, float, float]]:
+    """(answer, signed bar length, shown %) for the six segments, in stacking order."""
+    pct = [0.0 if pd.isna(row[f"pct_{a}"]) else float(row[f"pct_{a}"]) for a in range(1, 6)]
+    return [
+        (3, -pct[2] / 2, pct[2]),
+        (2, -pct[1], pct[1]),
+        (1, -pct[0], pct[0]),
+        (3, pct[2] / 2, pct[2]),
+        (4, pct[3], pct[3]),
+        (5, pct[4], pct[4]),
+    ]
+
+
+def likert_diverging(
+    item_df: pd.DataFrame, wave: str = "post", min_n: int = DEFAULT_MIN_N
+) -> go.Figure:
+    """Diverging stacked bars per survey item (Heiberger & Robbins): 1–2 left, 3 split, 4–5 right.
+
+    Suppressed items get a grey label with their n and no bar: no percentage is ever drawn for them.
+    """
+    title = f"{WAVE_TITLES.get(wave, pretty(wave))}: answers by item"
+    subtitle = "% of answers; 1–2 left of zero, 3 split across it, 4–5 right"
+    if _is_empty(item_df):
+        return empty_figure(title)
+    if not (item_df["n"] > 0).any():
+        return empty_figure(title, NO_ANSWERS_MESSAGE)
+    frame = item_df.reset_index(drop=True)
+    shown = frame[~frame["suppressed"].astype(bool)]
+    labels = [
+        _suppressed_label(pretty(r.item), int(r.n), min_n)
+        if r.suppressed
+        else f"{pretty(r.item)} (n={int(r.n):,})"
+        for r in frame.itertuples()
+    ]
+    parts = {i: _likert_parts(row) for i, row in shown.iterrows()}
+    fig = go.Figure()
+    for k in range(6 if parts else 0):
+        _add_likert_trace(fig, shown, parts, k, labels)
+    for i, row in shown.iterrows():
+        # Bottom-2 % at the left end of the bar, top-2 % at the right end.
+        left_end = sum(length for _, length, _ in parts[i][:3])
+        right_end = sum(length for _, length, _ in parts[i][3:])
+        ends = (
+            (left_end, f"{row.bottom2_pct:.0f}%", "right", -4),
+            (right_end, f"<b>{row.top2_pct:.0f}%</b>", "left", 4),
+        )
+        for x, text, side, shift in ends:
+            fig.add_annotation(x=x, y=i, text=text, xanchor=side, xshift=shift, showarrow=False)
+    fig.add_vline(x=0, line={"color": INK, "width": 1})
+    if not parts:
+        message = f"Every item is suppressed: fewer than {min_n} answers each"
+        fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
+    ticks = list(range(-100, 101, 25))
+    fig.update_xaxes(
+        range=[-_likert_extent(parts, left=True), _likert_extent(parts, left=False)],
+        tickvals=ticks,
+        ticktext=[f"{abs(t)}%" for t in ticks],
+        zeroline=False,
+        title_text="% of answers (bottom-2 at left, top-2 at right)",
+    )
+    fig.update_yaxes(
+        tickvals=list(range(len(frame))),
+        ticktext=labels,
+        range=[len(frame) - 0.5, -0.5],
+        showgrid=False,
+        zeroline=False,
+    )
+    fig.update_layout(barmode="relative", bargap=0.3)
+    return _finish(fig, title, subtitle, legend="top", height=_rows_height(len(frame), 52, 200))
+
+
+def _likert_extent(parts: dict, left: bool) -> float:
+    sides = [p[:3] if left else p[3:] for p in parts.values()]
+    widest = max((sum(abs(length) for _, length, _ in side) for side in sides), default=0)
+    return min(110.0, max(widest + 12, 25.0 if left else 50.0))
+
+
+def _add_likert_trace(fig: go.Figure, shown: pd.DataFrame, parts: dict, k: int, labels) -> None:
+    """One stacked segment (answer 1..5, or a half of answer 3) for every shown item."""
+    ys = list(parts)
+    answer = parts[ys[0]][k][0]
+    fig.add_bar(
+        x=[parts[i][k][1] for i in ys],
+        y=ys,
+        orientation="h",
+        name=LIKERT_LABELS[answer - 1],
+        legendgroup=str(answer),
+        legendrank=answer,
+        showlegend=k != 0,  # answer 3 is drawn twice; list it once
+        marker_color=LIKERT_COLORS[answer - 1],
+        width=0.62,
+        customdata=[[shown.loc[i, "item"], parts[i][k][2], labels[i]] for i in ys],
+        hovertemplate="<b>%{customdata[2]}</b><br>"
+        f"{LIKERT_LABELS[answer - 1]}: %{{customdata[1]:.1f}}% of answers<extra></extra>",
+    )
+
+
+def _segment_label(row, segment: str, min_n: int) -> str:
+    name = category_label(segment, getattr(row, segment))
+    if row.suppressed:
+        return _suppressed_label(name, int(row.n), min_n)
+    rate = getattr(row, "response_rate", None)
+    rate_text = "" if rate is None or pd.isna(rate) else f", response rate {rate:.0f}%"
+    return f"{name} (n={int(row.n):,}{rate_text})"
+
+
+def top2_by_segment(df: pd.DataFrame, segment: str, min_n: int = DEFAULT_MIN_N) -> go.Figure:
+    """% positive (top-2-box) per segment for ONE survey item, with 95% Wilson intervals."""
+    items = df["item"].dropna().unique() if df is not None and "item" in df else []
+    if len(items) > 1:
+        raise ValueError("top2_by_segment expects one survey item; filter the frame by item first")
+    item = pretty(items[0]) if len(items) else "Survey item"
+    title = f"% positive by {_dimension_label(segment)}: {item}"
+    subtitle = "% answering 4 or 5 · whiskers: 95% Wilson interval · suppressed below the minimum n"
+    if _is_empty(df):
+        return empty_figure(title)
+    frame = df.assign(_shown=~df["suppressed"].astype(bool)).sort_values(
+        ["_shown", "top2_pct", "n"], ascending=[False, False, False], kind="stable"
+    )
+    frame = frame.reset_index(drop=True)
+    labels = [_segment_label(r, segment, min_n) for r in frame.itertuples()]
+    shown = frame[frame["_shown"]]
+    fig = go.Figure()
+    fig.add_scatter(
+        x=shown["top2_pct"],
+        y=shown.index.tolist(),
+        mode="markers",
+        marker={"size": 11, "color": PALETTE[0]},
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": (shown["top2_high"] - shown["top2_pct"]).tolist(),
+            "arrayminus": (shown["top2_pct"] - shown["top2_low"]).tolist(),
+            "color": PALETTE[0],
+            "thickness": 2,
+            "width": 4,
+        },
+        customdata=[
+            [_raw(r[segment]), int(r["n"]), r["top2_low"], r["top2_high"], r["bottom2_pct"]]
+            for _, r in shown.iterrows()
+        ],
+        hovertemplate="%{x:.1f}% positive (95% CI %{customdata[2]:.1f}–%{customdata[3]:.1f}%)"
+        "<br>%{customdata[4]:.1f}% negative (1–2) · n = %{customdata[1]:,}<extra></extra>",
+        showlegend=False,
+    )
+    fig.update_xaxes(title_text="% positive (top-2-box)", **_pct_axis(-1, 102), tick0=0, dtick=20)
+    fig.update_yaxes(
+        tickvals=list(range(len(frame))),
+        ticktext=labels,
+        range=[len(frame) - 0.5, -0.5],
+        zeroline=False,
+    )
+    return _finish(fig, title, subtitle, height=_rows_height(len(frame)))
+
+
+def post_vs_follow_up(df: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> go.Figure:
+    """Top-2-box % per item, post-engagement survey next to the follow-up survey."""
+    title = "% positive: post-engagement vs follow-up survey"
+    subtitle = "% answering 4 or 5 with 95% Wilson interval · n in the hover"
+    if _is_empty(df):
+        return empty_figure(title)
+    if not (df["n"] > 0).any():
+        return empty_figure(title, NO_ANSWERS_MESSAGE)
+    items = list(dict.fromkeys(df["item"]))
+    fig = go.Figure()
+    for wave, offset, colour in (("post", -0.41, PALETTE[0]), ("follow_up", 0.02, PALETTE[1])):
+        part = df[df["wave"] == wave].set_index("item")
+        _add_wave_bars(fig, part, items, wave, offset, colour, min_n)
+    fig.update_xaxes(
+        tickvals=list(range(len(items))),
+        ticktext=[pretty(i) for i in items],
+        range=[-0.6, len(items) - 0.4],
+        showgrid=False,
+    )
+    fig.update_yaxes(title_text="% positive (top-2-box)", **_pct_axis(0, 105))
+    fig.update_layout(barmode="overlay")
+    return _finish(fig, title, subtitle, legend="top", height=480)
+
+
+def _add_wave_bars(fig, part, items, wave, offset, colour, min_n) -> None:
+    shown = [i for i in items if i in part.index and not bool(part.loc[i, "suppressed"])]
+    xs = [items.index(i) for i in shown]
+    rows = part.loc[shown]
+    fig.add_bar(
+        x=xs,
+        y=rows["top2_pct"],
+        offset=offset,
+        width=0.39,
+        name=WAVE_TITLES[wave],
+        marker_color=colour,
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": (rows["top2_high"] - rows["top2_pct"]).tolist(),
+            "arrayminus": (rows["top2_pct"] - rows["top2_low"]).tolist(),
+            "color": INK,
+            "thickness": 1.5,
+            "width": 4,
+        },
+        texttemplate="%{y:.0f}%",
+        textposition="inside",
+        insidetextanchor="start",
+        customdata=[
+            [i, int(part.loc[i, "n"]), part.loc[i, "top2_low"], part.loc[i, "top2_high"]]
+            for i in shown
+        ],
+        hovertemplate=f"<b>{WAVE_TITLES[wave]}</b><br>%{{y:.1f}}% positive "
+        "(95% CI %{customdata[2]:.1f}–%{customdata[3]:.1f}%)<br>n = %{customdata[1]:,}"
+        "<extra></extra>",
+    )
+    for i in items:
+        if i in part.index and bool(part.loc[i, "suppressed"]):
+            fig.add_annotation(
+                x=items.index(i) + offset + 0.195,
+                y=0,
+                yanchor="bottom",
+                text=f"suppressed<br>(n={int(part.loc[i, 'n']):,} < {min_n})",
+                showarrow=False,
+                font={"size": 11, "color": MUTED},
+            )
+
+
+# -- pipeline -------------------------------------------------------------------------------------
+
+
+def funnel(df: pd.DataFrame) -> go.Figure:
+    """Requests reaching each stage, with the share of all requests."""
+    title = "Requests through the pipeline"
+    subtitle = "Declined and withdrawn requests leave after 'Requested'"
+    if _is_empty(df) or not df["requests"].iloc[0]:
+        return empty_figure(title)
+    first = int(df["requests"].iloc[0])
+    shares = [v / first * 100 for v in df["requests"]]
+    fig = go.Figure()
+    fig.add_funnel(
+        y=df["stage"].tolist(),
+        x=df["requests"],
+        text=[f"{int(v):,} · {s:.0f}%" for v, s in zip(df["requests"], shares, strict=True)],
+        textinfo="text",
+        textposition="inside",
+        customdata=shares,
+        marker={"color": PALETTE[0]},
+        connector={"fillcolor": "rgba(0, 114, 178, 0.15)", "line": {"width": 0}},
+        hovertemplate="<b>%{y}</b>: %{x:,} requests (%{customdata:.0f}% of all requests)"
+        "<extra></extra>",
+    )
+    fig.update_yaxes(title_text=None)
+    return _finish(fig, title, subtitle, height=380)
+
+
+def timeliness(df: pd.DataFrame, by: str | None = None) -> go.Figure:
+    """Median days request→start and start→completion; whiskers reach the 90th percentile."""
+    column = by or "segment"
+    title = "Days to start and to complete" + (f" by {_dimension_label(by)}" if by else "")
+    subtitle = "Bars: median days · whiskers: 90th percentile"
+    if _is_empty(df, "started"):
+        return empty_figure(title)
+    labels = [category_label(column, v) if by else "All engagements" for v in df[column]]
+    widest = max(df[["p90_days_to_start", "p90_days_start_to_completion"]].max().max(), 1)
+    fig = go.Figure()
+    for stage, name, count, colour in (
+        ("days_to_start", "Request to start", "started", PALETTE[0]),
+        ("days_start_to_completion", "Start to completion", "completed", PALETTE[1]),
+    ):
+        median, p90 = df[f"median_{stage}"], df[f"p90_{stage}"]
+        fig.add_bar(
+            x=median,
+            y=labels,
+            orientation="h",
+            name=name,
+            marker_color=colour,
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": (p90 - median).tolist(),
+                "arrayminus": [0] * len(df),
+                "color": INK,
+                "thickness": 1.5,
+                "width": 3,
+            },
+            text=[_days_label(v, widest) for v in median],
+            texttemplate="%{text}",
+            textposition="inside",
+            insidetextanchor="start",
+            textangle=0,
+            customdata=[
+                [_raw(v), _raw(p), int(c)]
+                for v, p, c in zip(df[column], p90, df[count], strict=True)
+            ],
+            hovertemplate=f"<b>%{{y}}</b> · {name}<br>median %{{x:,.0f}} days · "
+            "90th percentile %{customdata[1]:,.0f} days<br>"
+            f"n = %{{customdata[2]:,}} {count}<extra></extra>",
+        )
+    fig.update_yaxes(type="category", autorange="reversed", title_text=None)
+    fig.update_xaxes(title_text="Days", tickformat=",d", rangemode="tozero")
+    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
+    return _finish(fig, title, subtitle, legend="top", height=_rows_height(len(df), 56, 180))
+
+
+def _days_label(days: float, widest: float) -> str:
+    """'83 days' on bars at least 1/14 of the axis long; '' on shorter ones (hover has it)."""
+    if pd.isna(days) or days < widest / 14:
+        return ""
+    return f"{days:,.0f} days"
+
+
+# -- export helpers -------------------------------------------------------------------------------
+
+
+def with_context(
+    fig: go.Figure,
+    filter_sentence: str,
+    data_date: object,
+    is_demo: bool,
+    source: str = "Source: CRI-TAC engagement records",
+    background: str | None = "white",
+) -> go.Figure:
+    """A copy of ``fig`` that stands on its own as an image: the filter sentence and data date as a
+    footer, and a 'SYNTHETIC DEMO DATA' label when ``is_demo``. ``background`` makes the paper
+    opaque (exported images are often viewed on a dark or checkered background); None keeps it.
+    """
+    out = go.Figure(fig.to_dict())  # to_dict() is a deep copy
+    margin = out.layout.margin
+    bottom = margin.b if margin.b is not None else 48
+    out.update_layout(margin={"b": bottom + 62})
+    date_text = f"{data_date:%d %b %Y}" if hasattr(data_date, "strftime") else str(data_date)
+    out.add_annotation(
+        text=f"{html.escape(filter_sentence, quote=False)}<br>Data as of {date_text} · "
+        f"{html.escape(source, quote=False)}",
+        xref="paper",
+        yref="paper",
+        x=0,
+        y=0,
+        xanchor="left",
+        yanchor="top",
+        yshift=-bottom - 4,
+        align="left",
+        showarrow=False,
+        font={"size": 12, "color": INK},
+        name="context-footer",
+    )
+    if is_demo:
+        out.add_annotation(
+            text="<b>SYNTHETIC DEMO DATA</b>",
+            xref="paper",
+            yref="paper",
+            x=1,
+            y=1,
+            xanchor="right",
+            yanchor="bottom",
+            yshift=(margin.t or 64) - 30,
+            showarrow=False,
+            font={"size": 12, "color": WARNING},
+            bordercolor=WARNING,
+            borderwidth=1.5,
+            borderpad=4,
+            name="demo-label",
+        )
+    if background:
+        out.update_layout(paper_bgcolor=background, plot_bgcolor=background)
+    return out
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:80].strip("-")
+    return slug or "chart"
+
+
+def modebar_config(filename: str, width: int | None = None, height: int | None = None) -> dict:
+    """``config=`` for st.plotly_chart / write_html: PNG download at 2x, no Plotly logo.
+
+    Without width/height the image has the chart's on-screen size.
+    """
+    options: dict = {"format": "png", "filename": slugify(filename), "scale": 2}
+    if width:
+        options["width"] = width
+    if height:
+        options["height"] = height
+    return {"displaylogo": False, "toImageButtonOptions": options}
