@@ -198,14 +198,14 @@ def _span_days(con: Connection, filters: Filters) -> int:
 # -- volume and trend ---------------------------------------------------------------------------
 
 
-def _period_sql(grain: str) -> tuple[str, str]:
-    """(expression for the period start date, step interval) for a grain."""
+def _period_sql(grain: str) -> str:
+    """The SQL expression for the start date of a request's period."""
     if grain == "month":
-        return "date_trunc('month', requested_on)", "interval 1 month"
+        return "date_trunc('month', requested_on)"
     if grain == "quarter":
-        return "date_trunc('quarter', requested_on)", "interval 3 month"
+        return "date_trunc('quarter', requested_on)"
     if grain == "fiscal_year":
-        return "make_date(fiscal_year - 1, 10, 1)", "interval 1 year"
+        return "make_date(fiscal_year - 1, 10, 1)"
     raise ValueError(f"unknown grain {grain!r}; choose from {', '.join(GRAINS)}")
 
 
@@ -217,70 +217,62 @@ def period_label(start: pd.Timestamp, grain: str) -> str:
     return f"FY{start.year + 1}"
 
 
-def volume_series(con: Connection, filters: Filters, grain: str = "month") -> pd.DataFrame:
-    """Requests, engagements and completed per period, gaps between first and last filled with 0."""
-    period, step = _period_sql(grain)
+PERIOD_FREQ = {"month": "MS", "quarter": "QS", "fiscal_year": "YS-OCT"}
+
+
+def _by_period(
+    con: Connection, filters: Filters, grain: str, measures: str, where: str = "true"
+) -> pd.DataFrame:
+    """Measures per period of ``grain`` over the selection, with every period between the first
+    and last present (missing counts are 0; missing rates stay empty)."""
+    period = _period_sql(grain)
     cte, params = _facts(filters)
     frame = query(
         con,
         f"""
-        with {cte},
-        counts as (
-            select {period}::date as period_start, count(*) as requests,
-                count(*) filter (where is_engagement) as engagements,
-                count(*) filter (where is_completed) as completed
-            from f group by all
-        ),
-        periods as (
-            select unnest(generate_series(min(period_start), max(period_start), {step}))::date
-                as period_start
-            from counts
-        )
-        select p.period_start, coalesce(requests, 0) as requests,
-            coalesce(engagements, 0) as engagements, coalesce(completed, 0) as completed
-        from periods p left join counts using (period_start)
-        order by p.period_start
+        with {cte}
+        select {period}::date as period_start, {measures}
+        from f where {where} group by all order by period_start
     """,
         params,
     )
-    frame.insert(
-        0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])]
+    return _fill_periods(frame, grain)
+
+
+def _fill_periods(frame: pd.DataFrame, grain: str, by: str | None = None) -> pd.DataFrame:
+    """Reindex on the full run of periods (and, with ``by``, every value in every period)."""
+    frame = frame.assign(period_start=pd.to_datetime(frame["period_start"]))
+    if frame.empty:
+        return frame.assign(period=pd.Series(dtype="str"))[["period", *frame.columns]]
+    starts = pd.date_range(
+        frame["period_start"].min(), frame["period_start"].max(), freq=PERIOD_FREQ[grain]
     )
-    return frame.astype({c: "int64" for c in ("requests", "engagements", "completed")})
+    keys = ["period_start"] if by is None else ["period_start", by]
+    if by is None:
+        index = pd.Index(starts, name="period_start")
+    else:
+        index = pd.MultiIndex.from_product([starts, sorted(frame[by].unique())], names=keys)
+    filled = frame.set_index(keys).reindex(index).reset_index()
+    counts = [c for c in filled.columns if c not in keys and not c.endswith("_rate")]
+    filled[counts] = filled[counts].fillna(0).astype("int64")
+    filled.insert(0, "period", [period_label(p, grain) for p in filled["period_start"]])
+    return filled
+
+
+def volume_series(con: Connection, filters: Filters, grain: str = "month") -> pd.DataFrame:
+    """Requests, engagements and completed per period, gaps between first and last filled with 0."""
+    measures = """count(*) as requests, count(*) filter (where is_engagement) as engagements,
+        count(*) filter (where is_completed) as completed"""
+    return _by_period(con, filters, grain, measures)
 
 
 def kpi_series(con: Connection, filters: Filters, grain: str = "month") -> pd.DataFrame:
     """KPI values per period (for sparklines): engagements, agencies served, states reached and
     completion rate, gaps filled with zero."""
-    period, step = _period_sql(grain)
-    cte, params = _facts(filters)
-    frame = query(
-        con,
-        f"""
-        with {cte},
-        counts as (
-            select {period}::date as period_start, count(*) as engagements,
-                count(distinct agency_id) as agencies_served, count(distinct state) as states_reached,
-                count(*) filter (where is_completed) * 100.0 / count(*) as completion_rate
-            from f where is_engagement group by all
-        ),
-        periods as (
-            select unnest(generate_series(min(period_start), max(period_start), {step}))::date
-                as period_start
-            from counts
-        )
-        select p.period_start, coalesce(engagements, 0) as engagements,
-            coalesce(agencies_served, 0) as agencies_served,
-            coalesce(states_reached, 0) as states_reached, completion_rate
-        from periods p left join counts using (period_start)
-        order by p.period_start
-    """,
-        params,
-    )
-    frame.insert(
-        0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])]
-    )
-    return frame
+    measures = """count(*) as engagements, count(distinct agency_id) as agencies_served,
+        count(distinct state) as states_reached,
+        count(*) filter (where is_completed) * 100.0 / count(*) as completion_rate"""
+    return _by_period(con, filters, grain, measures, where="is_engagement")
 
 
 def series_by(
@@ -288,35 +280,21 @@ def series_by(
 ) -> pd.DataFrame:
     """Engagements per period and dimension value (long format, zero-filled); ``only`` keeps
     just those values (e.g. the topics being compared)."""
-    period, step = _period_sql(grain)
-    dim = _dimension(dimension)
+    period = _period_sql(grain)
     cte, params = _facts(filters)
     frame = query(
         con,
         f"""
         with {cte},
-        exploded as (select {period}::date as period_start, {dim} as value from f where is_engagement),
-        counts as (
-            select period_start, value, count(*) as engagements from exploded
-            where len(?::varchar[]) = 0 or value = any(?::varchar[])
-            group by all
-        ),
-        periods as (
-            select unnest(generate_series(min(period_start), max(period_start), {step}))::date
-                as period_start
-            from counts
-        ),
-        grid as (select * from periods, (select distinct value from counts))
-        select g.period_start, g.value as {dimension}, coalesce(c.engagements, 0) as engagements
-        from grid g left join counts c using (period_start, value)
-        order by g.period_start, g.value
+        exploded as (select {period}::date as period_start, {_dimension(dimension)} as value
+            from f where is_engagement)
+        select period_start, value as {dimension}, count(*) as engagements from exploded
+        where len(?::varchar[]) = 0 or value = any(?::varchar[])
+        group by all order by period_start, value
     """,
         [*params, list(only), list(only)],
     )
-    frame.insert(
-        0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])]
-    )
-    return frame.astype({"engagements": "int64"})
+    return _fill_periods(frame, grain, by=dimension)
 
 
 def cumulative_engagements(con: Connection, filters: Filters) -> pd.DataFrame:
@@ -444,23 +422,9 @@ def first_time_vs_repeat(
     con: Connection, filters: Filters, grain: str = "fiscal_year"
 ) -> pd.DataFrame:
     """Engagements per period by agencies on their first engagement ever vs returning agencies."""
-    period, _ = _period_sql(grain)
-    cte, params = _facts(filters)
-    frame = query(
-        con,
-        f"""
-        with {cte}
-        select {period}::date as period_start,
-            count(*) filter (where agency_engagement_seq = 1) as first_time,
-            count(*) filter (where agency_engagement_seq > 1) as repeat
-        from f where is_engagement group by all order by period_start
-    """,
-        params,
-    )
-    frame.insert(
-        0, "period", [period_label(p, grain) for p in pd.to_datetime(frame["period_start"])]
-    )
-    return frame
+    measures = """count(*) filter (where agency_engagement_seq = 1) as first_time,
+        count(*) filter (where agency_engagement_seq > 1) as repeat"""
+    return _by_period(con, filters, grain, measures, where="is_engagement")
 
 
 def engagements_by_state(con: Connection, filters: Filters) -> pd.DataFrame:
@@ -531,7 +495,7 @@ def timeliness(con: Connection, filters: Filters, by: str | None = None) -> pd.D
     """,
         params,
     )
-    return frame
+    return _ordered(frame, by) if by else frame
 
 
 def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
@@ -607,6 +571,16 @@ def _answer_counts(
     return pd.DataFrame(rows, columns=columns)
 
 
+OUTCOME_FIGURES = (
+    "top2_pct",
+    "top2_low",
+    "top2_high",
+    "bottom2_pct",
+    "mean",
+    *(f"pct_{a}" for a in range(1, 6)),
+)
+
+
 def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
     """Wilson score 95% interval for a proportion, in percent."""
     if n == 0:
@@ -636,9 +610,9 @@ def _outcome_figures(counts: pd.DataFrame, keys: list[str], min_n: int) -> pd.Da
             **{f"pct_{a}": _pct(c[a - 1], n) for a in range(1, 6)},
         }
         if suppressed:
-            figures = dict.fromkeys(figures)
+            figures = dict.fromkeys(figures, math.nan)
         rows.append({**{k: record[k] for k in keys}, "n": n, **figures, "suppressed": suppressed})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=[*keys, "n", *OUTCOME_FIGURES, "suppressed"])
 
 
 def item_outcomes(
@@ -685,23 +659,6 @@ def outcomes_by(
     counts = _answer_counts(con, filters, wave, by)
     if item is not None:
         counts = counts[counts["item"] == item]
-    if counts.empty:
-        return pd.DataFrame(
-            columns=[
-                by,
-                "item",
-                "n",
-                "top2_pct",
-                "top2_low",
-                "top2_high",
-                "bottom2_pct",
-                "mean",
-                "suppressed",
-                "completed",
-                "responded_engagements",
-                "response_rate",
-            ]
-        )
     frame = _outcome_figures(counts, ["segment", "item"], min_n).rename(columns={"segment": by})
     rates = response_rates_by(con, filters, by)
     return frame.merge(rates, on=by, how="left")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from functools import partial
 from pathlib import Path
 
@@ -69,35 +68,32 @@ def kpi_row(kpis: pd.DataFrame, positive_n: int | None = None) -> None:
             )
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "chart"
+def chart(fig, key: str, table: pd.DataFrame | None = None, filter_on: str | None = None) -> None:
+    """Draw a figure with our theme (not Streamlit's) and offer its numbers as CSV.
 
-
-def chart(
-    fig, key: str, table: pd.DataFrame | None = None, filter_field: str | None = None
-) -> None:
-    """Draw a figure (our theme, not Streamlit's), with its numbers as CSV and optional cross-filter."""
-    title = fig.layout.title.text or key
-    options = {"theme": None, "key": key, "config": charts.modebar_config(_slug(title))}
-    if filter_field:
-        options.update(on_select=partial(_on_click, key, filter_field), selection_mode="points")
+    ``filter_on`` names the URL parameter (topic, state, agency_type) that a click on an element
+    narrows every page to, using the element's customdata[0]."""
+    name = charts.slugify(fig.layout.title.text or key)
+    options = {"theme": None, "key": key, "config": charts.modebar_config(name)}
+    if filter_on:
+        options.update(on_select=partial(_on_click, key, filter_on), selection_mode="points")
     st.plotly_chart(fig, **options)
     if table is not None and not table.empty:
         st.download_button(
             "Download these numbers (CSV)",
             csv_bytes(table),
-            f"{_slug(title)}.csv",
+            f"{name}.csv",
             "text/csv",
             key=f"{key}_csv",
             icon=":material/download:",
         )
 
 
-def _on_click(key: str, field: str) -> None:
+def _on_click(key: str, param: str) -> None:
     selection = st.session_state[key].selection
     values = [p["customdata"][0] for p in selection.get("points", []) if p.get("customdata")]
     if values:
-        state.narrow(field, str(values[0]))
+        state.narrow(param, str(values[0]))
 
 
 def item_label(item: str) -> str:

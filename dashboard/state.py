@@ -59,7 +59,10 @@ def presenting() -> bool:
     return st.query_params.get("_present") in ("1", "true")
 
 
-def narrow(field: str, value: str) -> None:
-    """Cross-filtering: a click on a chart element selects just that value."""
-    filters = st.session_state.get(FILTERS, Filters())
-    set_filters(filters.replace(**{field: (value,)}))
+def narrow(param: str, value: str) -> None:
+    """Cross-filtering: a click on a chart element selects just that value (checked like a URL
+    value, so a click on e.g. an 'unknown' bar is ignored)."""
+    current = st.session_state.get(FILTERS, Filters()).to_query_params()
+    filters, notices = Filters.from_query_params({**current, param: [value]}, topic_names())
+    if not notices:
+        set_filters(filters)

@@ -32,7 +32,7 @@ with left:
         charts.bar_breakdown(types, "agency_type"),
         "agencies_types",
         types,
-        filter_field="agency_types",
+        filter_on="agency_type",
     )
 with right:
     sizes = data.metric("breakdown", filters, dimension="size_band")
@@ -42,7 +42,7 @@ repeat = data.metric("first_time_vs_repeat", filters)
 show.chart(charts.first_time_vs_repeat(repeat), "agencies_repeat", repeat)
 
 by_state = data.metric("engagements_by_state", filters)
-show.chart(charts.state_map(by_state), "agencies_map", by_state, filter_field="states")
+show.chart(charts.state_map(by_state), "agencies_map", by_state, filter_on="state")
 
 st.subheader("Agencies served")
 search = st.text_input("Search agency names", key="agencies_search", max_chars=100)

@@ -43,9 +43,9 @@ with right:
         charts.bar_breakdown(topics, "topic", top=12),
         "overview_topics",
         topics,
-        filter_field="topics",
+        filter_on="topic",
     )
 
 by_state = data.metric("engagements_by_state", filters)
-show.chart(charts.state_map(by_state), "overview_map", by_state, filter_field="states")
+show.chart(charts.state_map(by_state), "overview_map", by_state, filter_on="state")
 st.caption(show.CROSS_FILTER_HINT)

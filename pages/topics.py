@@ -32,13 +32,13 @@ trend = data.metric("series_by", filters, grain=grain, dimension="topic", only=t
 show.chart(charts.series_by_dimension(trend, "topic", grain), "topics_trend", trend)
 
 matrix = data.metric("topic_by_agency_type", filters)
-show.chart(charts.topic_heatmap(matrix), "topics_heatmap", matrix, filter_field="topics")
+show.chart(charts.topic_heatmap(matrix), "topics_heatmap", matrix, filter_on="topic")
 
 item = st.selectbox(
     "Survey item", schema.SURVEY_ITEMS, format_func=show.item_label, key="topics_item"
 )
 outcomes = data.metric("outcomes_by", filters, by="topic", item=item)
 show.chart(
-    charts.top2_by_segment(outcomes, "topic"), "topics_outcomes", outcomes, filter_field="topics"
+    charts.top2_by_segment(outcomes, "topic"), "topics_outcomes", outcomes, filter_on="topic"
 )
 st.caption(show.CROSS_FILTER_HINT)

@@ -1,0 +1,481 @@
+"""The figure builders: values come from the metric frames, raw values ride in customdata,
+suppressed outcomes show no numbers, the state map is offline, and every figure renders to PNG."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime as dt
+import os
+import re
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from critac_metrics import charts, metrics, schema
+from critac_metrics.filters import Filters
+
+NOBODY = Filters(states=("WY",))  # the tiny set has no agency in Wyoming
+
+
+def arr(value) -> np.ndarray:
+    """A trace array as numpy, whether plain, numpy or a Plotly 7 typed array."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return np.asarray(value if value is not None else [])
+
+
+def annotation_texts(fig: go.Figure) -> list[str]:
+    return [a.text for a in fig.layout.annotations]
+
+
+def is_empty_figure(fig: go.Figure, message: str = charts.EMPTY_MESSAGE) -> bool:
+    return not fig.data and message in annotation_texts(fig)
+
+
+def trace_named(fig: go.Figure, name: str):
+    return next(t for t in fig.data if t.name == name)
+
+
+# -- theme ----------------------------------------------------------------------------------------
+
+
+def test_template_is_registered_but_not_the_default():
+    assert charts.TEMPLATE in pio.templates
+    assert pio.templates.default != charts.TEMPLATE
+    layout = pio.templates[charts.TEMPLATE].layout
+    assert list(layout.colorway) == list(charts.PALETTE)
+    assert layout.paper_bgcolor == layout.plot_bgcolor == "rgba(0,0,0,0)"
+    assert layout.font.color == charts.INK
+
+
+def test_palette_and_scales():
+    assert len(charts.PALETTE) == 8 and "#000000" not in charts.PALETTE
+    assert charts.PALETTE[-1] == "#F0E442"  # yellow last: weak on white
+    assert len(charts.LIKERT_COLORS) == 5
+    assert charts.LIKERT_COLORS[2] in ("#BBBBBB",)  # neutral grey in the middle
+    assert charts.SEQUENTIAL[0][0] == 0 and charts.SEQUENTIAL[-1][0] == 1
+    assert charts.scale_colour(0) == charts.SEQUENTIAL[0][1].lower()
+    assert charts.scale_colour(0.9) == "#0072b2"
+
+
+def test_pretty_labels():
+    assert charts.pretty("virtual_consultation") == "Virtual consultation"
+    assert charts.pretty("De-escalation") == "De-escalation"
+    assert charts.pretty("Use of Force") == "Use of Force"
+    assert charts.pretty(float("nan")) == "Unknown"
+    assert charts.category_label("state", "ID") == "Idaho"
+    assert charts.category_label("topic", "<b>x</b>") == "&lt;b&gt;x&lt;/b&gt;"
+
+
+# -- volume ---------------------------------------------------------------------------------------
+
+
+def test_volume_trend(tiny_con):
+    frame = metrics.volume_series(tiny_con, Filters(), "fiscal_year")
+    fig = charts.volume_trend(frame, "fiscal_year")
+    assert fig.layout.title.text == "Engagements per fiscal year"
+    assert fig.layout.template.layout.colorway == tuple(charts.PALETTE)
+    bars = trace_named(fig, "Engagements")
+    assert bars.type == "bar"
+    assert list(bars.x) == list(frame["period"])
+    assert arr(bars.y).tolist() == frame["engagements"].tolist()
+    assert arr(trace_named(fig, "Requests").y).tolist() == frame["requests"].tolist()
+    assert arr(trace_named(fig, "Completed").y).tolist() == frame["completed"].tolist()
+    assert fig.layout.xaxis.type == "category"
+    assert fig.layout.yaxis.tickformat == ",d"
+
+
+def test_cumulative_with_milestones(tiny_con):
+    cum = metrics.cumulative_engagements(tiny_con, Filters())
+    ms = metrics.milestones(tiny_con, Filters())
+    fig = charts.cumulative(cum, ms)
+    line = fig.data[0]
+    assert arr(line.y).tolist() == cum["cumulative"].tolist()
+    markers = trace_named(fig, "Milestones")
+    assert arr(markers.y).tolist() == [1]
+    assert "1st engagement · Dec 2022" in annotation_texts(fig)
+
+
+def test_backlog(tiny_con):
+    frame = metrics.backlog_series(tiny_con, Filters())
+    fig = charts.backlog(frame)
+    assert arr(fig.data[0].y).tolist() == frame["open_requests"].tolist()
+    assert fig.layout.title.text == "Open requests at each month end"
+
+
+def test_first_time_vs_repeat(tiny_con):
+    frame = metrics.first_time_vs_repeat(tiny_con, Filters())
+    fig = charts.first_time_vs_repeat(frame)
+    assert fig.layout.barmode == "stack"
+    assert "per fiscal year" in fig.layout.title.text
+    assert arr(fig.data[0].y).tolist() == frame["first_time"].tolist()
+    assert arr(fig.data[1].y).tolist() == frame["repeat"].tolist()
+
+
+# -- breakdowns -----------------------------------------------------------------------------------
+
+
+def test_bar_breakdown_sorted_with_raw_customdata(tiny_con):
+    frame = metrics.breakdown(tiny_con, Filters(), "assistance_type")
+    fig = charts.bar_breakdown(frame, "assistance_type")
+    bar = fig.data[0]
+    values = arr(bar.x).tolist()
+    assert values == sorted(values, reverse=True)
+    assert fig.layout.yaxis.autorange == "reversed"  # largest on top
+    raw = [row[0] for row in bar.customdata]
+    expected = frame.set_index("assistance_type")["engagements"]
+    assert values == [int(expected[r]) for r in raw]
+    assert "virtual_consultation" in raw
+    assert "Virtual consultation" in list(bar.y)
+    assert fig.layout.title.text == "Engagements by assistance type"
+
+
+def test_bar_breakdown_topic_note_and_top(tiny_con):
+    frame = metrics.breakdown(tiny_con, Filters(), "topic")
+    fig = charts.bar_breakdown(frame, "topic", top=3)
+    assert len(fig.data[0].x) == 3
+    assert "each of its topics" in fig.layout.title.subtitle.text
+    assert f"Top 3 of {len(frame)}" in fig.layout.title.subtitle.text
+    assert fig.data[0].customdata[0][0] == "De-escalation"
+
+
+def test_bar_breakdown_keeps_natural_order(tiny_con):
+    frame = metrics.breakdown(tiny_con, Filters(), "agency_type")
+    fig = charts.bar_breakdown(frame, "agency_type", value="agencies")
+    assert [row[0] for row in fig.data[0].customdata] == frame["agency_type"].tolist()
+    assert list(fig.data[0].y) == [charts.pretty(t) for t in frame["agency_type"]]
+    assert arr(fig.data[0].x).tolist() == frame["agencies"].tolist()
+    assert fig.layout.title.text == "Agencies served by agency type"
+
+
+def test_bar_breakdown_state_labels_are_names(tiny_con):
+    fig = charts.bar_breakdown(metrics.breakdown(tiny_con, Filters(), "state"), "state")
+    pairs = {
+        row[0]: label for row, label in zip(fig.data[0].customdata, fig.data[0].y, strict=True)
+    }
+    assert pairs["AZ"] == "Arizona"
+
+
+def test_series_by_dimension_bars(tiny_con):
+    frame = metrics.series_by(tiny_con, Filters(), "fiscal_year", "topic")
+    fig = charts.series_by_dimension(frame, "topic", "fiscal_year")
+    assert fig.layout.barmode == "stack"
+    assert {t.type for t in fig.data} == {"bar"}
+    totals = frame.groupby("topic")["engagements"].sum()
+    names = [t.customdata[0][0] for t in fig.data]
+    assert [totals[n] for n in names] == sorted(totals[totals > 0], reverse=True)
+    assert names[0] == "De-escalation"
+    for trace in fig.data:
+        raw = trace.customdata[0][0]
+        expected = frame[frame["topic"] == raw]["engagements"].tolist()
+        assert arr(trace.y).tolist() == expected
+        assert {row[0] for row in trace.customdata} == {raw}
+
+
+def test_series_by_dimension_lines_when_many_values():
+    periods = ["FY2023", "FY2024"]
+    rows = [
+        {"period": p, "period_start": pd.Timestamp(f"{2022 + i}-10-01"), "topic": f"T{v:02d}",
+         "engagements": v + i}
+        for i, p in enumerate(periods)
+        for v in range(10)
+    ]  # fmt: skip
+    fig = charts.series_by_dimension(pd.DataFrame(rows), "topic", "fiscal_year")
+    assert {t.type for t in fig.data} == {"scatter"}
+    assert [t.customdata[0][0] for t in fig.data] == [f"T{v:02d}" for v in range(9, -1, -1)]
+    assert [t.visible for t in fig.data].count("legendonly") == 2
+
+
+def test_topic_heatmap(tiny_con):
+    matrix = metrics.topic_by_agency_type(tiny_con, Filters())
+    fig = charts.topic_heatmap(matrix)
+    heat = fig.data[0]
+    types = [c for c in matrix.columns if c != "topic"]
+    assert np.array_equal(np.asarray(heat.z), matrix[types].to_numpy())
+    assert list(heat.y) == matrix["topic"].tolist()
+    assert fig.layout.yaxis.autorange == "reversed"  # largest topic at the top
+    for i, topic in enumerate(matrix["topic"]):
+        assert all(cell[0] == topic for cell in heat.customdata[i])
+    assert heat.customdata[0][types.index("tribal")][1] == "tribal"
+
+
+# -- the state map --------------------------------------------------------------------------------
+
+
+def test_state_map_tiles(tiny_con):
+    frame = metrics.engagements_by_state(tiny_con, Filters())
+    fig = charts.state_map(frame)
+    spec = fig.to_plotly_json()
+    assert all(t["type"] == "scatter" for t in spec["data"])
+    forbidden = ("geo", "map", "mapbox")
+    assert not any(k in spec["layout"] for k in forbidden)
+    assert not any(re.search(r"geo|map|choropleth", t["type"]) for t in spec["data"])
+    tiles = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert len(tiles) == 56
+    points = fig.data[0]
+    assert len(points.x) == 56
+    codes = [row[0] for row in points.customdata]
+    assert sorted(codes) == sorted(schema.STATES)
+    counts = {row[0]: row[1] for row in points.customdata}
+    assert counts == dict(zip(frame["state"], frame["engagements"], strict=True))
+    assert counts["AZ"] == 2 and counts["GU"] == 0
+    texts = dict(zip(codes, points.text, strict=True))
+    assert texts["AZ"] == "<b>AZ</b><br>2"
+    hovers = dict(zip(codes, points.hovertext, strict=True))
+    assert hovers["AZ"] == "<b>Arizona</b>: 2 engagements · 1 agency"
+    assert hovers["IL"] == "<b>Illinois</b>: 2 engagements · 1 agency"
+    fills = {code: tile.fillcolor for code, tile in zip(codes, tiles, strict=True)}
+    assert fills["WY"] == charts.ZERO_TILE
+    assert fills["AZ"] != charts.ZERO_TILE
+    assert fig.layout.yaxis.scaleanchor == "x"
+    assert fig.layout.xaxis.visible is False and fig.layout.yaxis.visible is False
+    assert "U.S. territories" in annotation_texts(fig)
+
+
+def test_tile_grid_has_no_overlaps():
+    positions = list(charts.TILE_GRID.values())
+    assert len(set(positions)) == len(positions)
+    assert set(charts.TILE_GRID) == set(schema.STATES)
+    assert charts.TILE_GRID["AK"] == (0, 0)
+    assert all(charts.TILE_GRID[t][1] > 7 for t in schema.TERRITORIES)
+
+
+# -- outcomes -------------------------------------------------------------------------------------
+
+
+def test_likert_diverging(tiny_con):
+    frame = metrics.item_outcomes(tiny_con, Filters())  # operations_change: n=4, suppressed
+    fig = charts.likert_diverging(frame)
+    assert fig.layout.barmode == "relative"
+    labels = list(fig.layout.yaxis.ticktext)
+    assert labels[0] == "Satisfaction (n=6)"
+    assert "Operations change — suppressed (n=4 &lt; 5)" not in labels[3]
+    assert "Operations change — suppressed (n=4 < 5)" in labels[3]
+    suppressed_row = 3
+    for trace in fig.data:
+        assert suppressed_row not in arr(trace.y).tolist()
+    # Answer 1 and 2 to the left, 4 and 5 to the right, 3 split across zero.
+    by_answer: dict[str, list] = {}
+    for trace in fig.data:
+        by_answer.setdefault(trace.name, []).append(
+            dict(zip(arr(trace.y), arr(trace.x), strict=True))
+        )
+    sat = frame.iloc[0]
+    assert by_answer["1 – very low"][0][0] == pytest.approx(-sat["pct_1"])
+    assert by_answer["2 – low"][0][0] == pytest.approx(-sat["pct_2"])
+    left, right = by_answer["3 – neutral"]
+    assert left[0] == pytest.approx(-sat["pct_3"] / 2) and right[0] == pytest.approx(
+        sat["pct_3"] / 2
+    )
+    assert by_answer["5 – very high"][0][0] == pytest.approx(sat["pct_5"])
+    legend = [t.name for t in fig.data if t.showlegend is not False]
+    assert sorted(legend, key=lambda n: n[0]) == list(charts.LIKERT_LABELS)
+    assert "67%" in " ".join(annotation_texts(fig))  # top-2 at the right end of satisfaction
+    assert all(a.y != suppressed_row for a in fig.layout.annotations if a.yref != "paper")
+
+
+def test_likert_never_shows_numbers_for_suppressed_items(tiny_con):
+    frame = metrics.item_outcomes(tiny_con, Filters(), "follow_up", min_n=5)
+    assert frame["suppressed"].all() and (frame["n"] == 1).all()
+    fig = charts.likert_diverging(frame, wave="follow_up")
+    assert fig.layout.title.text.startswith("Follow-up survey")
+    assert all(len(arr(t.x)) == 0 for t in fig.data)
+    shown_text = " ".join(annotation_texts(fig)) + " ".join(str(t.text) for t in fig.data)
+    assert not re.search(r"\d\s*%", shown_text)
+    labels = list(fig.layout.yaxis.ticktext)
+    assert all("suppressed (n=1 < 5)" in label for label in labels)
+    assert all("%" not in label for label in labels)
+
+
+def test_top2_by_segment(tiny_con):
+    frame = metrics.outcomes_by(tiny_con, Filters(), "topic", min_n=2)
+    frame = frame[frame["item"] == "satisfaction"]
+    fig = charts.top2_by_segment(frame, "topic", min_n=2)
+    dots = fig.data[0]
+    shown = frame[~frame["suppressed"]]
+    by_topic = dict(zip(shown["topic"], shown["top2_pct"], strict=True))
+    raw = [row[0] for row in dots.customdata]
+    assert sorted(raw) == sorted(by_topic)
+    assert arr(dots.x).tolist() == pytest.approx([by_topic[t] for t in raw])
+    high = dict(zip(shown["topic"], shown["top2_high"] - shown["top2_pct"], strict=True))
+    assert arr(dots.error_x.array).tolist() == pytest.approx([high[t] for t in raw])
+    labels = list(fig.layout.yaxis.ticktext)
+    assert "De-escalation (n=5, response rate 100%)" in labels
+    suppressed = [label for label in labels if "suppressed" in label]
+    assert len(suppressed) == 1 and "Crisis Intervention — suppressed (n=1 < 2)" in suppressed[0]
+    assert len(dots.x) == len(labels) - 1
+    assert "Satisfaction" in fig.layout.title.text
+
+
+def test_top2_by_segment_needs_one_item(tiny_con):
+    frame = metrics.outcomes_by(tiny_con, Filters(), "topic")
+    with pytest.raises(ValueError, match="one survey item"):
+        charts.top2_by_segment(frame, "topic")
+
+
+def test_post_vs_follow_up(tiny_con):
+    frame = metrics.post_vs_follow_up(tiny_con, Filters())
+    fig = charts.post_vs_follow_up(frame)
+    post = trace_named(fig, "Post-engagement survey")
+    follow = trace_named(fig, "Follow-up survey")
+    shown = frame[(frame["wave"] == "post") & ~frame["suppressed"]]
+    assert arr(post.y).tolist() == pytest.approx(shown["top2_pct"].astype(float).tolist())
+    assert [row[1] for row in post.customdata] == shown["n"].tolist()
+    assert len(arr(follow.y)) == 0  # every follow-up item is suppressed in the tiny set
+    notes = [t for t in annotation_texts(fig) if t.startswith("suppressed")]
+    assert len(notes) == 6  # five follow-up items and post operations_change
+    assert all("%" not in note for note in notes)
+
+
+def test_funnel(tiny_con):
+    frame = metrics.status_funnel(tiny_con, Filters())
+    fig = charts.funnel(frame)
+    trace = fig.data[0]
+    assert trace.type == "funnel"
+    assert arr(trace.x).tolist() == frame["requests"].tolist()
+    assert list(trace.y) == frame["stage"].tolist()
+    assert trace.text[0] == f"{frame['requests'][0]:,} · 100%"
+
+
+def test_timeliness(tiny_con):
+    frame = metrics.timeliness(tiny_con, Filters(), "delivery_mode")
+    fig = charts.timeliness(frame, "delivery_mode")
+    start = trace_named(fig, "Request to start")
+    assert arr(start.x).tolist() == frame["median_days_to_start"].tolist()
+    tail = (frame["p90_days_to_start"] - frame["median_days_to_start"]).tolist()
+    assert arr(start.error_x.array).tolist() == pytest.approx(tail)
+    assert [row[0] for row in start.customdata] == frame["delivery_mode"].tolist()
+    assert "On site" in list(start.y)
+    overall = charts.timeliness(metrics.timeliness(tiny_con, Filters()))
+    assert list(overall.data[0].y) == ["All engagements"]
+    assert overall.layout.title.text == "Days to start and to complete"
+
+
+# -- empty selections -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda c, f: charts.volume_trend(metrics.volume_series(c, f, "month"), "month"),
+        lambda c, f: charts.cumulative(
+            metrics.cumulative_engagements(c, f), metrics.milestones(c, f)
+        ),
+        lambda c, f: charts.bar_breakdown(metrics.breakdown(c, f, "topic"), "topic"),
+        lambda c, f: charts.series_by_dimension(
+            metrics.series_by(c, f, "month", "agency_type"), "agency_type", "month"
+        ),
+        lambda c, f: charts.topic_heatmap(metrics.topic_by_agency_type(c, f)),
+        lambda c, f: charts.state_map(metrics.engagements_by_state(c, f)),
+        lambda c, f: charts.funnel(metrics.status_funnel(c, f)),
+        lambda c, f: charts.timeliness(metrics.timeliness(c, f, "topic"), "topic"),
+        lambda c, f: charts.backlog(metrics.backlog_series(c, f)),
+        lambda c, f: charts.first_time_vs_repeat(metrics.first_time_vs_repeat(c, f)),
+        lambda c, f: charts.top2_by_segment(metrics.outcomes_by(c, f, "topic"), "topic"),
+    ],
+)
+def test_empty_selection_gives_the_message(tiny_con, build):
+    fig = build(tiny_con, NOBODY)
+    assert is_empty_figure(fig)
+    assert fig.layout.title.text  # still says what it would show
+
+
+def test_empty_frames_give_the_message():
+    empty = pd.DataFrame()
+    assert is_empty_figure(charts.likert_diverging(empty))
+    assert is_empty_figure(charts.post_vs_follow_up(empty))
+    assert is_empty_figure(charts.bar_breakdown(empty, "topic"))
+
+
+def test_outcomes_without_answers(tiny_con):
+    fig = charts.likert_diverging(metrics.item_outcomes(tiny_con, NOBODY))
+    assert is_empty_figure(fig, charts.NO_ANSWERS_MESSAGE)
+    fig = charts.post_vs_follow_up(metrics.post_vs_follow_up(tiny_con, NOBODY))
+    assert is_empty_figure(fig, charts.NO_ANSWERS_MESSAGE)
+
+
+# -- export helpers -------------------------------------------------------------------------------
+
+
+def test_with_context_adds_footer_and_demo_label(tiny_con):
+    fig = charts.bar_breakdown(metrics.breakdown(tiny_con, Filters(), "topic"), "topic")
+    before = copy.deepcopy(fig.to_plotly_json())
+    sentence = Filters(agency_types=("tribal",)).describe()
+    demo = charts.with_context(fig, sentence, dt.date(2025, 6, 30), is_demo=True)
+    real = charts.with_context(fig, sentence, dt.date(2025, 6, 30), is_demo=False)
+    assert fig.to_plotly_json() == before  # the original is untouched
+    for out in (demo, real):
+        footer = next(a for a in out.layout.annotations if a.name == "context-footer")
+        assert sentence in footer.text
+        assert "Data as of 30 Jun 2025 · Source: CRI-TAC engagement records" in footer.text
+        assert footer.yref == "paper" and footer.y == 0 and footer.yshift < 0
+        assert out.layout.margin.b > (fig.layout.margin.b or 48)
+    assert any("SYNTHETIC DEMO DATA" in t for t in annotation_texts(demo))
+    assert not any("SYNTHETIC" in t for t in annotation_texts(real))
+    assert not any("SYNTHETIC" in t for t in annotation_texts(fig))
+
+
+def test_modebar_config():
+    config = charts.modebar_config("Engagements by topic (FY2024)")
+    assert config["displaylogo"] is False
+    options = config["toImageButtonOptions"]
+    assert options == {"format": "png", "filename": "engagements-by-topic-fy2024", "scale": 2}
+    sized = charts.modebar_config("x", width=1600, height=900)["toImageButtonOptions"]
+    assert (sized["width"], sized["height"]) == (1600, 900)
+    assert charts.modebar_config("!!!")["toImageButtonOptions"]["filename"] == "chart"
+
+
+# -- static export --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def kaleido_server():
+    if not os.path.exists("/usr/bin/chromium") and not os.environ.get("BROWSER_PATH"):
+        pytest.skip("Debian chromium (/usr/bin/chromium) is not installed; Kaleido cannot render")
+    import kaleido
+
+    pio.defaults.headers = {}
+    kaleido.start_sync_server(mathjax=False, silence_warnings=True)
+    yield
+    kaleido.stop_sync_server(silence_warnings=True)
+
+
+def all_figures(con) -> dict[str, go.Figure]:
+    f = Filters()
+    satisfaction = metrics.outcomes_by(con, f, "topic").query("item == 'satisfaction'")
+    return {
+        "volume_trend": charts.volume_trend(metrics.volume_series(con, f, "month"), "month"),
+        "cumulative": charts.cumulative(
+            metrics.cumulative_engagements(con, f), metrics.milestones(con, f)
+        ),
+        "bar_breakdown": charts.bar_breakdown(metrics.breakdown(con, f, "topic"), "topic"),
+        "series_by_dimension": charts.series_by_dimension(
+            metrics.series_by(con, f, "quarter", "agency_type"), "agency_type", "quarter"
+        ),
+        "topic_heatmap": charts.topic_heatmap(metrics.topic_by_agency_type(con, f)),
+        "state_map": charts.state_map(metrics.engagements_by_state(con, f)),
+        "likert_diverging": charts.likert_diverging(metrics.item_outcomes(con, f)),
+        "top2_by_segment": charts.top2_by_segment(satisfaction, "topic"),
+        "post_vs_follow_up": charts.post_vs_follow_up(metrics.post_vs_follow_up(con, f)),
+        "funnel": charts.funnel(metrics.status_funnel(con, f)),
+        "timeliness": charts.timeliness(
+            metrics.timeliness(con, f, "assistance_type"), "assistance_type"
+        ),
+        "backlog": charts.backlog(metrics.backlog_series(con, f)),
+        "first_time_vs_repeat": charts.first_time_vs_repeat(metrics.first_time_vs_repeat(con, f)),
+        "empty": charts.volume_trend(metrics.volume_series(con, NOBODY, "month"), "month"),
+        "with_context": charts.with_context(
+            charts.state_map(metrics.engagements_by_state(con, f)), f.describe(), "today", True
+        ),
+    }
+
+
+def test_every_figure_renders_to_png_offline(tiny_con, kaleido_server):
+    for name, fig in all_figures(tiny_con).items():
+        png = fig.to_image(format="png", width=1200, height=700)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n", name
+        assert len(png) > 5_000, name
