@@ -3,7 +3,7 @@
 import streamlit as st
 
 from critac_metrics import downloads
-from dashboard import data, show, state
+from dashboard import admin, data, show, state
 
 filters = state.current_filters()
 show.page_header("Data", filters, noun="Engagement records")
@@ -35,6 +35,9 @@ right.download_button(
     width="stretch",
 )
 show.table(rows.head(1000), "data_rows")
+
+st.subheader("Import (administrators)")
+admin.panel()
 
 with st.expander("The data contract: what an import must look like"):
     st.markdown(show.data_contract_markdown())

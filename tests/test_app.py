@@ -180,3 +180,53 @@ def test_presentation_mode_hides_the_sidebar_but_keeps_the_caption(app):
     assert not at.exception
     assert not at.sidebar.multiselect
     assert at.caption[0].value == Filters(agency_types=("tribal",)).describe()
+
+
+def test_import_is_disabled_without_an_admin_password(app, monkeypatch):
+    monkeypatch.delenv("CRITAC_ADMIN_PASSWORD", raising=False)
+    at = _run_page(app(), "pages/data.py")
+    assert not at.exception
+    assert any("Import is disabled" in i.value for i in at.info)
+    assert not at.get("file_uploader")
+
+
+def test_admin_sign_in_compares_the_password(app, monkeypatch):
+    monkeypatch.setenv("CRITAC_ADMIN_PASSWORD", "s3cret-passphrase")
+    at = _run_page(app(), "pages/data.py")
+    at.text_input[-1].input("wrong")
+    at.button[-1].click().run()
+    assert any("Wrong password" in e.value for e in at.error)
+    at.text_input[-1].input("s3cret-passphrase")
+    at.button[-1].click().run()
+    assert not at.exception
+    assert at.get("file_uploader")
+
+
+class FakeUpload:
+    def __init__(self, name: str, content: bytes, size: int | None = None):
+        self.name, self._content = name, content
+        self.size = len(content) if size is None else size
+
+    def getvalue(self) -> bytes:
+        return self._content
+
+
+def test_uploads_are_bounded_typed_and_all_or_nothing(monkeypatch, tiny_db, copy_db):
+    from dashboard import admin
+
+    from .conftest import TINY
+
+    target = copy_db(tiny_db)
+    monkeypatch.setenv("CRITAC_DB", str(target))
+    big = FakeUpload("engagements.csv", b"x", size=admin.MAX_UPLOAD_MB * 1024 * 1024 + 1)
+    assert "larger than" in admin._import([big])
+    assert "not CSV" in admin._import([FakeUpload("engagements.exe", b"MZ")])
+    bad = TINY["agencies.csv"].replace(",tribal,", ",martian,")
+    report = admin._import([FakeUpload("../../agencies.csv", bad.encode())])
+    assert not report.ok and report.errors[0].source == "agencies.csv"
+    update = "agency_id,agency_name,agency_type,state\nA9,New Agency,campus,OR\n"
+    report = admin._import([FakeUpload("agencies_new.csv", update.encode())])
+    assert report.ok and report.rows == {"agencies": 1}
+    con = db.connect(target)
+    assert con.execute("select count(*) from agencies").fetchone()[0] == 5
+    con.close()

@@ -1,0 +1,115 @@
+"""Import from the Data page, for administrators only.
+
+Disabled unless an admin password is configured (``CRITAC_ADMIN_PASSWORD`` or the Streamlit secret
+``admin_password``); the password is compared in constant time. Uploads are bounded in size and
+type, validated with the same all-or-nothing import as the CLI, and published atomically.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from critac_metrics.ingest import ImportReport, ingest_files
+from critac_metrics.readers import SUPPORTED
+
+from . import data
+
+MAX_UPLOAD_MB = 50
+ADMIN = "is_admin"
+
+
+def configured_password() -> str | None:
+    env = os.environ.get("CRITAC_ADMIN_PASSWORD")
+    if env:
+        return env
+    try:
+        return st.secrets.get("admin_password") or None
+    except Exception:  # no secrets.toml at all: Streamlit raises its own not-found error
+        return None
+
+
+def panel() -> None:
+    password = configured_password()
+    if not password:
+        st.info(
+            "Import is disabled: no admin password is configured. Set `CRITAC_ADMIN_PASSWORD` or "
+            "`admin_password` in `.streamlit/secrets.toml` to enable it, or use "
+            "`python -m critac_metrics ingest`.",
+            icon=":material/lock:",
+        )
+        return
+    if not st.session_state.get(ADMIN):
+        _sign_in(password)
+        return
+    _upload_form()
+
+
+def _sign_in(password: str) -> None:
+    with st.form("admin_sign_in"):
+        given = st.text_input("Admin password", type="password")
+        if st.form_submit_button("Sign in"):
+            if hmac.compare_digest(given.encode(), password.encode()):
+                st.session_state[ADMIN] = True
+                st.rerun()
+            st.error("Wrong password.")
+
+
+def _upload_form() -> None:
+    types = [suffix.lstrip(".") for suffix in SUPPORTED]
+    with st.form("admin_import", clear_on_submit=True):
+        files = st.file_uploader(
+            "Exports to import (agencies*, engagements*, survey_responses*)",
+            type=types,
+            accept_multiple_files=True,
+            help=f"CSV, Parquet or Excel; at most {MAX_UPLOAD_MB} MB each. All or nothing.",
+        )
+        submitted = st.form_submit_button("Validate and import", type="primary")
+    if submitted and files:
+        report = _import(files)
+        show_report(report)
+
+
+def _import(files) -> ImportReport | str:
+    too_big = [f.name for f in files if f.size > MAX_UPLOAD_MB * 1024 * 1024]
+    if too_big:
+        return f"Refused: larger than {MAX_UPLOAD_MB} MB: {', '.join(too_big)}"
+    wrong = [f.name for f in files if Path(f.name).suffix.lower() not in SUPPORTED]
+    if wrong:
+        return f"Refused: not CSV, Parquet or .xlsx: {', '.join(wrong)}"
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for upload in files:
+            path = Path(folder) / Path(upload.name).name  # never trust a client path
+            path.write_bytes(upload.getvalue())
+            paths.append(path)
+        return ingest_files(data.database_path(), paths, source="upload (Data page)")
+
+
+def show_report(report: ImportReport | str) -> None:
+    if isinstance(report, str):
+        st.error(report)
+        return
+    if report.ok:
+        counts = ", ".join(f"{n:,} {table}" for table, n in report.rows.items())
+        st.success(f"Imported {counts}. Every page now shows the new data.")
+    else:
+        st.error(f"Rejected: {len(report.errors):,} error(s). Nothing was changed.")
+        st.dataframe(_problems(report.errors), hide_index=True, width="stretch")
+    if report.warnings:
+        st.warning(f"{len(report.warnings):,} warning(s)")
+        st.dataframe(_problems(report.warnings), hide_index=True, width="stretch")
+
+
+def _problems(problems) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"file": p.source, "row": p.row, "column": p.column, "value": p.value, "rule": p.rule}
+            for p in problems
+        ]
+    )
