@@ -150,7 +150,13 @@ def _column_as_text(col: pd.Series) -> pd.Series:
         return text.fillna("")
     if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
         return col.astype(str).where(col.notna(), "")
-    return col.map(_cell_as_text).astype(str)
+    if pd.api.types.is_string_dtype(col) and col.dtype != object:
+        return col.fillna("")
+    if pd.api.types.is_float_dtype(col):
+        whole = col.dropna()
+        if (whole == whole.round()).all() and whole.abs().max(skipna=True) < 2**53:
+            return col.astype("Int64").astype(str).where(col.notna(), "")
+    return col.map(_cell_as_text).astype(str)  # mixed cells (Excel): one by one
 
 
 def _cell_as_text(value: object) -> str:

@@ -6,6 +6,7 @@ All checks are vectorised so that a million-row import validates in seconds.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -103,12 +104,11 @@ class _TableCheck:
             self.error(dup, col.name, "duplicate id in this import (ids must be unique)")
 
     def check_enum(self, col: schema.Column, text: pd.Series, blank: pd.Series) -> pd.Series:
-        lookup = {value.lower(): value for value in col.allowed}
-        key = text.str.lower().str.replace(r"[\s-]+", "_", regex=True)
-        if col.name == "state":
-            key = text.str.upper()
-            lookup = {value: value for value in col.allowed}
-        canonical = key.map(lookup)
+        # Case-insensitive; spaces and hyphens read as underscores ("In Progress" -> in_progress).
+        # An enum column has few distinct values, so each is resolved once.
+        lookup = {_enum_key(value): value for value in col.allowed}
+        resolved = {value: lookup.get(_enum_key(value)) for value in text.unique()}
+        canonical = text.map(resolved)
         self.error(
             canonical.isna() & ~blank, col.name, f"must be one of {_describe_allowed(col.allowed)}"
         )
@@ -130,6 +130,10 @@ class _TableCheck:
         dates = pd.to_datetime(shaped, format="%Y-%m-%d", errors="coerce")
         self.error(dates.isna() & ~blank, col.name, "must be a date written YYYY-MM-DD")
         return dates
+
+
+def _enum_key(value: str) -> str:
+    return re.sub(r"[\s-]+", "_", value.strip().lower())
 
 
 def _range_rule(col: schema.Column) -> str:
@@ -188,9 +192,9 @@ def _check_reference(combined, out, child, column, parent, stored_ids) -> None:
     if child not in combined:
         return
     frame = combined[child]
-    known = set(stored_ids)
+    known = pd.Index(list(stored_ids), dtype="str")
     if parent in combined:
-        known |= set(combined[parent][schema.TABLES[parent].key])
+        known = known.append(pd.Index(combined[parent][schema.TABLES[parent].key]))
     missing = ~frame[column].isin(known) & (frame[column] != "")
     out.errors.extend(_problems(frame, missing, column, f"no such {column} in {parent}"))
 
@@ -217,28 +221,39 @@ def _check_engagements(text: pd.DataFrame, out: Validated, existing: Existing) -
     typed["topics"] = _parse_topics(text, out, existing)
 
 
+@dataclass(frozen=True)
+class _TopicCell:
+    topics: list[str] | None  # resolved names, de-duplicated, primary first
+    has_empty_part: bool  # e.g. "A;;B"
+    unknown: frozenset[str]  # lower-cased names not in the catalogue
+
+
 def _parse_topics(text: pd.DataFrame, out: Validated, existing: Existing) -> pd.Series:
+    """Resolve each cell to a de-duplicated list of catalogue names (first = primary).
+
+    Cells repeat a lot (the same topic combinations), so each distinct cell is parsed once.
+    """
     catalogue = {t.lower(): t for t in existing.topics}
-    lists = text["topics"].str.split(schema.TOPIC_SEPARATOR)
-    exploded = lists.explode().str.strip()
-    empty_part = (exploded == "").groupby(level=0).any()
+    new_topics: dict[str, str] = {}  # lower-cased -> as first written
+
+    def parse(cell: str) -> _TopicCell:
+        names = [part.strip() for part in cell.split(schema.TOPIC_SEPARATOR)]
+        keys = [name.lower() for name in names if name]
+        for name in names:
+            if name and name.lower() not in catalogue:
+                new_topics.setdefault(name.lower(), name)
+        resolved = [catalogue.get(key) or new_topics[key] for key in keys]
+        unknown = frozenset(key for key in keys if key not in catalogue)
+        return _TopicCell(list(dict.fromkeys(resolved)) or None, "" in names, unknown)
+
+    cells = text["topics"]
+    parsed = {cell: parse(cell) for cell in cells.unique()}
+    flags = cells.map(lambda cell: parsed[cell].has_empty_part & (cell != "")).astype(bool)
     out.errors.extend(
-        _problems(
-            text,
-            empty_part & (text["topics"] != ""),
-            "topics",
-            "each topic between ';' separators must be non-empty",
-        )
+        _problems(text, flags, "topics", "each topic between ';' separators must be non-empty")
     )
-    named = exploded[exploded != ""]
-    canonical = named.str.lower().map(catalogue)
-    unknown = named[canonical.isna()]
-    new_topics: dict[str, str] = {}
-    for name in unknown:
-        new_topics.setdefault(name.lower(), name)
-    for lowered, name in new_topics.items():
-        catalogue[lowered] = name
-        rows = text.loc[unknown.index[unknown.str.lower() == lowered].unique()]
+    for key, name in new_topics.items():
+        rows = text.loc[cells.map(lambda cell, key=key: key in parsed[cell].unknown).astype(bool)]
         first = rows.iloc[0]
         out.warnings.append(
             Problem(
@@ -250,9 +265,7 @@ def _parse_topics(text: pd.DataFrame, out: Validated, existing: Existing) -> pd.
             )
         )
     out.new_topics = list(new_topics.values())
-    resolved = named.str.lower().map(catalogue)
-    dedup = resolved.groupby(level=0).agg(lambda s: list(dict.fromkeys(s)))
-    return dedup.reindex(text.index)
+    return cells.map(lambda cell: parsed[cell].topics).astype(object)
 
 
 def _check_responses(text: pd.DataFrame, out: Validated, existing: Existing) -> None:
