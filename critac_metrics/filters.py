@@ -161,6 +161,11 @@ class Filters:
         days = (self.end - self.start).days + 1
         return self.replace(start=self.start - dt.timedelta(days=days), end=end)
 
+    def period_text(self) -> str:
+        """The date range in words: 'FY2023', '2024', '1 Feb 2024 – 31 Mar 2024', 'any time'."""
+        words = _describe_dates(self.start, self.end).removeprefix("requested ")
+        return words.removeprefix("at ").removeprefix("in ")
+
     def describe(self, noun: str = "Engagements") -> str:
         """One sentence for captions: 'Engagements requested in FY2024 by tribal and campus agencies
         on De-escalation'."""

@@ -236,14 +236,27 @@ def _by_period(
     """,
         params,
     )
-    return _fill_periods(frame, grain)
+    return _fill_periods(frame, grain, data_through(con))
 
 
-def _fill_periods(frame: pd.DataFrame, grain: str, by: str | None = None) -> pd.DataFrame:
-    """Reindex on the full run of periods (and, with ``by``, every value in every period)."""
+def data_through(con: Connection) -> pd.Timestamp | None:
+    """The last day the data covers: the latest request or completion date in the store."""
+    day = con.execute(
+        "select max(greatest(requested_on, coalesce(completed_on, requested_on))) from engagements"
+    ).fetchone()[0]
+    return None if day is None else pd.Timestamp(day)
+
+
+def _fill_periods(
+    frame: pd.DataFrame, grain: str, through: pd.Timestamp | None, by: str | None = None
+) -> pd.DataFrame:
+    """Reindex on the full run of periods (and, with ``by``, every value in every period).
+
+    ``is_partial`` marks a period that runs past the last day of data (still in progress)."""
     frame = frame.assign(period_start=pd.to_datetime(frame["period_start"]))
     if frame.empty:
-        return frame.assign(period=pd.Series(dtype="str"))[["period", *frame.columns]]
+        frame = frame.assign(period=pd.Series(dtype="str"), is_partial=pd.Series(dtype="bool"))
+        return frame[["period", *frame.columns[:-2], "is_partial"]]
     starts = pd.date_range(
         frame["period_start"].min(), frame["period_start"].max(), freq=PERIOD_FREQ[grain]
     )
@@ -256,6 +269,8 @@ def _fill_periods(frame: pd.DataFrame, grain: str, by: str | None = None) -> pd.
     counts = [c for c in filled.columns if c not in keys and not c.endswith("_rate")]
     filled[counts] = filled[counts].fillna(0).astype("int64")
     filled.insert(0, "period", [period_label(p, grain) for p in filled["period_start"]])
+    period_end = filled["period_start"] + pd.tseries.frequencies.to_offset(PERIOD_FREQ[grain])
+    filled["is_partial"] = False if through is None else period_end > through + pd.Timedelta(days=1)
     return filled
 
 
@@ -294,7 +309,7 @@ def series_by(
     """,
         [*params, list(only), list(only)],
     )
-    return _fill_periods(frame, grain, by=dimension)
+    return _fill_periods(frame, grain, data_through(con), by=dimension)
 
 
 def cumulative_engagements(con: Connection, filters: Filters) -> pd.DataFrame:
@@ -398,12 +413,12 @@ def reach(con: Connection, filters: Filters) -> dict[str, float | int | None]:
         with {cte},
         served as (
             select agency_id, any_value(state) as state, any_value(sworn_officers) as sworn,
-                min(agency_engagement_seq) as first_seq
+                max(agency_engagement_seq) as engagements_so_far
             from f where is_engagement group by agency_id
         )
         select count(*) as agencies_served,
-            count(*) filter (where first_seq = 1) as first_time_agencies,
-            count(*) filter (where first_seq > 1) as repeat_agencies,
+            count(*) filter (where engagements_so_far = 1) as first_time_agencies,
+            count(*) filter (where engagements_so_far > 1) as repeat_agencies,
             count(distinct state) as states_reached,
             count(distinct state) filter (where state = any(?::varchar[])) as territories_reached,
             count(*) filter (where sworn < 50) as small_agencies,
@@ -699,8 +714,8 @@ def comments(con: Connection, filters: Filters, limit: int = 200, search: str = 
         con,
         f"""
         with {cte}
-        select s.submitted_on, s.wave, s.respondent_role, f.agency_name, f.agency_type, f.state,
-            f.primary_topic, f.assistance_type, s.satisfaction, s.comment, s.response_id
+        select s.submitted_on, s.comment, s.satisfaction, s.wave, s.respondent_role, f.agency_name,
+            f.agency_type, f.state, f.primary_topic, f.assistance_type, s.response_id
         from survey_responses s join f using (engagement_id)
         where f.is_engagement and s.comment is not null and s.comment <> ''
             and (? = '' or contains(lower(s.comment), lower(?)))

@@ -80,14 +80,17 @@ METRICS: dict[str, Metric] = {
         Metric(
             "first_time_agencies",
             "First-time agencies",
-            "Agencies served whose first engagement ever falls in the selection.",
+            "Agencies served that, by their last engagement in the selection, have had exactly one "
+            "engagement ever.",
             "count",
             "Reach",
         ),
         Metric(
             "repeat_agencies",
             "Repeat agencies",
-            "Agencies served that had an engagement before their first one in the selection.",
+            "Agencies served that have had more than one engagement by their last engagement in the "
+            "selection (earlier ones count, even outside the selection). First-time + repeat = "
+            "agencies served.",
             "count",
             "Reach",
         ),

@@ -20,4 +20,5 @@ PAGES = (
     PageSpec("pages/outcomes.py", "Outcomes", ":material/thumb_up:", "Leadership"),
     PageSpec("pages/pipeline.py", "Pipeline", ":material/timeline:", "Program staff"),
     PageSpec("pages/data.py", "Data", ":material/database:", "Analysts"),
+    PageSpec("pages/report.py", "Report", ":material/slideshow:", "Presenters"),
 )

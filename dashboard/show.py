@@ -35,6 +35,11 @@ def page_header(title: str, filters: Filters, noun: str = "Engagements") -> None
     st.caption(filters.describe(noun))
 
 
+def cross_filter_hint() -> None:
+    if not state.presenting():
+        st.caption(CROSS_FILTER_HINT)
+
+
 def empty_state() -> None:
     st.info(
         "No engagements match these filters. Widen the date range or clear a filter "
@@ -43,29 +48,40 @@ def empty_state() -> None:
     )
 
 
-def kpi_row(kpis: pd.DataFrame, positive_n: int | None = None) -> None:
-    with st.container(horizontal=True):
-        for row in kpis.itertuples():
-            metric = registry.METRICS[row.metric]
-            label = metric.label
-            if row.metric == "positive_outcome_pct" and positive_n is not None:
-                label = f"{label} (n = {positive_n:,})"
-            delta = None
-            if row.change is not None and not pd.isna(row.change):
-                delta = registry.format_value(row.change, metric.fmt)
-                if metric.fmt == "pct":
-                    delta = delta.replace("%", " pts")
-                if row.change > 0:
-                    delta = "+" + delta
-            st.metric(
-                label,
-                metric.format(row.value),
-                delta=delta,
-                help=metric.description,
-                border=True,
-                chart_data=row.sparkline or None,
-                delta_description="vs previous period" if delta else None,
-            )
+KPI_COLUMNS = 3
+
+
+def _rows(items: list, size: int = KPI_COLUMNS):
+    """Equal-width rows of tiles."""
+    for start in range(0, len(items), size):
+        yield zip(st.columns(size), items[start : start + size], strict=False)
+
+
+def kpi_row(kpis: pd.DataFrame, positive_n: int | None = None, previous: str | None = None) -> None:
+    """KPI tiles with the change against the previous period and a sparkline."""
+    for column, row in (pair for tiles in _rows(list(kpis.itertuples())) for pair in tiles):
+        metric = registry.METRICS[row.metric]
+        label = metric.label
+        if row.metric == "positive_outcome_pct" and positive_n is not None:
+            label = f"{label} (n = {positive_n:,})"
+        column.metric(
+            label,
+            metric.format(row.value),
+            delta=_delta(row.change, metric.fmt),
+            delta_color="normal" if row.change else "off",
+            help=metric.description,
+            border=True,
+            chart_data=row.sparkline or None,
+        )
+    if previous:
+        st.caption(f"Changes compare with the previous period: {previous}.")
+
+
+def _delta(change, fmt: str) -> str | None:
+    if change is None or pd.isna(change):
+        return None
+    text = registry.format_value(abs(change), fmt).replace("%", " pts")
+    return f"{'+' if change > 0 else '−' if change < 0 else '±'}{text}"
 
 
 def chart(fig, key: str, table: pd.DataFrame | None = None, filter_on: str | None = None) -> None:
@@ -105,20 +121,31 @@ def dimension_label(name: str) -> str:
 
 
 def figure_row(values: dict, names: list[str], fmt: str | None = None) -> None:
-    """A row of plain figures (no comparison), labelled and formatted by the registry."""
-    with st.container(horizontal=True):
-        for name in names:
-            metric = registry.METRICS.get(name)
-            label = metric.label if metric else name.replace("_", " ").capitalize()
-            text = registry.format_value(values[name], fmt or metric.fmt)
-            st.metric(label, text, help=metric.description if metric else None, border=True)
+    """Rows of plain figures (no comparison), labelled and formatted by the registry."""
+    for column, name in (pair for tiles in _rows(names) for pair in tiles):
+        metric = registry.METRICS.get(name)
+        label = metric.label if metric else name.replace("_", " ").capitalize()
+        text = registry.format_value(values[name], fmt or metric.fmt)
+        column.metric(label, text, help=metric.description if metric else None, border=True)
 
 
 def table(frame: pd.DataFrame, key: str, help_text: str | None = None) -> None:
     """A table; text cells are always shown as text (never rendered as HTML or Markdown)."""
     if help_text:
         st.caption(help_text)
-    st.dataframe(frame, key=key, hide_index=True, width="stretch")
+    dates = {
+        column: st.column_config.DateColumn(_header(column), format="YYYY-MM-DD")
+        for column in frame.columns
+        if pd.api.types.is_datetime64_any_dtype(frame[column])
+    }
+    headers = {column: _header(column) for column in frame.columns if column not in dates}
+    st.dataframe(
+        frame, key=key, hide_index=True, width="stretch", column_config={**headers, **dates}
+    )
+
+
+def _header(column: str) -> str:
+    return registry.DIMENSIONS.get(column) or column.replace("_", " ").capitalize()
 
 
 def import_history(log: pd.DataFrame) -> None:

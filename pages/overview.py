@@ -14,7 +14,12 @@ if head["requests"] == 0:
     st.stop()
 
 positive = data.metric("positive_outcome", filters)
-show.kpi_row(data.metric("kpis_with_comparison", filters), positive_n=positive["n"])
+previous = filters.previous_period()
+show.kpi_row(
+    data.metric("kpis_with_comparison", filters),
+    positive_n=positive["n"],
+    previous=previous.period_text() if previous else None,
+)
 
 grain = (
     st.segmented_control(
@@ -48,4 +53,4 @@ with right:
 
 by_state = data.metric("engagements_by_state", filters)
 show.chart(charts.state_map(by_state), "overview_map", by_state, filter_on="state")
-st.caption(show.CROSS_FILTER_HINT)
+show.cross_filter_hint()

@@ -41,4 +41,4 @@ outcomes = data.metric("outcomes_by", filters, by="topic", item=item)
 show.chart(
     charts.top2_by_segment(outcomes, "topic"), "topics_outcomes", outcomes, filter_on="topic"
 )
-st.caption(show.CROSS_FILTER_HINT)
+show.cross_filter_hint()

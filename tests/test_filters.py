@@ -171,3 +171,15 @@ def test_filters_are_frozen_and_hashable():
     assert hash(f) == hash(Filters(topics=("a", "b")))
     with pytest.raises(AttributeError):
         f.start = D(2024, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("filters", "text"),
+    [
+        (Filters(), "any time"),
+        (Filters(*fiscal_year_bounds(2023)), "FY2023"),
+        (Filters(start=D(2024, 2, 1), end=D(2024, 3, 31)), "1 Feb 2024 – 31 Mar 2024"),
+    ],
+)
+def test_period_text(filters, text):
+    assert filters.period_text() == text
