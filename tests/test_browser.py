@@ -1,0 +1,283 @@
+"""The running app in headless Chromium: every page draws, shared links give the CLI's figures,
+widgets and chart clicks change the filters and the URL, and presentation mode hides the sidebar.
+
+Needs Debian's chromium (``CHROMIUM_PATH`` overrides /usr/bin/chromium). Without it these tests
+skip, unless ``CRITAC_REQUIRE_BROWSER=1`` (set in CI), where a missing browser is a failure.
+Screenshots of every page go to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from critac_metrics.filters import Filters
+from dashboard.pages import PAGES
+
+from .browser_support import (
+    CHROMIUM_ARGS,
+    LOAD_MS,
+    MAIN,
+    PLOTLY_SVG,
+    RERUN_MS,
+    ROOT,
+    chart,
+    chromium_path,
+    click_centre,
+    expected_kpis,
+    filter_caption,
+    full_screenshot,
+    metric_value,
+    point_customdata,
+    query_pairs,
+    read_kpis,
+    start_app,
+    stop,
+    wait_healthy,
+    wait_idle,
+)
+
+REQUIRE_BROWSER = os.environ.get("CRITAC_REQUIRE_BROWSER") == "1"
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - playwright is in requirements-dev.txt
+    if REQUIRE_BROWSER:
+        raise
+    pytest.skip("playwright is not installed", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+VIEWPORT = {"width": 1400, "height": 1000}  # grown to the full page for screenshots
+BANNER = "Synthetic demo data."
+
+
+def _page_url(spec) -> str:
+    """st.navigation serves the default (first) page at / and the others at /<file stem>."""
+    return "/" if spec is PAGES[0] else "/" + Path(spec.path).stem
+
+
+# -- fixtures -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chromium() -> str:
+    """Skip the browser tests without chromium; in CI (CRITAC_REQUIRE_BROWSER=1) fail instead."""
+    path = chromium_path()
+    if path is None:
+        wanted = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+        reason = (
+            f"no chromium at {wanted} (apt-get install chromium, or set CHROMIUM_PATH); "
+            "`playwright install` does not work offline"
+        )
+        if REQUIRE_BROWSER:
+            pytest.fail(f"CRITAC_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_home(tmp_path_factory) -> Path:
+    """HOME for chromium and the server (chromium as root writes ~/.config/chromium)."""
+    return tmp_path_factory.mktemp("browser-home")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, _chromium, browser_home):
+    return {
+        **browser_type_launch_args,
+        "executable_path": _chromium,
+        "args": CHROMIUM_ARGS,
+        "env": {**os.environ, "HOME": str(browser_home)},
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": VIEWPORT}
+
+
+@pytest.fixture(scope="session")
+def app_url(demo_db, browser_home, tmp_path_factory) -> str:
+    """One Streamlit server for the session, on a free port, reading a fresh demo database."""
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    process, url = start_app(demo_db, browser_home, log)
+    try:
+        wait_healthy(process, url, log)
+        yield url
+    finally:
+        stop(process)
+
+
+@pytest.fixture
+def app(page, app_url):
+    """Open a path of the app and wait for its first KPI (or heading) to render."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def open_(path: str = "/", charts: bool = True):
+        page.goto(app_url + path)
+        expect(page.locator(f"{MAIN} h1").first).to_be_visible(timeout=LOAD_MS)
+        if charts:
+            expect(page.locator(PLOTLY_SVG).first).to_be_visible(timeout=LOAD_MS)
+        wait_idle(page, LOAD_MS)
+        return page
+
+    yield open_
+    assert not errors, f"uncaught JavaScript errors: {errors}"
+
+
+def _no_exception(page) -> None:
+    expect(page.locator("[data-testid=stException]")).to_have_count(0)
+
+
+def _expect_kpis(page, expected: dict[str, str]) -> None:
+    for label, value in expected.items():
+        expect(metric_value(page, label), f"KPI {label!r}").to_have_text(value, timeout=RERUN_MS)
+
+
+# -- 1. every page --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[Path(p.path).stem for p in PAGES])
+def test_every_page_renders(app, spec):
+    has_charts = spec.path != "pages/data.py"
+    page = app(_page_url(spec), charts=has_charts)
+    _no_exception(page)
+    expect(page.locator(MAIN).get_by_text(BANNER)).to_be_visible()
+    expect(filter_caption(page)).to_have_text(re.compile(r"^(Engagement|Requests)"))
+    if has_charts:
+        assert page.locator(PLOTLY_SVG).count() >= 1
+    full_screenshot(page, SCREENSHOTS / f"{Path(spec.path).stem}.png")
+    _no_exception(page)
+
+
+# -- 2. a shared link gives the CLI's figures -----------------------------------------------------
+
+SHARED_LINKS = [
+    "?start=2023-10-01&end=2024-09-30&agency_type=tribal&agency_type=campus",
+    "?topic=De-escalation&state=TX",
+]
+
+
+@pytest.mark.parametrize("query", SHARED_LINKS, ids=["fy2024-tribal-campus", "topic-state"])
+def test_a_shared_link_shows_the_cli_figures(app, demo_db, query):
+    page = app("/" + query)
+    _no_exception(page)
+    pairs = query_pairs(query)
+    _expect_kpis(page, expected_kpis(demo_db, pairs))
+    filters, notices = Filters.from_query_params(
+        {k: [v for kk, v in pairs if kk == k] for k, _ in pairs}, ["De-escalation"]
+    )
+    assert not notices
+    expect(filter_caption(page)).to_have_text(filters.describe())
+    for key, value in pairs:  # the link stays in the address bar
+        assert f"{key}={value}" in page.url
+
+
+# -- 3. a sidebar widget changes the numbers and the URL ------------------------------------------
+
+
+def test_a_sidebar_filter_changes_the_kpis_and_the_url(app, demo_db):
+    page = app("/")
+    before = read_kpis(page)
+    assert before == expected_kpis(demo_db, ())
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_test_id("stMultiSelect").filter(has_text="Agency types").click()
+    page.get_by_role("option", name="Campus", exact=True).click()
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(re.compile(r"[?&]agency_type=campus(&|$)"), timeout=RERUN_MS)
+    expected = expected_kpis(demo_db, (("agency_type", "campus"),))
+    assert expected["Engagements"] != before["Engagements"]
+    _expect_kpis(page, expected)
+    expect(filter_caption(page)).to_have_text(Filters(agency_types=("campus",)).describe())
+    _no_exception(page)
+
+
+# -- 4. filters survive a page switch --------------------------------------------------------------
+
+
+def test_filters_survive_a_page_switch(app):
+    page = app("/?agency_type=tribal")
+    sentence = filter_caption(page).inner_text()
+    assert sentence == Filters(agency_types=("tribal",)).describe()
+    page.locator("[data-testid=stSidebarNav] a[href$='/topics']").click()
+    expect(page.locator(f"{MAIN} h1").first).to_have_text("Topics", timeout=LOAD_MS)
+    expect(page).to_have_url(
+        re.compile(r"/topics\?(.*&)?agency_type=tribal(&|$)"), timeout=RERUN_MS
+    )
+    expect(filter_caption(page)).to_have_text(sentence, timeout=RERUN_MS)
+    wait_idle(page)
+    _no_exception(page)
+
+
+# -- 5. cross-filtering by clicking a chart -------------------------------------------------------
+
+
+def _click_and_expect(page, demo_db, key: str, points: str, index: int, param: str, pairs):
+    """Click point ``index`` of chart ``key``; the URL gains param=<its customdata[0]> and the KPIs
+    become the CLI's figures for ``pairs`` plus that value. Returns the new pairs."""
+    before = read_kpis(page)
+    value = point_customdata(page, key, index)
+    click_centre(page, chart(page, key).locator(points).nth(index))
+    expect(page).to_have_url(re.compile(rf"[?&]{param}="), timeout=RERUN_MS)
+    pairs = (*pairs, (param, value))
+    assert sorted(query_pairs(page.url)) == sorted(pairs), page.url
+    expected = expected_kpis(demo_db, pairs)
+    assert expected != before, f"clicking {param}={value} should change the figures"
+    _expect_kpis(page, expected)
+    wait_idle(page)
+    _no_exception(page)
+    return pairs
+
+
+def test_clicking_a_topic_bar_then_a_state_tile_filters_everything(app, demo_db):
+    page = app("/")
+    # The largest topic bar (customdata[0] is the raw topic name)...
+    pairs = _click_and_expect(
+        page, demo_db, "overview_topics", ".barlayer .point path", 0, "topic", ()
+    )
+    expect(filter_caption(page)).to_contain_text(f" on {pairs[0][1]}")
+    # ...then Texas on the tile map: both filters apply.
+    states = page.evaluate(
+        """() => document.querySelector('.st-key-overview_map .js-plotly-plot')
+                   .data[0].customdata.map(c => c[0])"""
+    )
+    _click_and_expect(
+        page, demo_db, "overview_map", ".scatterlayer .point", states.index("TX"), "state", pairs
+    )
+    expect(filter_caption(page)).to_contain_text("in Texas")
+
+
+# -- 6. a malformed link ---------------------------------------------------------------------------
+
+
+def test_a_malformed_link_shows_notices_and_no_exception(app):
+    page = app("/?agency_type=martian&start=notadate")
+    _no_exception(page)
+    notices = page.locator(f"{MAIN} [data-testid=stAlertContentInfo]")
+    expect(notices.filter(has_text="martian")).to_have_count(1)
+    expect(notices.filter(has_text="notadate")).to_have_count(1)
+    expect(filter_caption(page)).to_have_text(Filters().describe())
+    expect(page.locator(MAIN).get_by_text(BANNER)).to_be_visible()
+    assert "martian" not in page.url and "notadate" not in page.url  # the bad values are dropped
+
+
+# -- 7. presentation mode --------------------------------------------------------------------------
+
+
+def test_presentation_mode_hides_the_sidebar(app):
+    page = app("/?_present=1&start=2023-10-01&end=2024-09-30")
+    _no_exception(page)
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    expect(page.get_by_test_id("stSidebarCollapsedControl")).to_be_hidden()
+    expect(filter_caption(page)).to_have_text(
+        Filters.from_query_params({"start": "2023-10-01", "end": "2024-09-30"})[0].describe()
+    )
+    expect(metric_value(page, "Engagements")).to_be_visible()
+    assert "_present=1" in page.url
+    full_screenshot(page, SCREENSHOTS / "presentation.png")
