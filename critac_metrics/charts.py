@@ -49,6 +49,14 @@ NO_ANSWERS_MESSAGE = "No survey answers match these filters"
 NATURAL_ORDER = frozenset({"size_band", "status", "agency_type"})
 GRAIN_NOUNS = {"month": "month", "quarter": "quarter", "fiscal_year": "fiscal year"}
 WAVE_TITLES = {"post": "Post-engagement survey", "follow_up": "Follow-up survey"}
+# Plotly never wraps text: subtitles are broken into lines this long (fits a ~600 px chart).
+SUBTITLE_WIDTH = 62
+SUBTITLE_LINE = 18  # px per subtitle line, for the top margin
+# A period that runs past the last day of data (``is_partial``): a hatched, lighter bar, an
+# open marker on lines, an asterisk on its tick label and a note in the subtitle.
+PARTIAL_OPACITY = 0.6
+PARTIAL_PATTERN = "/"
+MAX_PERIOD_TICKS = 12
 
 
 def _template() -> go.layout.Template:
@@ -136,9 +144,12 @@ def _finish(
 ) -> go.Figure:
     """Apply the theme, the title (+ subtitle) and the legend placement ('top', 'right' or None)."""
     title_spec: dict = {"text": title}
+    lines = 0
     if subtitle:
+        subtitle = wrap_subtitle(subtitle)
+        lines = subtitle.count("<br>") + 1
         title_spec["subtitle"] = {"text": subtitle, "font": {"size": 13, "color": INK}}
-    top = 58 + (22 if subtitle else 0) + (30 if legend == "top" else 0)
+    top = 58 + (4 + SUBTITLE_LINE * lines if lines else 0) + (30 if legend == "top" else 0)
     fig.update_layout(template=TEMPLATE, title=title_spec, margin={"t": top})
     if legend == "top":
         fig.update_layout(
@@ -152,6 +163,35 @@ def _finish(
     if height:
         fig.update_layout(height=height)
     return fig
+
+
+def _visible_length(text: str) -> int:
+    return len(html.unescape(re.sub(r"<[^>]+>", "", text)))
+
+
+def wrap_subtitle(text: str, width: int = SUBTITLE_WIDTH) -> str:
+    """Break a subtitle into lines of at most ``width`` characters with ``<br>`` (Plotly never
+    wraps text itself), first at the ' · ' between notes, then between words. Keeps subtitles
+    whole in a half-width (~600 px) chart."""
+    out: list[str] = []
+    for line in text.split("<br>"):
+        current = ""
+        for part in line.split(" · "):
+            candidate = f"{current} · {part}" if current else part
+            if _visible_length(candidate) <= width:
+                current = candidate
+                continue
+            if current:
+                out.append(current)
+            current = ""
+            for word in re.split(r" (?![^<]*>)", part):  # not at the spaces inside a tag
+                candidate = f"{current} {word}" if current else word
+                if current and _visible_length(candidate) > width:
+                    out.append(current)
+                    candidate = word
+                current = candidate
+        out.append(current)
+    return "<br>".join(out)
 
 
 def empty_figure(
@@ -232,26 +272,88 @@ def _suppressed_label(name: str, n: int, min_n: int) -> str:
     return _muted(f"{name} — suppressed (n={n:,} < {min_n})")
 
 
+def _partial_flags(df: pd.DataFrame) -> list[bool]:
+    """Per row: does the period run past the last day of data? (False without ``is_partial``.)"""
+    if "is_partial" not in df:
+        return [False] * len(df)
+    return [not pd.isna(v) and bool(v) for v in df["is_partial"]]
+
+
+def _partial_periods(df: pd.DataFrame) -> list[str]:
+    flags = _partial_flags(df)
+    return list(dict.fromkeys(p for p, f in zip(df["period"], flags, strict=True) if f))
+
+
+def _with_partial_note(
+    subtitle: str | None, partial: list[str], drawn: str = "hatched"
+) -> str | None:
+    if not partial:
+        return subtitle
+    note = f"* {', '.join(partial)}: period still in progress ({drawn})"
+    return f"{subtitle}<br>{note}" if subtitle else note
+
+
+def _partial_bar_marker(colour: str, flags: list[bool]) -> dict:
+    """A bar marker; bars of partial periods are lighter, hatched and outlined."""
+    if not any(flags):
+        return {"color": colour}
+    return {
+        "color": colour,
+        "opacity": [PARTIAL_OPACITY if f else 1.0 for f in flags],
+        "pattern": {
+            "shape": [PARTIAL_PATTERN if f else "" for f in flags],
+            "fillmode": "replace",
+            "size": 8,
+            "solidity": 0.35,
+        },
+        "line": {"color": colour, "width": [1.5 if f else 0 for f in flags]},
+    }
+
+
+def _partial_hover(flags: list[bool]) -> list[str]:
+    return [" (period in progress)" if f else "" for f in flags]
+
+
+def _period_axis(periods: list[str], partial: list[str]) -> dict:
+    """A category axis of periods; with partial periods, explicit ticks that always include them
+    (thinned to about MAX_PERIOD_TICKS) and an asterisk on their labels."""
+    axis: dict = {"type": "category", "title_text": None}
+    if not partial:
+        return axis
+    order = list(dict.fromkeys(periods))
+    step = max(1, math.ceil(len(order) / MAX_PERIOD_TICKS))
+    kept = set(order[::-1][::step]) | set(partial)  # counted from the end: the latest is shown
+    ticks = [p for p in order if p in kept]
+    axis.update(tickvals=ticks, ticktext=[f"{p}*" if p in partial else p for p in ticks])
+    return axis
+
+
 # -- volume and trend -----------------------------------------------------------------------------
 
 
 def volume_trend(series_df: pd.DataFrame, grain: str = "month") -> go.Figure:
     """Engagements per period as bars; all requests and completed engagements as lines."""
     title = f"Engagements per {GRAIN_NOUNS.get(grain, grain)}"
-    subtitle = "Bars: engagements · lines: all requests (any status) and completed engagements"
+    subtitle = "Bars: engagements · lines: requests (any status), completed"
     if _is_empty(series_df, "requests"):
         return empty_figure(title)
     x = series_df["period"].tolist()
     starts = _iso(series_df["period_start"])
+    flags = _partial_flags(series_df)
+    hover = _partial_hover(flags)
     fig = go.Figure()
     fig.add_bar(
         x=x,
         y=series_df["engagements"],
         name="Engagements",
-        marker_color=PALETTE[0],
+        marker=_partial_bar_marker(PALETTE[0], flags),
         customdata=starts,
-        hovertemplate="%{y:,}",
+        hovertext=hover,
+        hovertemplate="%{y:,}%{hovertext}",
     )
+    # Markers too, so a single period (one point, no line) still shows; on long series only the
+    # partial period gets one (open: its value is not final).
+    size = 10 if len(x) == 1 else 7 if len(x) <= 24 else 0
     for column, name, colour, dash in (
         ("requests", "Requests", PALETTE[1], "dot"),
         ("completed", "Completed", PALETTE[2], "solid"),
@@ -260,15 +362,23 @@ def volume_trend(series_df: pd.DataFrame, grain: str = "month") -> go.Figure:
             x=x,
             y=series_df[column],
             name=name,
-            mode="lines",
+            mode="lines+markers",
             line={"color": colour, "width": 2.5, "dash": dash},
+            marker={
+                "color": colour,
+                "size": [8 if f else size for f in flags],
+                "symbol": ["circle-open" if f else "circle" for f in flags],
+                "line": {"width": 2, "color": colour},
+            },
             customdata=starts,
-            hovertemplate="%{y:,}",
+            hovertext=hover,
+            hovertemplate="%{y:,}%{hovertext}",
         )
-    fig.update_xaxes(type="category", title_text=None)
+    partial = _partial_periods(series_df)
+    fig.update_xaxes(**_period_axis(x, partial))
     fig.update_yaxes(title_text="Engagements", **_count_axis(series_df["requests"].max()))
     fig.update_layout(hovermode="x unified", bargap=0.15)
-    return _finish(fig, title, subtitle, legend="top")
+    return _finish(fig, title, _with_partial_note(subtitle, partial), legend="top")
 
 
 def cumulative(cum_df: pd.DataFrame, milestones_df: pd.DataFrame | None = None) -> go.Figure:
@@ -292,21 +402,36 @@ def cumulative(cum_df: pd.DataFrame, milestones_df: pd.DataFrame | None = None) 
         pd.Timestamp(cum_df["requested_on"].min()),
         pd.Timestamp(cum_df["requested_on"].max()),
     )
+    span = max(last - first, pd.Timedelta(days=30))
+    start, end = first - 0.02 * span, last + 0.01 * span
     top = int(cum_df["cumulative"].max())
+    y_top = top * 1.04
     if milestones_df is not None and len(milestones_df):
-        _add_milestones(fig, milestones_df, ((first, last), top))
-    fig.update_yaxes(title_text="Engagements", **_count_axis(top))
-    # Room on the left for the label of the first milestone.
-    pad = max(last - first, pd.Timedelta(days=30))
-    fig.update_xaxes(title_text=None, range=[first - 0.16 * pad, last + 0.01 * pad])
+        for x, y, width in _add_milestones(fig, milestones_df, ((first, last), top)):
+            # The label sits above-left of its point: start the axis early enough for it to fit
+            # in a half-width chart, and leave headroom above it.
+            share = min(0.5, (width + MILESTONE_OFFSET[0] + 8) / MILESTONE_PLOT[0])
+            start = min(start, pd.Timestamp(x) - share / (1 - share) * (end - pd.Timestamp(x)))
+            y_top = max(y_top, y / (1 - (MILESTONE_OFFSET[1] + 18) / MILESTONE_PLOT[1]))
+    fig.update_yaxes(title_text="Engagements", **_count_axis(top), range=[0, max(y_top, 1)])
+    fig.update_xaxes(title_text=None, range=[start, end])
     return _finish(fig, title, subtitle)
 
 
-def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> None:
-    labels = [
-        f"{_ordinal(int(m))} engagement · {pd.Timestamp(d):%b %Y}"
-        for m, d in zip(ms["milestone"], ms["requested_on"], strict=True)
-    ]
+# The plot area (px) of a half-width chart, which milestone labels must fit; and the offset of a
+# label from its milestone (px left, px up).
+MILESTONE_PLOT = (480, 300)
+MILESTONE_OFFSET = (14, 30)
+MILESTONE_CHAR_PX = 6.5  # width of a character at the label's 11 px font
+
+
+def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> list[tuple]:
+    """Milestone markers, and labels for those not too close to the previous label.
+
+    Returns (x, y, label width in px) per label."""
+    names = [f"{_ordinal(int(m))} engagement" for m in ms["milestone"]]
+    months = [f"{pd.Timestamp(d):%b %Y}" for d in ms["requested_on"]]
+    labels = [f"{n} · {m}" for n, m in zip(names, months, strict=True)]
     agencies = [html.escape(str(a), quote=False) for a in ms["agency_name"]]
     fig.add_scatter(
         x=ms["requested_on"],
@@ -318,9 +443,12 @@ def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> None:
         customdata=[[str(e), a] for e, a in zip(ms["engagement_id"], agencies, strict=True)],
         hovertemplate="<b>%{text}</b><br>%{customdata[1]}<extra></extra>",
     )
-    # The line rises to the right, so above-left of a point is clear of it. A milestone too close
-    # to the last labelled one keeps its marker (and hover) but gets no label.
-    for label, x, y in _spaced(labels, ms["requested_on"], ms["milestone"], span):
+    # The line rises to the right, so above-left of a point is clear of it; two short lines keep
+    # the label narrow. A milestone too close to the last labelled one keeps its marker (and
+    # hover) but gets no label.
+    two_lines = [f"{n}<br>{m}" for n, m in zip(names, months, strict=True)]
+    placed = []
+    for label, x, y in _spaced(two_lines, ms["requested_on"], ms["milestone"], span):
         fig.add_annotation(
             x=x,
             y=y,
@@ -328,22 +456,26 @@ def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> None:
             showarrow=True,
             arrowhead=0,
             arrowcolor=MUTED,
-            ax=-14,
-            ay=-30,
+            ax=-MILESTONE_OFFSET[0],
+            ay=-MILESTONE_OFFSET[1],
             xanchor="right",
+            align="right",
             font={"size": 11, "color": INK},
         )
+        width = MILESTONE_CHAR_PX * max(len(part) for part in label.split("<br>"))
+        placed.append((x, y, width))
+    return placed
 
 
 def _spaced(labels, xs, ys, span: tuple) -> list:
-    """(label, x, y) for milestones at least 12% of the x span or 8% of the y span apart."""
+    """(label, x, y) for milestones at least 12% of the x span or 10% of the y span apart."""
     (x0, x1), top = span
     width = (x1 - x0) / pd.Timedelta(days=1) or 1
     kept: list = []
     for label, x, y in zip(labels, xs, ys, strict=True):
         if kept:
             _, px, py = kept[-1]
-            if (x - px) / pd.Timedelta(days=1) < 0.12 * width and (y - py) < 0.08 * top:
+            if (x - px) / pd.Timedelta(days=1) < 0.12 * width and (y - py) < 0.1 * top:
                 continue
         kept.append((label, x, y))
     return kept
@@ -378,6 +510,7 @@ def first_time_vs_repeat(df: pd.DataFrame) -> go.Figure:
     if _is_empty(df) or not (df["first_time"].sum() + df["repeat"].sum()):
         return empty_figure(title)
     x = df["period"].tolist()
+    flags = _partial_flags(df)
     fig = go.Figure()
     for column, name, colour in (
         ("first_time", "First engagement", PALETTE[0]),
@@ -387,15 +520,17 @@ def first_time_vs_repeat(df: pd.DataFrame) -> go.Figure:
             x=x,
             y=df[column],
             name=name,
-            marker_color=colour,
+            marker=_partial_bar_marker(colour, flags),
             customdata=_iso(df["period_start"]),
-            hovertemplate="%{y:,}",
+            hovertext=_partial_hover(flags),
+            hovertemplate="%{y:,}%{hovertext}",
         )
     total = (df["first_time"] + df["repeat"]).max()
-    fig.update_xaxes(type="category")
+    partial = _partial_periods(df)
+    fig.update_xaxes(**_period_axis(x, partial))
     fig.update_yaxes(title_text="Engagements", **_count_axis(total))
     fig.update_layout(barmode="stack", hovermode="x unified", legend_traceorder="normal")
-    return _finish(fig, title, subtitle, legend="top")
+    return _finish(fig, title, _with_partial_note(subtitle, partial), legend="top")
 
 
 # -- breakdowns -----------------------------------------------------------------------------------
@@ -466,28 +601,42 @@ def series_by_dimension(df: pd.DataFrame, dimension: str, grain: str = "month") 
     if lines:
         note = "Lines for the 8 largest; click a legend entry to show more"
         subtitle = f"{subtitle} · {note}" if subtitle else note
+    periods = df["period"].tolist()
+    count = df["period"].nunique()
+    size = 10 if count == 1 else 6 if count <= 24 else 0
     fig = go.Figure()
     for i, value in enumerate(totals.index):
         part = df[df[dimension] == value]
+        flags = _partial_flags(part)
         common = {
             "x": part["period"].tolist(),
             "y": part["engagements"],
             "name": category_label(dimension, value),
             "customdata": [[value, start] for start in _iso(part["period_start"])],
-            "hovertemplate": "<b>%{fullData.name}</b><br>%{x}: %{y:,}<extra></extra>",
+            "hovertext": _partial_hover(flags),
+            "hovertemplate": "<b>%{fullData.name}</b><br>%{x}: %{y:,}%{hovertext}<extra></extra>",
         }
         colour = PALETTE[i % len(PALETTE)]
         if lines:
+            # Markers so a single period still shows; open ones on partial periods.
             fig.add_scatter(
                 **common,
-                mode="lines",
+                mode="lines+markers",
                 line={"color": colour, "width": 2},
+                marker={
+                    "color": colour,
+                    "size": [8 if f else size for f in flags],
+                    "symbol": ["circle-open" if f else "circle" for f in flags],
+                    "line": {"width": 2, "color": colour},
+                },
                 visible=True if i < 8 else "legendonly",
             )
         else:
-            fig.add_bar(**common, marker_color=colour)
+            fig.add_bar(**common, marker=_partial_bar_marker(colour, flags))
     stacked_max = df.groupby("period")["engagements"].sum().max()
-    fig.update_xaxes(type="category")
+    partial = _partial_periods(df)
+    subtitle = _with_partial_note(subtitle, partial, "open markers" if lines else "hatched")
+    fig.update_xaxes(**_period_axis(periods, partial))
     fig.update_yaxes(
         title_text="Engagements",
         **_count_axis(df["engagements"].max() if lines else stacked_max),
@@ -522,9 +671,12 @@ def topic_heatmap(matrix_df: pd.DataFrame) -> go.Figure:
         hovertemplate="<b>%{y}</b> · %{x}<br>%{z:,} engagements<extra></extra>",
     )
     fig.update_yaxes(type="category", autorange="reversed", showgrid=False)
-    fig.update_xaxes(type="category", side="top", showgrid=False)
+    # Column labels on top (the table is tall) and horizontal: tilted ones ran into the subtitle.
+    fig.update_xaxes(
+        type="category", side="top", showgrid=False, tickangle=0, tickfont={"size": 12}
+    )
     fig = _finish(fig, title, subtitle, height=_rows_height(len(topics), per_row=24, base=220))
-    return fig.update_layout(margin={"t": fig.layout.margin.t + 28})
+    return fig.update_layout(margin={"t": fig.layout.margin.t + 30})
 
 
 # -- the state tile map ---------------------------------------------------------------------------
@@ -910,26 +1062,39 @@ def funnel(df: pd.DataFrame) -> go.Figure:
     return _finish(fig, title, subtitle, height=380)
 
 
+TIMELINESS_STAGES = (
+    ("days_to_start", "Request to start", "started", PALETTE[0]),
+    ("days_start_to_completion", "Start to completion", "completed", PALETTE[1]),
+)
+TIMELINESS_BAR = 0.38  # bar thickness in rows; the two bars of a row sit either side of it
+
+
 def timeliness(df: pd.DataFrame, by: str | None = None) -> go.Figure:
-    """Median days request→start and start→completion; whiskers reach the 90th percentile."""
+    """Median days request→start and start→completion; whiskers reach the 90th percentile.
+
+    Every bar is labelled with its median just past the end of its whisker (a label inside a
+    short bar would be unreadable), and the x axis leaves room for those labels."""
     column = by or "segment"
     title = "Days to start and to complete" + (f" by {_dimension_label(by)}" if by else "")
-    subtitle = "Bars: median days · whiskers: 90th percentile"
+    subtitle = "Bars and labels: median days · whiskers: 90th percentile"
     if _is_empty(df, "started"):
         return empty_figure(title)
     labels = [category_label(column, v) if by else "All engagements" for v in df[column]]
-    widest = max(df[["p90_days_to_start", "p90_days_start_to_completion"]].max().max(), 1)
+    rows = list(range(len(df)))
+    days = [f"{kind}_{stage}" for stage, *_ in TIMELINESS_STAGES for kind in ("median", "p90")]
+    widest = pd.to_numeric(df[days].stack(), errors="coerce").max()
+    widest = 1.0 if pd.isna(widest) or widest < 1 else float(widest)
     fig = go.Figure()
-    for stage, name, count, colour in (
-        ("days_to_start", "Request to start", "started", PALETTE[0]),
-        ("days_start_to_completion", "Start to completion", "completed", PALETTE[1]),
-    ):
+    for k, (stage, name, count, colour) in enumerate(TIMELINESS_STAGES):
         median, p90 = df[f"median_{stage}"], df[f"p90_{stage}"]
+        offset = -TIMELINESS_BAR - 0.02 if k == 0 else 0.02
         fig.add_bar(
             x=median,
-            y=labels,
+            y=rows,
             orientation="h",
             name=name,
+            offset=offset,
+            width=TIMELINESS_BAR,
             marker_color=colour,
             error_x={
                 "type": "data",
@@ -940,30 +1105,49 @@ def timeliness(df: pd.DataFrame, by: str | None = None) -> go.Figure:
                 "thickness": 1.5,
                 "width": 3,
             },
-            text=[_days_label(v, widest) for v in median],
-            texttemplate="%{text}",
-            textposition="inside",
-            insidetextanchor="start",
-            textangle=0,
             customdata=[
-                [_raw(v), _raw(p), int(c)]
-                for v, p, c in zip(df[column], p90, df[count], strict=True)
+                [_raw(v), _raw(p), int(c), label]
+                for v, p, c, label in zip(df[column], p90, df[count], labels, strict=True)
             ],
-            hovertemplate=f"<b>%{{y}}</b> · {name}<br>median %{{x:,.0f}} days · "
+            hovertemplate=f"<b>%{{customdata[3]}}</b> · {name}<br>median %{{x:,.0f}} days · "
             "90th percentile %{customdata[1]:,.0f} days<br>"
             f"n = %{{customdata[2]:,}} {count}<extra></extra>",
         )
-    fig.update_yaxes(type="category", autorange="reversed", title_text=None)
-    fig.update_xaxes(title_text="Days", tickformat=",d", rangemode="tozero")
-    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05)
+        ends = [
+            0 if pd.isna(m) else m if pd.isna(p) else max(m, p)
+            for m, p in zip(median, p90, strict=True)
+        ]
+        fig.add_scatter(
+            x=ends,
+            y=[r + offset + TIMELINESS_BAR / 2 for r in rows],
+            mode="text",
+            text=[_days_label(m) for m in median],
+            textposition="middle right",
+            textfont={"size": 12, "color": INK},
+            cliponaxis=False,
+            hoverinfo="skip",
+            showlegend=False,
+            name=f"{name} labels",
+        )
+    fig.update_yaxes(
+        tickvals=rows,
+        ticktext=labels,
+        range=[len(df) - 0.5, -0.5],
+        showgrid=False,
+        zeroline=False,
+        title_text=None,
+    )
+    # Room right of the longest whisker for its label (~60 px in a half-width chart).
+    fig.update_xaxes(title_text="Days", tickformat=",d", range=[0, widest * 1.22])
+    fig.update_layout(barmode="overlay")
     return _finish(fig, title, subtitle, legend="top", height=_rows_height(len(df), 56, 180))
 
 
-def _days_label(days: float, widest: float) -> str:
-    """'83 days' on bars at least 1/14 of the axis long; '' on shorter ones (hover has it)."""
-    if pd.isna(days) or days < widest / 14:
-        return ""
-    return f"{days:,.0f} days"
+def _days_label(days: float) -> str:
+    """' 83 days' (the leading space keeps it off the whisker cap); 'none' without a value."""
+    if pd.isna(days):
+        return " none"
+    return f" {days:,.0f} {'day' if round(days) == 1 else 'days'}"
 
 
 # -- export helpers -------------------------------------------------------------------------------

@@ -7,12 +7,19 @@ compute by hand from the CSVs, and the metrics layer is checked against them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-ITEMS = ["satisfaction", "knowledge_gain", "service_delivery", "operations_change", "would_recommend"]
+ITEMS = [
+    "satisfaction",
+    "knowledge_gain",
+    "service_delivery",
+    "operations_change",
+    "would_recommend",
+]
 
 
 @dataclass
@@ -28,8 +35,12 @@ class Selection:
 
 def load(directory: Path) -> dict[str, pd.DataFrame]:
     agencies = pd.read_csv(directory / "agencies.csv", dtype={"agency_id": str})
-    engagements = pd.read_csv(directory / "engagements.csv", dtype={"engagement_id": str, "agency_id": str})
-    responses = pd.read_csv(directory / "survey_responses.csv", dtype={"response_id": str, "engagement_id": str})
+    engagements = pd.read_csv(
+        directory / "engagements.csv", dtype={"engagement_id": str, "agency_id": str}
+    )
+    responses = pd.read_csv(
+        directory / "survey_responses.csv", dtype={"response_id": str, "engagement_id": str}
+    )
     for col in ("requested_on", "started_on", "completed_on"):
         engagements[col] = pd.to_datetime(engagements[col])
     responses["submitted_on"] = pd.to_datetime(responses["submitted_on"])
@@ -91,4 +102,491 @@ def item_figures(answers: pd.Series, min_n: int) -> dict:
     n = len(answers)
     if n < min_n:
         return {"n": n, "top2_pct": None, "mean": None, "suppressed": True}
-    return {"n": n, "top2_pct": (answers >= 4).mean() * 100, "mean": answers.mean(), "suppressed": False}
+    return {
+        "n": n,
+        "top2_pct": (answers >= 4).mean() * 100,
+        "mean": answers.mean(),
+        "suppressed": False,
+    }
+
+
+# -- the rest of the metric catalogue, computed the same plain-pandas way ------------------------
+
+NOT_ENGAGED = ("declined", "withdrawn")
+TOPICS_CSV = Path(__file__).resolve().parent.parent / "data" / "topics.csv"
+UNKNOWN_GROUP = "Other (not in catalogue)"
+TERRITORIES = ("PR", "GU", "VI", "AS", "MP")
+REGIONS = {
+    "Northeast": "CT ME MA NH RI VT NJ NY PA",
+    "Midwest": "IL IN MI OH WI IA KS MN MO NE ND SD",
+    "South": "DE DC FL GA MD NC SC VA WV AL KY MS TN AR LA OK TX",
+    "West": "AZ CO ID MT NV NM UT WY AK CA HI OR WA",
+    "Territories": " ".join(TERRITORIES),
+}
+REGION_OF = {code: region for region, codes in REGIONS.items() for code in codes.split()}
+ALL_STATES = sorted(code for code in REGION_OF)  # 50 states, DC and 5 territories
+MILESTONES = (1, 100, 250, 500, 1000, 1500, 2000, 2500, 5000, 10_000)
+PERIOD_FREQ = {"month": "M", "quarter": "Q", "fiscal_year": "Y-SEP"}
+FUNNEL = (
+    ("Requested", None),
+    ("Approved", ("approved", "in_progress", "completed")),
+    ("Started", ("in_progress", "completed")),
+    ("Completed", ("completed",)),
+)
+Z95 = 1.959963984540054
+
+
+@functools.cache
+def topic_groups() -> dict[str, str]:
+    """Lower-cased topic -> topic group, from the shipped catalogue."""
+    cat = pd.read_csv(TOPICS_CSV, dtype=str)
+    return {
+        t.strip().lower(): g.strip() for t, g in zip(cat["topic"], cat["topic_group"], strict=True)
+    }
+
+
+def size_band_of(sworn: float) -> str:
+    if pd.isna(sworn):
+        return "Unknown"
+    if sworn < 50:
+        return "< 50"
+    if sworn < 250:
+        return "50–249"
+    if sworn < 1000:
+        return "250–999"
+    return "1,000+"
+
+
+def _cache(data: dict[str, pd.DataFrame]) -> dict:
+    """Per-data-set memo (the frames are never changed after ``load``)."""
+    return data.setdefault("_memo", {})  # type: ignore[return-value]
+
+
+def first_engagement_ids(data: dict[str, pd.DataFrame]) -> set[str]:
+    """Each agency's first engagement ever (by request date, then id; declined and withdrawn
+    requests are skipped), over all the data whatever the selection."""
+    memo = _cache(data)
+    if "first_ids" not in memo:
+        eng = data["engagements"]
+        eng = eng[~eng["status"].isin(NOT_ENGAGED)].sort_values(["requested_on", "engagement_id"])
+        memo["first_ids"] = set(eng.groupby("agency_id")["engagement_id"].first())
+    return memo["first_ids"]
+
+
+def agency_engagement_number(data: dict[str, pd.DataFrame]) -> pd.Series:
+    """engagement_id -> it is its agency's n-th engagement ever (by request date, then id;
+    declined and withdrawn requests are skipped)."""
+    memo = _cache(data)
+    if "agency_number" not in memo:
+        eng = data["engagements"]
+        eng = eng[~eng["status"].isin(NOT_ENGAGED)].sort_values(["requested_on", "engagement_id"])
+        number = eng.groupby("agency_id").cumcount() + 1
+        memo["agency_number"] = pd.Series(number.values, index=eng["engagement_id"].values)
+    return memo["agency_number"]
+
+
+def _all_rows(data: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Every request joined to its agency, with the flags and fields the metrics need."""
+    memo = _cache(data)
+    if "rows" not in memo:
+        df = select(data, Selection()).copy()
+        df["is_engagement"] = ~df["status"].isin(NOT_ENGAGED)
+        df["is_completed"] = df["status"] == "completed"
+        df["is_first"] = df["engagement_id"].isin(first_engagement_ids(data))
+        groups = topic_groups()
+        df["group_list"] = df["topic_list"].map(
+            lambda ts: sorted({groups.get(t.lower(), UNKNOWN_GROUP) for t in ts})
+        )
+        df["size_band"] = df["sworn_officers"].map(size_band_of)
+        df["region"] = df["state"].map(REGION_OF).fillna("Unknown")
+        df["participants"] = df["participants"].fillna(0)
+        answered = set(data["survey_responses"]["engagement_id"])
+        df["has_response"] = [e in answered for e in df["engagement_id"]]
+        memo["rows"] = df
+    return memo["rows"]
+
+
+def rows(data: dict[str, pd.DataFrame], sel: Selection) -> pd.DataFrame:
+    """The selected request rows (``select``'s rows) with flags and derived fields."""
+    memo = _cache(data)
+    key = ("selected", repr(sel))
+    if key not in memo:
+        chosen = select(data, sel)["engagement_id"]
+        everything = _all_rows(data)
+        memo[key] = everything[everything["engagement_id"].isin(chosen)]
+    return memo[key]
+
+
+def engaged(data: dict[str, pd.DataFrame], sel: Selection) -> pd.DataFrame:
+    df = rows(data, sel)
+    return df[df["is_engagement"]]
+
+
+def values_of(df: pd.DataFrame, dimension: str) -> pd.Series:
+    """One value per row, or (topics, topic groups) several rows per engagement: same index."""
+    if dimension == "topic":
+        return df["topic_list"].explode()
+    if dimension == "topic_group":
+        return df["group_list"].explode()
+    if dimension == "primary_topic":
+        return df["topic_list"].map(lambda ts: ts[0])
+    if dimension == "delivery_mode":
+        return df["delivery_mode"].fillna("unknown")
+    if dimension == "provider":
+        return df["provider"].fillna("Unknown")
+    return df[dimension]
+
+
+def exploded(df: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """``df`` with a ``value`` column, repeated once per value of a list dimension."""
+    values = values_of(df, dimension).rename("value")
+    return df.drop(columns=["value"], errors="ignore").join(values, how="inner")
+
+
+def period_labels(dates: pd.Series, grain: str) -> pd.Series:
+    return dates.dt.to_period(PERIOD_FREQ[grain])
+
+
+def label(period: pd.Period, grain: str) -> str:
+    if grain == "month":
+        return f"{period.year:04d}-{period.month:02d}"
+    if grain == "quarter":
+        return f"{period.year}-Q{period.quarter}"
+    return f"FY{period.year}"  # an annual period ending in September is named after its end year
+
+
+def _all_periods(periods: pd.Series, grain: str) -> list[pd.Period]:
+    if periods.empty:
+        return []
+    return list(pd.period_range(periods.min(), periods.max(), freq=PERIOD_FREQ[grain]))
+
+
+def volume_series(data, sel: Selection, grain: str) -> pd.DataFrame:
+    df = rows(data, sel)
+    df = df.assign(period=period_labels(df["requested_on"], grain))
+    counts = df.groupby("period").agg(
+        requests=("engagement_id", "size"),
+        engagements=("is_engagement", "sum"),
+        completed=("is_completed", "sum"),
+    )
+    full = counts.reindex(_all_periods(df["period"], grain), fill_value=0)
+    out = pd.DataFrame({
+        "period": [label(p, grain) for p in full.index],
+        "requests": full["requests"].astype(int).to_list(),
+        "engagements": full["engagements"].astype(int).to_list(),
+        "completed": full["completed"].astype(int).to_list(),
+    })  # fmt: skip
+    return out
+
+
+def series_by(data, sel: Selection, grain: str, dimension: str, only=()) -> pd.DataFrame:
+    df = exploded(engaged(data, sel), dimension)
+    if only:
+        df = df[df["value"].isin(only)]
+    df = df.assign(period=period_labels(df["requested_on"], grain))
+    periods = _all_periods(df["period"], grain)
+    values = sorted(df["value"].unique())
+    counts = df.groupby(["period", "value"]).size().to_dict()
+    records = [
+        {"period": name, dimension: v, "engagements": int(counts.get((p, v), 0))}
+        for p, name in ((p, label(p, grain)) for p in periods)
+        for v in values
+    ]
+    return pd.DataFrame(records, columns=["period", dimension, "engagements"])
+
+
+def cumulative_engagements(data, sel: Selection) -> pd.DataFrame:
+    per_day = engaged(data, sel)["requested_on"].value_counts().sort_index()
+    return pd.DataFrame({
+        "requested_on": list(per_day.index),
+        "engagements": per_day.to_list(),
+        "cumulative": per_day.cumsum().to_list(),
+    })  # fmt: skip
+
+
+def milestones(data, sel: Selection) -> pd.DataFrame:
+    df = engaged(data, sel).sort_values(["requested_on", "engagement_id"]).reset_index(drop=True)
+    columns = ["requested_on", "engagement_id", "agency_name"]
+    records = [
+        {"milestone": n, **df.loc[n - 1, columns].to_dict()}
+        for n in MILESTONES
+        if n <= len(df)
+    ]  # fmt: skip
+    return pd.DataFrame(
+        records, columns=["milestone", "requested_on", "engagement_id", "agency_name"]
+    )
+
+
+def breakdown(data, sel: Selection, dimension: str) -> pd.DataFrame:
+    df = exploded(rows(data, sel), dimension)
+    groups = df.groupby("value")
+    out = pd.DataFrame({
+        "requests": groups.size(),
+        "engagements": groups["is_engagement"].sum(),
+        "completed": groups["is_completed"].sum(),
+        "agencies": df[df["is_engagement"]].groupby("value")["agency_id"].nunique(),
+    }).fillna(0).astype(int)  # fmt: skip
+    return out.rename_axis(dimension).reset_index()
+
+
+def topic_by_agency_type(data, sel: Selection) -> pd.DataFrame:
+    """Engagements per topic (index) and agency type (columns), zero where none."""
+    df = exploded(engaged(data, sel), "topic")
+    return pd.crosstab(df["value"], df["agency_type"])
+
+
+def engagements_by_state(data, sel: Selection) -> pd.DataFrame:
+    df = engaged(data, sel)
+    return pd.DataFrame({
+        "state": ALL_STATES,
+        "engagements": [int((df["state"] == s).sum()) for s in ALL_STATES],
+        "agencies": [df.loc[df["state"] == s, "agency_id"].nunique() for s in ALL_STATES],
+    })  # fmt: skip
+
+
+def reach(data, sel: Selection) -> dict:
+    df = engaged(data, sel)
+    agencies = df.drop_duplicates("agency_id")
+    # An agency is a repeat agency once it has had more than one engagement, counting everything
+    # up to its last engagement in the selection.
+    so_far = df["engagement_id"].map(agency_engagement_number(data)).groupby(df["agency_id"]).max()
+    first_time = int((so_far == 1).sum())
+    known = agencies["sworn_officers"].dropna()
+    return {
+        "agencies_served": len(agencies),
+        "first_time_agencies": first_time,
+        "repeat_agencies": len(agencies) - first_time,
+        "states_reached": agencies["state"].nunique(),
+        "territories_reached": agencies.loc[agencies["state"].isin(TERRITORIES), "state"].nunique(),
+        "small_agency_share": (known < 50).mean() * 100 if len(known) else None,
+        "participants": int(df["participants"].sum()),
+    }
+
+
+def first_time_vs_repeat(data, sel: Selection, grain: str = "fiscal_year") -> pd.DataFrame:
+    """Per period with engagements: engagements that were an agency's first ever, and the rest."""
+    df = engaged(data, sel)
+    df = df.assign(period=period_labels(df["requested_on"], grain))
+    out = [
+        {"period": label(p, grain), "first_time": int(part["is_first"].sum()),
+         "repeat": int((~part["is_first"]).sum())}
+        for p, part in df.groupby("period")
+    ]  # fmt: skip
+    return pd.DataFrame(out, columns=["period", "first_time", "repeat"])
+
+
+def agency_table(data, sel: Selection, search: str = "") -> pd.DataFrame:
+    df = engaged(data, sel)
+    if search:
+        df = df[df["agency_name"].str.lower().str.contains(search.lower(), regex=False)]
+    out = df.groupby("agency_id").agg(
+        agency_name=("agency_name", "first"),
+        agency_type=("agency_type", "first"),
+        state=("state", "first"),
+        sworn_officers=("sworn_officers", "first"),
+        size_band=("size_band", "first"),
+        engagements=("engagement_id", "size"),
+        completed=("is_completed", "sum"),
+        first_request=("requested_on", "min"),
+        last_request=("requested_on", "max"),
+    )
+    return out.reset_index()
+
+
+def status_funnel(data, sel: Selection) -> pd.DataFrame:
+    df = rows(data, sel)
+    counts = [len(df) if st is None else int(df["status"].isin(st).sum()) for _, st in FUNNEL]
+    return pd.DataFrame({"stage": [s for s, _ in FUNNEL], "requests": counts})
+
+
+def timeliness(data, sel: Selection, by: str | None = None) -> pd.DataFrame:
+    df = engaged(data, sel)
+    df = df.assign(
+        to_start=(df["started_on"] - df["requested_on"]).dt.days,
+        to_completion=(df["completed_on"] - df["started_on"]).dt.days,
+    )
+    df = exploded(df, by) if by else df.assign(value="All")
+    groups = df.groupby("value")
+    out = pd.DataFrame({
+        "started": groups["to_start"].count(),
+        "median_days_to_start": groups["to_start"].quantile(0.5),
+        "p90_days_to_start": groups["to_start"].quantile(0.9),
+        "completed": groups["to_completion"].count(),
+        "median_days_start_to_completion": groups["to_completion"].quantile(0.5),
+        "p90_days_start_to_completion": groups["to_completion"].quantile(0.9),
+    })  # fmt: skip
+    return out.rename_axis(by or "segment").reset_index()
+
+
+def backlog_series(data, sel: Selection) -> pd.DataFrame:
+    """Open engagements at each month end, from the first request's month to the last month
+    in which anything was requested or completed."""
+    df = engaged(data, sel)
+    if df.empty:
+        return pd.DataFrame(columns=["month_end", "open_requests"])
+    last = pd.concat([df["requested_on"], df["completed_on"].dropna()]).max()
+    months = pd.period_range(df["requested_on"].min(), last, freq="M")
+    month_ends = pd.DatetimeIndex([m.end_time.normalize() for m in months])
+    requested = df["requested_on"].to_numpy()[None, :]
+    completed = df["completed_on"].to_numpy()[None, :]
+    ends = month_ends.to_numpy()[:, None]
+    is_open = (requested <= ends) & (pd.isna(completed) | (completed > ends))
+    return pd.DataFrame({"month_end": month_ends, "open_requests": is_open.sum(axis=1)})
+
+
+# -- outcomes -----------------------------------------------------------------------------------
+
+
+def responses_of(data, sel: Selection, wave: str | None = "post") -> pd.DataFrame:
+    """Survey responses to the selected engagements (one wave, or all waves for None)."""
+    eng = engaged(data, sel)
+    resp = data["survey_responses"]
+    resp = resp[resp["engagement_id"].isin(eng["engagement_id"])]
+    if wave is not None:
+        resp = resp[resp["wave"] == wave]
+    return resp
+
+
+def wilson(successes: int, n: int) -> tuple[float, float]:
+    p = successes / n
+    z2 = Z95 * Z95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 / (1 + z2 / n) * (p * (1 - p) / n + z2 / (4 * n * n)) ** 0.5
+    return max(0.0, centre - half) * 100, min(1.0, centre + half) * 100
+
+
+FIGURES = (
+    "top2_pct",
+    "top2_low",
+    "top2_high",
+    "bottom2_pct",
+    "mean",
+    *(f"pct_{a}" for a in range(1, 6)),
+)
+
+
+def figures_from_counts(counts: list[int], min_n: int) -> dict:
+    """n, % answering each of 1..5, top-2 with its Wilson interval, bottom-2 and mean from the
+    number of answers 1..5; every figure None when n < min_n."""
+    n = sum(counts)
+    out = {"n": n, "suppressed": n < min_n}
+    if n < min_n or n == 0:
+        return {**out, **dict.fromkeys(FIGURES)}
+    top = counts[3] + counts[4]
+    low, high = wilson(top, n)
+    out.update({
+        "top2_pct": top / n * 100,
+        "top2_low": low,
+        "top2_high": high,
+        "bottom2_pct": (counts[0] + counts[1]) / n * 100,
+        "mean": sum(a * c for a, c in zip(range(1, 6), counts, strict=True)) / n,
+        **{f"pct_{a}": counts[a - 1] / n * 100 for a in range(1, 6)},
+    })  # fmt: skip
+    return out
+
+
+def answer_counts(answers: pd.Series) -> list[int]:
+    """How many answers were 1, 2, 3, 4, 5 (blank answers are not answers)."""
+    counts = answers.dropna().astype(int).value_counts()
+    return [int(counts.get(a, 0)) for a in range(1, 6)]
+
+
+def answer_figures(answers: pd.Series, min_n: int) -> dict:
+    return figures_from_counts(answer_counts(answers), min_n)
+
+
+def item_outcomes(data, sel: Selection, wave: str = "post", min_n: int = 5) -> dict[str, dict]:
+    resp = responses_of(data, sel, wave)
+    return {item: answer_figures(resp[item], min_n) for item in ITEMS}
+
+
+def positive_outcome(data, sel: Selection, min_n: int = 5) -> dict:
+    resp = responses_of(data, sel, "post")
+    answers = pd.concat([resp[item] for item in ITEMS], ignore_index=True)
+    figures = answer_figures(answers, min_n)
+    return {"n": figures["n"], "top2_pct": figures["top2_pct"], "suppressed": figures["suppressed"]}
+
+
+def outcomes_by(data, sel: Selection, by: str, wave: str | None = "post", min_n: int = 5,
+                item: str | None = None) -> dict[tuple[str, str], dict]:  # fmt: skip
+    """(segment, item) -> figures plus the segment's completed, responded and response rate, for
+    every segment with at least one response in the wave."""
+    eng = exploded(engaged(data, sel), by)[
+        ["engagement_id", "value", "is_completed", "has_response"]
+    ]
+    all_resp = data["survey_responses"]
+    resp = all_resp if wave is None else all_resp[all_resp["wave"] == wave]
+    joined = eng.merge(resp, on="engagement_id", how="inner")
+    items = [item] if item else ITEMS
+    counts = {
+        name: joined.groupby("value")[name].value_counts().unstack(fill_value=0) for name in items
+    }
+    answered = set(joined["value"])
+    out = {}
+    for value, part in eng.groupby("value"):
+        if value not in answered:
+            continue
+        completed = part[part["is_completed"]]
+        responded = int(completed["has_response"].sum())
+        rate = {
+            "completed": len(completed),
+            "responded_engagements": responded,
+            "response_rate": responded / len(completed) * 100 if len(completed) else None,
+        }
+        for name in items:
+            table = counts[name]
+            row = table.loc[value] if value in table.index else pd.Series(dtype=int)
+            tally = [int(row.get(a, 0)) for a in range(1, 6)]
+            out[(value, name)] = {**figures_from_counts(tally, min_n), **rate}
+    return out
+
+
+def comments(data, sel: Selection, limit: int = 200, search: str = "") -> pd.DataFrame:
+    resp = responses_of(data, sel, None)
+    resp = resp[resp["comment"].notna() & (resp["comment"].str.strip() != "")]
+    if search:
+        resp = resp[resp["comment"].str.lower().str.contains(search.lower(), regex=False)]
+    resp = resp.sort_values(["submitted_on", "response_id"], ascending=[False, True])
+    return resp.head(limit)[["response_id", "submitted_on", "wave", "comment"]]
+
+
+# -- comparisons --------------------------------------------------------------------------------
+
+
+def previous_selection(sel: Selection) -> Selection | None:
+    """The same selection over the period just before: as many whole months before when the
+    selection is whole months, else as many days."""
+    if not (sel.start and sel.end):
+        return None
+    start, end = pd.Timestamp(sel.start), pd.Timestamp(sel.end)
+    if start.is_month_start and end.is_month_end:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        new_start = start - pd.DateOffset(months=months)
+    else:
+        new_start = start - pd.Timedelta(days=(end - start).days + 1)
+    new_end = start - pd.Timedelta(days=1)
+    return Selection(**{**sel.__dict__, "start": new_start.date(), "end": new_end.date()})
+
+
+def kpi_values(data, sel: Selection, min_n: int = 5) -> dict:
+    head = summary(data, sel, min_n)
+    return {
+        "engagements": head["engagements"],
+        "agencies_served": head["agencies_served"],
+        "completion_rate": head["completion_rate"],
+        "states_reached": head["states_reached"],
+        "positive_outcome_pct": positive_outcome(data, sel, min_n)["top2_pct"],
+        "response_rate": head["response_rate"],
+    }
+
+
+def kpis_with_comparison(data, sel: Selection, min_n: int = 5) -> dict[str, dict]:
+    current = kpi_values(data, sel, min_n)
+    prev_sel = previous_selection(sel)
+    previous = kpi_values(data, prev_sel, min_n) if prev_sel else {}
+    out = {}
+    for name, value in current.items():
+        before = previous.get(name)
+        change = None if value is None or before is None else value - before
+        out[name] = {"value": value, "previous": before, "change": change}
+    return out

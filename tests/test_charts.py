@@ -97,7 +97,111 @@ def test_cumulative_with_milestones(tiny_con):
     assert arr(line.y).tolist() == cum["cumulative"].tolist()
     markers = trace_named(fig, "Milestones")
     assert arr(markers.y).tolist() == [1]
-    assert "1st engagement · Dec 2022" in annotation_texts(fig)
+    assert list(markers.text) == ["1st engagement · Dec 2022"]  # the hover
+    assert "1st engagement<br>Dec 2022" in annotation_texts(fig)  # the label: two short lines
+
+
+def test_cumulative_milestone_labels_fit_a_half_width_chart(demo_con):
+    cum = metrics.cumulative_engagements(demo_con, Filters())
+    ms = metrics.milestones(demo_con, Filters())
+    fig = charts.cumulative(cum, ms)
+    start, end = (pd.Timestamp(v) for v in fig.layout.xaxis.range)
+    labels = [a for a in fig.layout.annotations if a.showarrow]
+    assert len(labels) >= 3
+    plot_px, plot_height = charts.MILESTONE_PLOT
+    for label in labels:
+        assert label.xanchor == "right" and label.ax < 0 and label.ay < 0  # above-left
+        room = (pd.Timestamp(label.x) - start) / (end - start) * plot_px
+        width = charts.MILESTONE_CHAR_PX * max(len(part) for part in label.text.split("<br>"))
+        assert room >= width - label.ax, label.text  # not clipped at the left edge
+        headroom = (fig.layout.yaxis.range[1] - label.y) / fig.layout.yaxis.range[1]
+        assert headroom * plot_height >= -label.ay, label.text
+
+
+def test_volume_trend_single_period_shows_every_series(tiny_con):
+    frame = metrics.volume_series(tiny_con, Filters(), "fiscal_year").iloc[[1]]
+    fig = charts.volume_trend(frame, "fiscal_year")
+    for name in ("Requests", "Completed"):
+        line = trace_named(fig, name)
+        assert line.mode == "lines+markers"  # one point draws no line: the marker shows it
+        assert arr(line.marker.size).tolist()[0] > 0
+
+
+def partial_frames(con, f: Filters | None = None) -> dict[str, tuple]:
+    """(frame, build) for each builder that shows periods; the tiny data runs to 1 Oct 2024, so
+    FY2025 is in progress."""
+    f = f or Filters()
+    return {
+        "volume": (
+            metrics.volume_series(con, f, "fiscal_year"),
+            lambda frame: charts.volume_trend(frame, "fiscal_year"),
+        ),
+        "series": (
+            metrics.series_by(con, f, "fiscal_year", "agency_type"),
+            lambda frame: charts.series_by_dimension(frame, "agency_type", "fiscal_year"),
+        ),
+        "first_time": (metrics.first_time_vs_repeat(con, f), charts.first_time_vs_repeat),
+    }
+
+
+@pytest.mark.parametrize("kind", ["volume", "series", "first_time"])
+def test_partial_period_is_marked(tiny_con, kind):
+    frame, build = partial_frames(tiny_con)[kind]
+    assert frame.loc[frame["is_partial"], "period"].unique().tolist() == ["FY2025"]
+    fig = build(frame)
+    assert "FY2025*" in list(fig.layout.xaxis.ticktext)
+    assert "FY2024" in list(fig.layout.xaxis.ticktext)
+    assert list(fig.layout.xaxis.tickvals)[-1] == "FY2025"
+    assert "* FY2025: period still in progress" in fig.layout.title.subtitle.text
+    bars = [t for t in fig.data if t.type == "bar"]
+    assert bars
+    for bar in bars:
+        flags = [p == "FY2025" for p in bar.x]
+        assert any(flags)
+        shapes = list(bar.marker.pattern.shape)
+        opacity = arr(bar.marker.opacity).tolist()
+        assert shapes == [charts.PARTIAL_PATTERN if f else "" for f in flags]
+        assert opacity == [charts.PARTIAL_OPACITY if f else 1 for f in flags]
+        assert [h != "" for h in bar.hovertext] == flags
+        assert "%{hovertext}" in bar.hovertemplate
+    for line in (t for t in fig.data if t.type == "scatter"):
+        symbols = list(line.marker.symbol)
+        assert symbols == ["circle-open" if p == "FY2025" else "circle" for p in line.x]
+
+
+@pytest.mark.parametrize("kind", ["volume", "series", "first_time"])
+def test_frames_without_is_partial_still_work(tiny_con, kind):
+    frame, build = partial_frames(tiny_con)[kind]
+    fig = build(frame.drop(columns="is_partial"))
+    assert fig.data and fig.layout.xaxis.tickvals is None  # Plotly places the ticks
+    assert "progress" not in (fig.layout.title.subtitle.text or "")
+    for bar in (t for t in fig.data if t.type == "bar"):
+        assert bar.marker.pattern.shape is None and bar.marker.opacity is None
+    complete = build(frame.assign(is_partial=False))
+    assert complete.layout.xaxis.tickvals is None
+
+
+@pytest.mark.parametrize("kind", ["volume", "series", "first_time"])
+def test_empty_frames_with_is_partial(tiny_con, kind):
+    frame, build = partial_frames(tiny_con, NOBODY)[kind]
+    assert "is_partial" in frame and frame.empty
+    assert is_empty_figure(build(frame))
+    assert is_empty_figure(build(frame.drop(columns="is_partial")))
+
+
+def test_partial_ticks_are_thinned_but_keep_the_partial_period():
+    months = pd.date_range("2018-01-01", "2026-10-01", freq="MS")
+    frame = pd.DataFrame(
+        {"period": [f"{m:%Y-%m}" for m in months], "period_start": months,
+         "requests": 5, "engagements": 4, "completed": 3, "is_partial": months == months[-1]}
+    )  # fmt: skip
+    fig = charts.volume_trend(frame, "month")
+    ticks = list(fig.layout.xaxis.ticktext)
+    assert len(ticks) <= charts.MAX_PERIOD_TICKS + 1
+    assert ticks[-1] == "2026-10*"
+    line = trace_named(fig, "Requests")
+    sizes = arr(line.marker.size).tolist()
+    assert sizes[-1] > 0 and set(sizes[:-1]) == {0}  # long series: only the partial point
 
 
 def test_backlog(tiny_con):
@@ -141,6 +245,31 @@ def test_bar_breakdown_topic_note_and_top(tiny_con):
     assert "each of its topics" in fig.layout.title.subtitle.text
     assert f"Top 3 of {len(frame)}" in fig.layout.title.subtitle.text
     assert fig.data[0].customdata[0][0] == "De-escalation"
+
+
+def test_subtitles_wrap_for_a_half_width_chart(demo_con):
+    frame = metrics.breakdown(demo_con, Filters(), "topic")
+    fig = charts.bar_breakdown(frame, "topic", top=12)
+    subtitle = fig.layout.title.subtitle.text
+    assert subtitle == (
+        f"An engagement counts once under each of its topics<br>Top 12 of {len(frame)} shown"
+    )
+    one_line = charts.bar_breakdown(frame, "topic")
+    assert "<br>" not in one_line.layout.title.subtitle.text
+    assert fig.layout.margin.t == one_line.layout.margin.t + charts.SUBTITLE_LINE
+
+
+def test_wrap_subtitle():
+    wrap = charts.wrap_subtitle
+    assert wrap("short · notes") == "short · notes"
+    assert wrap("a" * 30 + " · " + "b" * 30, width=40) == "a" * 30 + "<br>" + "b" * 30
+    words = wrap("one two three four five six", width=10)
+    assert words == "one two<br>three four<br>five six"
+    assert wrap("first line<br>second", width=10) == "first line<br>second"
+    marked = wrap('<span style="color:red">' + "x" * 20 + "</span> · y", width=24)
+    assert marked.endswith("</span> · y")  # markup does not count towards the width
+    tagged = wrap('aaaa bbbb <span style="color:red">cc</span>', width=8)
+    assert tagged == 'aaaa<br>bbbb <span style="color:red">cc</span>'  # tags stay whole
 
 
 def test_bar_breakdown_keeps_natural_order(tiny_con):
@@ -193,6 +322,10 @@ def test_series_by_dimension_lines_when_many_values():
 def test_topic_heatmap(tiny_con):
     matrix = metrics.topic_by_agency_type(tiny_con, Filters())
     fig = charts.topic_heatmap(matrix)
+    # Column labels on top and horizontal (tilted ones ran into the subtitle), with a top margin
+    # that holds title, subtitle and one line of labels.
+    assert fig.layout.xaxis.side == "top" and fig.layout.xaxis.tickangle == 0
+    assert fig.layout.margin.t >= 58 + 4 + charts.SUBTITLE_LINE + 30
     heat = fig.data[0]
     types = [c for c in matrix.columns if c != "topic"]
     assert np.array_equal(np.asarray(heat.z), matrix[types].to_numpy())
@@ -349,10 +482,47 @@ def test_timeliness(tiny_con):
     tail = (frame["p90_days_to_start"] - frame["median_days_to_start"]).tolist()
     assert arr(start.error_x.array).tolist() == pytest.approx(tail)
     assert [row[0] for row in start.customdata] == frame["delivery_mode"].tolist()
-    assert "On site" in list(start.y)
+    assert "On site" in list(fig.layout.yaxis.ticktext)
+    assert [row[3] for row in start.customdata] == list(fig.layout.yaxis.ticktext)
     overall = charts.timeliness(metrics.timeliness(tiny_con, Filters()))
-    assert list(overall.data[0].y) == ["All engagements"]
+    assert list(overall.layout.yaxis.ticktext) == ["All engagements"]
     assert overall.layout.title.text == "Days to start and to complete"
+
+
+def test_timeliness_labels_every_bar_past_its_whisker(demo_con):
+    frame = metrics.timeliness(demo_con, Filters(), "assistance_type")
+    fig = charts.timeliness(frame, "assistance_type")
+    bars = [t for t in fig.data if t.type == "bar"]
+    texts = [t for t in fig.data if t.type == "scatter"]
+    assert len(bars) == len(texts) == 2
+    assert all(t.showlegend is False and t.hoverinfo == "skip" for t in texts)
+    widest = 0.0
+    for bar, labels in zip(bars, texts, strict=True):
+        assert bar.text is None  # no shrinking text inside the bars
+        median = arr(bar.x)
+        tips = median + arr(bar.error_x.array)
+        widest = max(widest, tips.max())
+        # One readable label per bar, however short the bar, at the end of its whisker and
+        # level with its bar.
+        assert [t.strip() for t in labels.text] == [f"{m:,.0f} days" for m in median]
+        assert labels.textposition == "middle right" and labels.cliponaxis is False
+        assert arr(labels.x).tolist() == pytest.approx(tips.tolist())
+        centres = arr(bar.y) + bar.offset + bar.width / 2
+        assert arr(labels.y).tolist() == pytest.approx(centres.tolist())
+    assert frame["median_days_start_to_completion"].min() < widest / 14  # a very short bar
+    assert fig.layout.xaxis.range[1] >= widest * 1.2  # room for whisker + label
+
+
+def test_timeliness_without_completions():
+    frame = pd.DataFrame(
+        {"segment": ["All"], "started": [3], "median_days_to_start": [10.0],
+         "p90_days_to_start": [20.0], "completed": [0],
+         "median_days_start_to_completion": [np.nan], "p90_days_start_to_completion": [np.nan]}
+    )  # fmt: skip
+    fig = charts.timeliness(frame)
+    labels = [t for t in fig.data if t.type == "scatter"]
+    assert [list(t.text) for t in labels] == [[" 10 days"], [" none"]]
+    assert arr(labels[1].x).tolist() == [0]
 
 
 # -- empty selections -----------------------------------------------------------------------------
