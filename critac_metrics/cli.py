@@ -1,4 +1,4 @@
-"""Command line: ``python -m critac_metrics {ingest,validate,demo,summary,series,docs,contract,rollback}``."""
+"""Command line: ``python -m critac_metrics {ingest,validate,demo,summary,series,report,docs,contract,rollback}``."""
 
 from __future__ import annotations
 
@@ -48,8 +48,9 @@ def _filters(args: argparse.Namespace, con) -> Filters:
     for spec in LIST_FILTERS:
         params[spec.param] = getattr(args, spec.field)
     filters, notices = Filters.from_query_params(params, topic_names(con))
-    if notices:
-        raise SystemExit("error: " + " ".join(notices))
+    if notices:  # the app ignores bad URL values; on the command line they are an error
+        problems = [n.removeprefix("Ignored ").rstrip(".") for n in notices]
+        raise SystemExit("error: invalid filter: " + "; ".join(problems))
     return filters
 
 
@@ -84,6 +85,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("series", help="requests, engagements and completed per period")
     _add_filters(p)
     p.add_argument("--grain", choices=metrics.GRAINS, default="month")
+
+    p = sub.add_parser("report", help="export a PowerPoint deck or a self-contained HTML report")
+    _add_filters(p)
+    p.add_argument("--format", choices=("pptx", "html"), default="html", help="default: html")
+    p.add_argument("--out", type=Path, help="output file (default: a name from the filters)")
+    p.add_argument(
+        "--section",
+        dest="sections",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="overview, trends, topics, reach, outcomes or pipeline; repeat for several "
+        "(default: all)",
+    )
+    p.add_argument(
+        "--min-n",
+        type=int,
+        default=metrics.DEFAULT_MIN_N,
+        help="suppress outcome figures built on fewer answers",
+    )
 
     p = sub.add_parser("docs", help="print docs/metrics.md generated from the metric registry")
 
@@ -120,7 +141,10 @@ def _cmd_validate(args) -> int:
 def _cmd_demo(args) -> int:
     from . import demo
 
-    engagements = args.engagements or demo.DEFAULT_ENGAGEMENTS
+    engagements = demo.DEFAULT_ENGAGEMENTS if args.engagements is None else args.engagements
+    if engagements < 1:
+        print("error: --engagements must be at least 1", file=sys.stderr)
+        return 2
     seed = demo.DEFAULT_SEED if args.seed is None else args.seed
     report = build_demo_database(args.db, engagements, seed)
     _print_report(report)
@@ -190,6 +214,20 @@ def _cmd_series(args) -> int:
             print(
                 f"{r['period']:<10} {r['requests']:>9,} {r['engagements']:>12,} {r['completed']:>10,}"
             )
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from . import report  # plotly and python-pptx load only for this command
+
+    con = _open(args.db)
+    filters = _filters(args, con)
+    try:
+        path = report.write(con, filters, args.format, args.out, args.sections, args.min_n)
+    except report.ExportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"path": str(path), "format": args.format}) if args.json else path)
     return 0
 
 

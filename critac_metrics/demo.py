@@ -53,34 +53,70 @@ DEFAULT_SEED: int = 2018
 
 
 AGENCY_COLUMNS = [
-    "agency_id", "agency_name", "agency_type", "state", "sworn_officers", "population_served",
+    "agency_id",
+    "agency_name",
+    "agency_type",
+    "state",
+    "sworn_officers",
+    "population_served",
 ]
 ENGAGEMENT_COLUMNS = [
-    "engagement_id", "agency_id", "requested_on", "status", "assistance_type", "topics",
-    "started_on", "completed_on", "delivery_mode", "provider", "participants",
+    "engagement_id",
+    "agency_id",
+    "requested_on",
+    "status",
+    "assistance_type",
+    "topics",
+    "started_on",
+    "completed_on",
+    "delivery_mode",
+    "provider",
+    "participants",
 ]
 LIKERT_ITEMS = [
-    "satisfaction", "knowledge_gain", "service_delivery", "operations_change", "would_recommend",
+    "satisfaction",
+    "knowledge_gain",
+    "service_delivery",
+    "operations_change",
+    "would_recommend",
 ]
 SURVEY_COLUMNS = [
-    "response_id", "engagement_id", "submitted_on", "wave", "respondent_role",
-    *LIKERT_ITEMS, "comment",
+    "response_id",
+    "engagement_id",
+    "submitted_on",
+    "wave",
+    "respondent_role",
+    *LIKERT_ITEMS,
+    "comment",
 ]
 
 AGENCY_TYPES = [
-    "municipal", "county", "sheriff", "state", "tribal", "territorial", "campus", "other",
+    "municipal",
+    "county",
+    "sheriff",
+    "state",
+    "tribal",
+    "territorial",
+    "campus",
+    "other",
 ]
 STATUSES = ["requested", "approved", "in_progress", "completed", "declined", "withdrawn"]
 ASSISTANCE_TYPES = [
-    "training", "virtual_consultation", "onsite_consultation", "policy_review",
-    "resource_referral", "expert_briefing", "peer_exchange", "assessment",
+    "training",
+    "virtual_consultation",
+    "onsite_consultation",
+    "policy_review",
+    "resource_referral",
+    "expert_briefing",
+    "peer_exchange",
+    "assessment",
 ]
 DELIVERY_MODES = ["virtual", "onsite", "hybrid"]
 PROVIDERS = ["IACP", "FBINAA", "FOP", "IACLEA", "IADLEST", "MCSA", "NAWLEE", "NOBLE", "NSA", "NTOA"]
 WAVES = ["post", "follow_up"]
 TERRITORIES = ["PR", "GU", "VI", "AS", "MP"]
 
-AGENCY_CAP = 18_000          # about the number of US law-enforcement agencies (FBI)
+AGENCY_CAP = 18_000  # about the number of US law-enforcement agencies (FBI)
 ENGAGEMENTS_PER_AGENCY = 2.2  # default: about 860 agencies for 1,900 engagements
 
 _EPOCH = np.datetime64("1970-01-01", "D")
@@ -91,9 +127,9 @@ def _day(iso: str) -> int:
 
 
 LAUNCH = _day("2018-03-15")
-FIRST_RANDOM_DAY = _day("2018-03-19")   # rows after the three launch agencies
-DATA_END = _day("2026-10-31")           # "as of" date of the data set
-SURVEY_END = _day("2026-11-15")         # no survey response after this
+FIRST_RANDOM_DAY = _day("2018-03-19")  # rows after the three launch agencies
+DATA_END = _day("2026-10-31")  # "as of" date of the data set
+SURVEY_END = _day("2026-11-15")  # no survey response after this
 COVID_START = _day("2020-03-15")
 MCSA_JOINS = _day("2020-09-01")
 EXPANSION = _day("2022-03-18")
@@ -108,90 +144,186 @@ _P = PROVIDERS.index
 
 # Approximate 2020 Census resident population in millions; used only as sampling weights.
 _STATE_POP = {
-    "AL": 5.02, "AK": 0.73, "AZ": 7.15, "AR": 3.01, "CA": 39.5, "CO": 5.77, "CT": 3.61,
-    "DE": 0.99, "DC": 0.69, "FL": 21.5, "GA": 10.7, "HI": 1.46, "ID": 1.84, "IL": 12.8,
-    "IN": 6.79, "IA": 3.19, "KS": 2.94, "KY": 4.51, "LA": 4.66, "ME": 1.36, "MD": 6.18,
-    "MA": 7.03, "MI": 10.1, "MN": 5.71, "MS": 2.96, "MO": 6.15, "MT": 1.08, "NE": 1.96,
-    "NV": 3.10, "NH": 1.38, "NJ": 9.29, "NM": 2.12, "NY": 20.2, "NC": 10.4, "ND": 0.78,
-    "OH": 11.8, "OK": 3.96, "OR": 4.24, "PA": 13.0, "RI": 1.10, "SC": 5.12, "SD": 0.89,
-    "TN": 6.91, "TX": 29.1, "UT": 3.27, "VT": 0.64, "VA": 8.63, "WA": 7.71, "WV": 1.79,
-    "WI": 5.89, "WY": 0.58,
+    "AL": 5.02,
+    "AK": 0.73,
+    "AZ": 7.15,
+    "AR": 3.01,
+    "CA": 39.5,
+    "CO": 5.77,
+    "CT": 3.61,
+    "DE": 0.99,
+    "DC": 0.69,
+    "FL": 21.5,
+    "GA": 10.7,
+    "HI": 1.46,
+    "ID": 1.84,
+    "IL": 12.8,
+    "IN": 6.79,
+    "IA": 3.19,
+    "KS": 2.94,
+    "KY": 4.51,
+    "LA": 4.66,
+    "ME": 1.36,
+    "MD": 6.18,
+    "MA": 7.03,
+    "MI": 10.1,
+    "MN": 5.71,
+    "MS": 2.96,
+    "MO": 6.15,
+    "MT": 1.08,
+    "NE": 1.96,
+    "NV": 3.10,
+    "NH": 1.38,
+    "NJ": 9.29,
+    "NM": 2.12,
+    "NY": 20.2,
+    "NC": 10.4,
+    "ND": 0.78,
+    "OH": 11.8,
+    "OK": 3.96,
+    "OR": 4.24,
+    "PA": 13.0,
+    "RI": 1.10,
+    "SC": 5.12,
+    "SD": 0.89,
+    "TN": 6.91,
+    "TX": 29.1,
+    "UT": 3.27,
+    "VT": 0.64,
+    "VA": 8.63,
+    "WA": 7.71,
+    "WV": 1.79,
+    "WI": 5.89,
+    "WY": 0.58,
 }
 STATES = sorted(_STATE_POP)  # 50 states + DC
 
 _STATE_POLICE = {
-    "AL": "Alabama Law Enforcement Agency", "AK": "Alaska State Troopers",
-    "AZ": "Arizona Department of Public Safety", "AR": "Arkansas State Police",
-    "CA": "California Highway Patrol", "CO": "Colorado State Patrol",
-    "CT": "Connecticut State Police", "DE": "Delaware State Police",
-    "FL": "Florida Highway Patrol", "GA": "Georgia State Patrol",
-    "HI": "Hawaii Department of Law Enforcement", "ID": "Idaho State Police",
-    "IL": "Illinois State Police", "IN": "Indiana State Police", "IA": "Iowa State Patrol",
-    "KS": "Kansas Highway Patrol", "KY": "Kentucky State Police", "LA": "Louisiana State Police",
-    "ME": "Maine State Police", "MD": "Maryland State Police", "MA": "Massachusetts State Police",
-    "MI": "Michigan State Police", "MN": "Minnesota State Patrol",
-    "MS": "Mississippi Highway Patrol", "MO": "Missouri State Highway Patrol",
-    "MT": "Montana Highway Patrol", "NE": "Nebraska State Patrol", "NV": "Nevada Highway Patrol",
-    "NH": "New Hampshire State Police", "NJ": "New Jersey State Police",
-    "NM": "New Mexico State Police", "NY": "New York State Police",
-    "NC": "North Carolina State Highway Patrol", "ND": "North Dakota Highway Patrol",
-    "OH": "Ohio State Highway Patrol", "OK": "Oklahoma Highway Patrol",
-    "OR": "Oregon State Police", "PA": "Pennsylvania State Police",
-    "RI": "Rhode Island State Police", "SC": "South Carolina Highway Patrol",
-    "SD": "South Dakota Highway Patrol", "TN": "Tennessee Highway Patrol",
-    "TX": "Texas Department of Public Safety", "UT": "Utah Highway Patrol",
-    "VT": "Vermont State Police", "VA": "Virginia State Police", "WA": "Washington State Patrol",
-    "WV": "West Virginia State Police", "WI": "Wisconsin State Patrol",
+    "AL": "Alabama Law Enforcement Agency",
+    "AK": "Alaska State Troopers",
+    "AZ": "Arizona Department of Public Safety",
+    "AR": "Arkansas State Police",
+    "CA": "California Highway Patrol",
+    "CO": "Colorado State Patrol",
+    "CT": "Connecticut State Police",
+    "DE": "Delaware State Police",
+    "FL": "Florida Highway Patrol",
+    "GA": "Georgia State Patrol",
+    "HI": "Hawaii Department of Law Enforcement",
+    "ID": "Idaho State Police",
+    "IL": "Illinois State Police",
+    "IN": "Indiana State Police",
+    "IA": "Iowa State Patrol",
+    "KS": "Kansas Highway Patrol",
+    "KY": "Kentucky State Police",
+    "LA": "Louisiana State Police",
+    "ME": "Maine State Police",
+    "MD": "Maryland State Police",
+    "MA": "Massachusetts State Police",
+    "MI": "Michigan State Police",
+    "MN": "Minnesota State Patrol",
+    "MS": "Mississippi Highway Patrol",
+    "MO": "Missouri State Highway Patrol",
+    "MT": "Montana Highway Patrol",
+    "NE": "Nebraska State Patrol",
+    "NV": "Nevada Highway Patrol",
+    "NH": "New Hampshire State Police",
+    "NJ": "New Jersey State Police",
+    "NM": "New Mexico State Police",
+    "NY": "New York State Police",
+    "NC": "North Carolina State Highway Patrol",
+    "ND": "North Dakota Highway Patrol",
+    "OH": "Ohio State Highway Patrol",
+    "OK": "Oklahoma Highway Patrol",
+    "OR": "Oregon State Police",
+    "PA": "Pennsylvania State Police",
+    "RI": "Rhode Island State Police",
+    "SC": "South Carolina Highway Patrol",
+    "SD": "South Dakota Highway Patrol",
+    "TN": "Tennessee Highway Patrol",
+    "TX": "Texas Department of Public Safety",
+    "UT": "Utah Highway Patrol",
+    "VT": "Vermont State Police",
+    "VA": "Virginia State Police",
+    "WA": "Washington State Patrol",
+    "WV": "West Virginia State Police",
+    "WI": "Wisconsin State Patrol",
     "WY": "Wyoming Highway Patrol",
 }
 _STATE_SECONDARY = [
-    "{s} Bureau of Investigation", "{s} Capitol Police",
+    "{s} Bureau of Investigation",
+    "{s} Capitol Police",
     "{s} Department of Natural Resources Law Enforcement Division",
     "{s} Alcohol Beverage Control Enforcement Division",
 ]
 
 _TRIBAL = [
-    ("Navajo Nation Police Department", "AZ"), ("Tohono O'odham Nation Police Department", "AZ"),
-    ("Gila River Police Department", "AZ"), ("Salt River Police Department", "AZ"),
-    ("White Mountain Apache Police Department", "AZ"), ("Hopi Resource Enforcement Services", "AZ"),
+    ("Navajo Nation Police Department", "AZ"),
+    ("Tohono O'odham Nation Police Department", "AZ"),
+    ("Gila River Police Department", "AZ"),
+    ("Salt River Police Department", "AZ"),
+    ("White Mountain Apache Police Department", "AZ"),
+    ("Hopi Resource Enforcement Services", "AZ"),
     ("Oglala Sioux Tribe Department of Public Safety", "SD"),
     ("Rosebud Sioux Tribe Law Enforcement Services", "SD"),
-    ("Cherokee Nation Marshal Service", "OK"), ("Muscogee Nation Lighthorse Police", "OK"),
-    ("Choctaw Nation Tribal Police", "OK"), ("Chickasaw Nation Lighthorse Police", "OK"),
-    ("Cherokee Indian Police Department", "NC"), ("Seminole Police Department", "FL"),
+    ("Cherokee Nation Marshal Service", "OK"),
+    ("Muscogee Nation Lighthorse Police", "OK"),
+    ("Choctaw Nation Tribal Police", "OK"),
+    ("Chickasaw Nation Lighthorse Police", "OK"),
+    ("Cherokee Indian Police Department", "NC"),
+    ("Seminole Police Department", "FL"),
     ("Mississippi Band of Choctaw Indians Public Safety", "MS"),
-    ("Red Lake Police Department", "MN"), ("Leech Lake Tribal Police Department", "MN"),
-    ("Menominee Tribal Police Department", "WI"), ("Oneida Nation Police Department", "WI"),
-    ("Standing Rock Sioux Tribe Police", "ND"), ("Turtle Mountain Law Enforcement", "ND"),
+    ("Red Lake Police Department", "MN"),
+    ("Leech Lake Tribal Police Department", "MN"),
+    ("Menominee Tribal Police Department", "WI"),
+    ("Oneida Nation Police Department", "WI"),
+    ("Standing Rock Sioux Tribe Police", "ND"),
+    ("Turtle Mountain Law Enforcement", "ND"),
     ("Blackfeet Law Enforcement Services", "MT"),
     ("Confederated Salish and Kootenai Tribal Police", "MT"),
-    ("Tulalip Tribal Police Department", "WA"), ("Puyallup Tribal Police Department", "WA"),
-    ("Yakama Nation Tribal Police", "WA"), ("Nez Perce Tribal Police", "ID"),
-    ("Shoshone-Bannock Tribal Police", "ID"), ("Pueblo of Laguna Police Department", "NM"),
-    ("Jicarilla Apache Police Department", "NM"), ("Zuni Police Department", "NM"),
-    ("Southern Ute Police Department", "CO"), ("Wind River Police Department", "WY"),
-    ("Omaha Nation Law Enforcement", "NE"), ("Saint Regis Mohawk Tribal Police Department", "NY"),
-    ("Seneca Nation Marshals", "NY"), ("Penobscot Nation Police Department", "ME"),
+    ("Tulalip Tribal Police Department", "WA"),
+    ("Puyallup Tribal Police Department", "WA"),
+    ("Yakama Nation Tribal Police", "WA"),
+    ("Nez Perce Tribal Police", "ID"),
+    ("Shoshone-Bannock Tribal Police", "ID"),
+    ("Pueblo of Laguna Police Department", "NM"),
+    ("Jicarilla Apache Police Department", "NM"),
+    ("Zuni Police Department", "NM"),
+    ("Southern Ute Police Department", "CO"),
+    ("Wind River Police Department", "WY"),
+    ("Omaha Nation Law Enforcement", "NE"),
+    ("Saint Regis Mohawk Tribal Police Department", "NY"),
+    ("Seneca Nation Marshals", "NY"),
+    ("Penobscot Nation Police Department", "ME"),
     ("Pokagon Tribal Police Department", "MI"),
     ("Sault Ste. Marie Tribe of Chippewa Indians Police", "MI"),
-    ("Prairie Band Potawatomi Tribal Police", "KS"), ("Pyramid Lake Tribal Police", "NV"),
-    ("Hoopa Valley Tribal Police Department", "CA"), ("Metlakatla Police Department", "AK"),
-    ("Warm Springs Police Department", "OR"), ("Ute Tribe Public Safety", "UT"),
+    ("Prairie Band Potawatomi Tribal Police", "KS"),
+    ("Pyramid Lake Tribal Police", "NV"),
+    ("Hoopa Valley Tribal Police Department", "CA"),
+    ("Metlakatla Police Department", "AK"),
+    ("Warm Springs Police Department", "OR"),
+    ("Ute Tribe Public Safety", "UT"),
     ("Mashantucket Pequot Tribal Police Department", "CT"),
-    ("Mohegan Tribal Police Department", "CT"), ("Poarch Creek Indians Police Department", "AL"),
+    ("Mohegan Tribal Police Department", "CT"),
+    ("Poarch Creek Indians Police Department", "AL"),
     ("Chitimacha Tribal Police", "LA"),
 ]
 # Named agencies with a rough size: (name, sworn officers, population served).  The sizes
 # are illustrative round numbers, not data.
 _TERRITORIAL = {
-    "PR": [("Puerto Rico Police Bureau", 11_000, 3_285_000),
-           ("Puerto Rico Department of Public Safety", 400, 3_285_000)],
+    "PR": [
+        ("Puerto Rico Police Bureau", 11_000, 3_285_000),
+        ("Puerto Rico Department of Public Safety", 400, 3_285_000),
+    ],
     "GU": [("Guam Police Department", 330, 153_800), ("Guam Airport Police", 40, 153_800)],
-    "VI": [("Virgin Islands Police Department", 380, 87_100),
-           ("Virgin Islands Port Authority Police", 40, 87_100)],
+    "VI": [
+        ("Virgin Islands Police Department", 380, 87_100),
+        ("Virgin Islands Port Authority Police", 40, 87_100),
+    ],
     "AS": [("American Samoa Department of Public Safety", 200, 49_700)],
-    "MP": [("Commonwealth of the Northern Mariana Islands Department of Public Safety",
-            250, 47_300)],
+    "MP": [
+        ("Commonwealth of the Northern Mariana Islands Department of Public Safety", 250, 47_300)
+    ],
 }
 _TERRITORY_WEIGHTS = {"PR": 0.45, "GU": 0.2, "VI": 0.2, "AS": 0.07, "MP": 0.08}
 _HAWAII_POLICE = [
@@ -219,33 +351,71 @@ _BORDER_STATES = ["AZ", "CA", "NM", "TX"]
 # officers (county police: _BIG_COUNTY_POLICE_SWORN), and never to smaller agencies.
 _BIG_SHERIFF_SWORN, _BIG_COUNTY_POLICE_SWORN = 450, 600
 _BIG_SHERIFF_COUNTIES = {
-    "AL": ["Jefferson County"], "AZ": ["Maricopa County", "Pima County"],
-    "CA": ["Los Angeles County", "San Diego County", "Riverside County", "San Bernardino County",
-           "Orange County", "Sacramento County", "Alameda County"],
+    "AL": ["Jefferson County"],
+    "AZ": ["Maricopa County", "Pima County"],
+    "CA": [
+        "Los Angeles County",
+        "San Diego County",
+        "Riverside County",
+        "San Bernardino County",
+        "Orange County",
+        "Sacramento County",
+        "Alameda County",
+    ],
     "CO": ["Arapahoe County", "El Paso County", "Jefferson County"],
-    "FL": ["Broward County", "Palm Beach County", "Hillsborough County", "Orange County",
-           "Pinellas County", "Polk County"],
-    "GA": ["Fulton County", "Cobb County"], "IL": ["Cook County"], "IN": ["Marion County"],
+    "FL": [
+        "Broward County",
+        "Palm Beach County",
+        "Hillsborough County",
+        "Orange County",
+        "Pinellas County",
+        "Polk County",
+    ],
+    "GA": ["Fulton County", "Cobb County"],
+    "IL": ["Cook County"],
+    "IN": ["Marion County"],
     "LA": ["Jefferson Parish", "East Baton Rouge Parish"],
-    "MI": ["Wayne County", "Oakland County"], "MN": ["Hennepin County"], "MO": ["Jackson County"],
+    "MI": ["Wayne County", "Oakland County"],
+    "MN": ["Hennepin County"],
+    "MO": ["Jackson County"],
     "NC": ["Mecklenburg County", "Wake County"],
-    "NJ": ["Bergen County"], "NM": ["Bernalillo County"], "NV": ["Washoe County"],
-    "NY": ["Erie County", "Monroe County"], "OH": ["Franklin County", "Cuyahoga County",
-                                                  "Hamilton County"],
-    "OK": ["Oklahoma County", "Tulsa County"], "OR": ["Multnomah County", "Washington County"],
-    "SC": ["Richland County", "Charleston County"], "TN": ["Shelby County"],
+    "NJ": ["Bergen County"],
+    "NM": ["Bernalillo County"],
+    "NV": ["Washoe County"],
+    "NY": ["Erie County", "Monroe County"],
+    "OH": ["Franklin County", "Cuyahoga County", "Hamilton County"],
+    "OK": ["Oklahoma County", "Tulsa County"],
+    "OR": ["Multnomah County", "Washington County"],
+    "SC": ["Richland County", "Charleston County"],
+    "TN": ["Shelby County"],
     "TX": ["Harris County", "Bexar County", "Dallas County", "Tarrant County", "Travis County"],
-    "UT": ["Salt Lake County"], "WA": ["King County", "Pierce County"], "WI": ["Milwaukee County"],
+    "UT": ["Salt Lake County"],
+    "WA": ["King County", "Pierce County"],
+    "WI": ["Milwaukee County"],
 }
 _BIG_COUNTY_POLICE = {
-    "DE": ["New Castle County"], "FL": ["Miami-Dade County"],
+    "DE": ["New Castle County"],
+    "FL": ["Miami-Dade County"],
     "GA": ["Gwinnett County", "Cobb County", "DeKalb County"],
-    "MD": ["Montgomery County", "Prince George's County", "Baltimore County",
-           "Anne Arundel County", "Howard County"],
-    "MO": ["St. Louis County"], "NJ": ["Essex County", "Union County"],
-    "NY": ["Nassau County", "Suffolk County"], "PA": ["Allegheny County"], "SC": ["Horry County"],
-    "VA": ["Fairfax County", "Prince William County", "Henrico County", "Chesterfield County",
-           "Arlington County"],
+    "MD": [
+        "Montgomery County",
+        "Prince George's County",
+        "Baltimore County",
+        "Anne Arundel County",
+        "Howard County",
+    ],
+    "MO": ["St. Louis County"],
+    "NJ": ["Essex County", "Union County"],
+    "NY": ["Nassau County", "Suffolk County"],
+    "PA": ["Allegheny County"],
+    "SC": ["Horry County"],
+    "VA": [
+        "Fairfax County",
+        "Prince William County",
+        "Henrico County",
+        "Chesterfield County",
+        "Arlington County",
+    ],
 }
 
 # First three engagements: published launch agencies (sizes are illustrative).
@@ -265,31 +435,70 @@ _LAUNCH_ROWS = [
 # Topic calibration (weights are relative; topics missing here get weight 1)
 # ---------------------------------------------------------------------------
 REQUIRED_TOPICS = [
-    "De-escalation", "Active Shooter Response", "School Safety", "Officer Safety and Wellness",
-    "Crisis Intervention", "Community Engagement", "Intelligence and Information Sharing",
-    "Public Sector Coordination and Partnerships", "Domestic Violence Reduction and Prevention",
-    "Human Rights and Hate Crimes", "Gun Violence Reduction", "Use of Force",
-    "Border Sheriff Training", "Tribal Law Enforcement", "Pandemic Response",
+    "De-escalation",
+    "Active Shooter Response",
+    "School Safety",
+    "Officer Safety and Wellness",
+    "Crisis Intervention",
+    "Community Engagement",
+    "Intelligence and Information Sharing",
+    "Public Sector Coordination and Partnerships",
+    "Domestic Violence Reduction and Prevention",
+    "Human Rights and Hate Crimes",
+    "Gun Violence Reduction",
+    "Use of Force",
+    "Border Sheriff Training",
+    "Tribal Law Enforcement",
+    "Pandemic Response",
     "Recruitment and Retention",
 ]
 _TOPIC_BASE = {
-    "De-escalation": 13, "Use of Force": 6, "Crisis Intervention": 6.5,
-    "Less-Lethal Options": 2, "Duty to Intervene": 1.5, "Mental Health Co-Responder Programs": 2.5,
-    "Active Shooter Response": 7.5, "School Safety": 6.5, "Crisis Negotiation": 2,
-    "Crowd Management": 1.5, "Critical Incident Review": 2, "Emergency Preparedness": 1.5,
-    "Pandemic Response": 1, "Officer Safety and Wellness": 7, "Peer Support Programs": 2.5,
-    "Officer Suicide Prevention": 1.5, "Roadway Safety": 1.5, "Early Intervention Systems": 1.5,
-    "Community Engagement": 6, "Community Policing": 3, "Procedural Justice": 2.5,
-    "Human Rights and Hate Crimes": 1.5, "Public Sector Coordination and Partnerships": 2,
-    "Victim Services": 1.5, "Youth Engagement": 2, "Gun Violence Reduction": 3.5,
-    "Violent Crime Reduction": 3, "Domestic Violence Reduction and Prevention": 3,
-    "Gang Prevention and Intervention": 1.5, "Human Trafficking": 1.5,
-    "Opioid and Drug Response": 2, "Intelligence and Information Sharing": 3,
-    "Crime Analysis": 2, "Recruitment and Retention": 4.5, "Leadership Development": 3.5,
-    "Policy Development": 3, "Field Training Programs": 2.5,
-    "Internal Affairs and Accountability": 2, "Body-Worn Cameras": 2, "Accreditation": 1.5,
-    "Tribal Law Enforcement": 0, "Border Sheriff Training": 0, "Rural Policing": 1.5,
-    "Campus Safety": 0.3, "Homelessness Response": 1.5, "Language Access": 0.8,
+    "De-escalation": 13,
+    "Use of Force": 6,
+    "Crisis Intervention": 6.5,
+    "Less-Lethal Options": 2,
+    "Duty to Intervene": 1.5,
+    "Mental Health Co-Responder Programs": 2.5,
+    "Active Shooter Response": 7.5,
+    "School Safety": 6.5,
+    "Crisis Negotiation": 2,
+    "Crowd Management": 1.5,
+    "Critical Incident Review": 2,
+    "Emergency Preparedness": 1.5,
+    "Pandemic Response": 1,
+    "Officer Safety and Wellness": 7,
+    "Peer Support Programs": 2.5,
+    "Officer Suicide Prevention": 1.5,
+    "Roadway Safety": 1.5,
+    "Early Intervention Systems": 1.5,
+    "Community Engagement": 6,
+    "Community Policing": 3,
+    "Procedural Justice": 2.5,
+    "Human Rights and Hate Crimes": 1.5,
+    "Public Sector Coordination and Partnerships": 2,
+    "Victim Services": 1.5,
+    "Youth Engagement": 2,
+    "Gun Violence Reduction": 3.5,
+    "Violent Crime Reduction": 3,
+    "Domestic Violence Reduction and Prevention": 3,
+    "Gang Prevention and Intervention": 1.5,
+    "Human Trafficking": 1.5,
+    "Opioid and Drug Response": 2,
+    "Intelligence and Information Sharing": 3,
+    "Crime Analysis": 2,
+    "Recruitment and Retention": 4.5,
+    "Leadership Development": 3.5,
+    "Policy Development": 3,
+    "Field Training Programs": 2.5,
+    "Internal Affairs and Accountability": 2,
+    "Body-Worn Cameras": 2,
+    "Accreditation": 1.5,
+    "Tribal Law Enforcement": 0,
+    "Border Sheriff Training": 0,
+    "Rural Policing": 1.5,
+    "Campus Safety": 0.3,
+    "Homelessness Response": 1.5,
+    "Language Access": 0.8,
 }
 # Topic periods: 0 before Mar 2020, 1 Mar-Dec 2020, 2 2021 to the Mar 2022 expansion,
 # 3 expansion to end 2023, 4 from 2024.
@@ -314,13 +523,27 @@ _TOPIC_PERIOD_MULT = {
     "Emergency Preparedness": (1, 1.6, 1.2, 1, 1),
 }
 _TOPIC_TYPE_MULT = {
-    "campus": {"Campus Safety": 30, "School Safety": 1.5, "Active Shooter Response": 1.6,
-               "Rural Policing": 0.2, "Roadway Safety": 0.3},
-    "tribal": {"Rural Policing": 2.5, "Domestic Violence Reduction and Prevention": 1.6,
-               "Campus Safety": 0, "Opioid and Drug Response": 1.5},
+    "campus": {
+        "Campus Safety": 30,
+        "School Safety": 1.5,
+        "Active Shooter Response": 1.6,
+        "Rural Policing": 0.2,
+        "Roadway Safety": 0.3,
+    },
+    "tribal": {
+        "Rural Policing": 2.5,
+        "Domestic Violence Reduction and Prevention": 1.6,
+        "Campus Safety": 0,
+        "Opioid and Drug Response": 1.5,
+    },
     "sheriff": {"Rural Policing": 2.5, "Campus Safety": 0},
-    "state": {"Intelligence and Information Sharing": 2.5, "Roadway Safety": 2.5,
-              "Crowd Management": 1.5, "School Safety": 0.5, "Campus Safety": 0},
+    "state": {
+        "Intelligence and Information Sharing": 2.5,
+        "Roadway Safety": 2.5,
+        "Crowd Management": 1.5,
+        "School Safety": 0.5,
+        "Campus Safety": 0,
+    },
     "territorial": {"Emergency Preparedness": 2.5, "Campus Safety": 0, "Rural Policing": 0.5},
     "other": {"Campus Safety": 0.5, "School Safety": 1.5},
     "municipal": {"Campus Safety": 0.1, "Rural Policing": 0.7},
@@ -334,45 +557,61 @@ _TOPIC_COUNT_P = [0.6, 0.3, 0.1]  # 1, 2 or 3 topics: mean 1.5
 # Providers: base weights by agency type, topic affinities.
 _PROVIDER_BASE = {
     #             IACP FBINAA FOP IACLEA IADLEST MCSA NAWLEE NOBLE NSA NTOA
-    "municipal":   (50, 8, 7, 1, 6, 0, 4, 7, 2, 8),
-    "county":      (45, 8, 7, 1, 6, 8, 4, 6, 5, 8),
-    "sheriff":     (28, 6, 5, 0.5, 5, 15, 3, 4, 30, 6),
-    "state":       (45, 12, 6, 0.5, 12, 2, 4, 5, 3, 8),
-    "tribal":      (45, 8, 5, 1, 10, 1, 4, 4, 10, 6),
+    "municipal": (50, 8, 7, 1, 6, 0, 4, 7, 2, 8),
+    "county": (45, 8, 7, 1, 6, 8, 4, 6, 5, 8),
+    "sheriff": (28, 6, 5, 0.5, 5, 15, 3, 4, 30, 6),
+    "state": (45, 12, 6, 0.5, 12, 2, 4, 5, 3, 8),
+    "tribal": (45, 8, 5, 1, 10, 1, 4, 4, 10, 6),
     "territorial": (55, 10, 5, 1, 10, 0.5, 4, 5, 2, 8),
-    "campus":      (14, 3, 2, 70, 3, 0, 3, 3, 0.5, 3),
-    "other":       (50, 8, 6, 4, 8, 1, 5, 6, 3, 8),
+    "campus": (14, 3, 2, 70, 3, 0, 3, 3, 0.5, 3),
+    "other": (50, 8, 6, 4, 8, 1, 5, 6, 3, 8),
 }
 _PROVIDER_TOPIC = {
-    "Active Shooter Response": {"NTOA": 3}, "Crisis Negotiation": {"NTOA": 4},
-    "Crowd Management": {"NTOA": 2}, "Less-Lethal Options": {"NTOA": 2},
-    "Officer Safety and Wellness": {"FOP": 3}, "Peer Support Programs": {"FOP": 2.5},
-    "Officer Suicide Prevention": {"FOP": 2.5}, "Recruitment and Retention": {"NAWLEE": 3},
+    "Active Shooter Response": {"NTOA": 3},
+    "Crisis Negotiation": {"NTOA": 4},
+    "Crowd Management": {"NTOA": 2},
+    "Less-Lethal Options": {"NTOA": 2},
+    "Officer Safety and Wellness": {"FOP": 3},
+    "Peer Support Programs": {"FOP": 2.5},
+    "Officer Suicide Prevention": {"FOP": 2.5},
+    "Recruitment and Retention": {"NAWLEE": 3},
     "Leadership Development": {"FBINAA": 3, "NAWLEE": 1.5},
-    "Intelligence and Information Sharing": {"FBINAA": 3}, "Crime Analysis": {"FBINAA": 1.5},
-    "Field Training Programs": {"IADLEST": 4}, "Accreditation": {"IADLEST": 2},
-    "Use of Force": {"IADLEST": 1.5}, "Community Engagement": {"NOBLE": 2},
-    "Human Rights and Hate Crimes": {"NOBLE": 3}, "Procedural Justice": {"NOBLE": 2},
-    "Border Sheriff Training": {"NSA": 3, "MCSA": 2}, "Campus Safety": {"IACLEA": 3},
-    "School Safety": {"IACLEA": 1.3}, "Rural Policing": {"NSA": 1.5},
+    "Intelligence and Information Sharing": {"FBINAA": 3},
+    "Crime Analysis": {"FBINAA": 1.5},
+    "Field Training Programs": {"IADLEST": 4},
+    "Accreditation": {"IADLEST": 2},
+    "Use of Force": {"IADLEST": 1.5},
+    "Community Engagement": {"NOBLE": 2},
+    "Human Rights and Hate Crimes": {"NOBLE": 3},
+    "Procedural Justice": {"NOBLE": 2},
+    "Border Sheriff Training": {"NSA": 3, "MCSA": 2},
+    "Campus Safety": {"IACLEA": 3},
+    "School Safety": {"IACLEA": 1.3},
+    "Rural Policing": {"NSA": 1.5},
 }
 
 # Assistance types by period (pre-COVID, COVID to mid-2021, later); columns follow
 # ASSISTANCE_TYPES.
 _ASSIST_PERIOD_STARTS = [COVID_START, _day("2021-07-01")]
-_ASSIST_BASE = np.array([
-    (0.38, 0.08, 0.16, 0.10, 0.12, 0.06, 0.06, 0.04),
-    (0.32, 0.25, 0.05, 0.12, 0.15, 0.07, 0.02, 0.02),
-    (0.34, 0.15, 0.13, 0.11, 0.11, 0.06, 0.05, 0.05),
-])
+_ASSIST_BASE = np.array(
+    [
+        (0.38, 0.08, 0.16, 0.10, 0.12, 0.06, 0.06, 0.04),
+        (0.32, 0.25, 0.05, 0.12, 0.15, 0.07, 0.02, 0.02),
+        (0.34, 0.15, 0.13, 0.11, 0.11, 0.06, 0.05, 0.05),
+    ]
+)
 _ASSIST_TOPIC = {
-    "Use of Force": {"policy_review": 2.5}, "Policy Development": {"policy_review": 4},
+    "Use of Force": {"policy_review": 2.5},
+    "Policy Development": {"policy_review": 4},
     "Internal Affairs and Accountability": {"policy_review": 2, "assessment": 2},
-    "Body-Worn Cameras": {"policy_review": 2.5}, "Early Intervention Systems": {"policy_review": 2},
+    "Body-Worn Cameras": {"policy_review": 2.5},
+    "Early Intervention Systems": {"policy_review": 2},
     "Accreditation": {"assessment": 3, "policy_review": 2},
     "Critical Incident Review": {"assessment": 4},
-    "De-escalation": {"training": 1.4}, "Active Shooter Response": {"training": 1.6},
-    "Crisis Intervention": {"training": 1.3}, "Border Sheriff Training": {"training": 3},
+    "De-escalation": {"training": 1.4},
+    "Active Shooter Response": {"training": 1.6},
+    "Crisis Intervention": {"training": 1.3},
+    "Border Sheriff Training": {"training": 3},
     "Recruitment and Retention": {"peer_exchange": 2, "expert_briefing": 1.5},
     "Tribal Law Enforcement": {"peer_exchange": 2, "onsite_consultation": 1.5},
     "Pandemic Response": {"resource_referral": 2.5, "virtual_consultation": 2, "training": 0.5},
@@ -380,31 +619,47 @@ _ASSIST_TOPIC = {
 }
 # Delivery mode by period x assistance type (virtual, onsite, hybrid).
 _MODE = {
-    "training":             [(0.30, 0.60, 0.10), (0.80, 0.10, 0.10), (0.45, 0.40, 0.15)],
+    "training": [(0.30, 0.60, 0.10), (0.80, 0.10, 0.10), (0.45, 0.40, 0.15)],
     "virtual_consultation": [(1, 0, 0)] * 3,
-    "onsite_consultation":  [(0, 1, 0)] * 3,
-    "policy_review":        [(0.65, 0.15, 0.20), (0.85, 0.05, 0.10), (0.70, 0.10, 0.20)],
-    "resource_referral":    [(0.95, 0.03, 0.02), (0.98, 0.01, 0.01), (0.95, 0.03, 0.02)],
-    "expert_briefing":      [(0.55, 0.35, 0.10), (0.85, 0.05, 0.10), (0.60, 0.25, 0.15)],
-    "peer_exchange":        [(0.20, 0.70, 0.10), (0.70, 0.15, 0.15), (0.25, 0.60, 0.15)],
-    "assessment":           [(0, 1, 0)] * 3,
+    "onsite_consultation": [(0, 1, 0)] * 3,
+    "policy_review": [(0.65, 0.15, 0.20), (0.85, 0.05, 0.10), (0.70, 0.10, 0.20)],
+    "resource_referral": [(0.95, 0.03, 0.02), (0.98, 0.01, 0.01), (0.95, 0.03, 0.02)],
+    "expert_briefing": [(0.55, 0.35, 0.10), (0.85, 0.05, 0.10), (0.60, 0.25, 0.15)],
+    "peer_exchange": [(0.20, 0.70, 0.10), (0.70, 0.15, 0.15), (0.25, 0.60, 0.15)],
+    "assessment": [(0, 1, 0)] * 3,
 }
 _MIXED_MODE = ["training", "policy_review", "resource_referral", "expert_briefing", "peer_exchange"]
 # Lags in days by assistance type: (start offset, gamma shape, gamma scale) after approval,
 # and (base, shape, scale) for the duration from start to completion.
 _START_LAG = {
-    "training": (30, 2, 20), "virtual_consultation": (7, 2, 7), "onsite_consultation": (30, 2, 20),
-    "policy_review": (14, 2, 10), "resource_referral": (1, 1, 5), "expert_briefing": (14, 2, 10),
-    "peer_exchange": (30, 2, 25), "assessment": (45, 2, 30),
+    "training": (30, 2, 20),
+    "virtual_consultation": (7, 2, 7),
+    "onsite_consultation": (30, 2, 20),
+    "policy_review": (14, 2, 10),
+    "resource_referral": (1, 1, 5),
+    "expert_briefing": (14, 2, 10),
+    "peer_exchange": (30, 2, 25),
+    "assessment": (45, 2, 30),
 }
 _DURATION = {
-    "training": (0, 1.2, 2), "virtual_consultation": (0, 2, 15), "onsite_consultation": (1, 1.5, 3),
-    "policy_review": (20, 2, 35), "resource_referral": (0, 1, 3), "expert_briefing": (0, 1, 0.5),
-    "peer_exchange": (1, 1.5, 3), "assessment": (90, 2, 60),
+    "training": (0, 1.2, 2),
+    "virtual_consultation": (0, 2, 15),
+    "onsite_consultation": (1, 1.5, 3),
+    "policy_review": (20, 2, 35),
+    "resource_referral": (0, 1, 3),
+    "expert_briefing": (0, 1, 0.5),
+    "peer_exchange": (1, 1.5, 3),
+    "assessment": (90, 2, 60),
 }
 _PARTICIPANTS_MEDIAN = {
-    "training": 28, "virtual_consultation": 4, "onsite_consultation": 8, "policy_review": 3,
-    "resource_referral": 2, "expert_briefing": 20, "peer_exchange": 6, "assessment": 12,
+    "training": 28,
+    "virtual_consultation": 4,
+    "onsite_consultation": 8,
+    "policy_review": 3,
+    "resource_referral": 2,
+    "expert_briefing": 20,
+    "peer_exchange": 6,
+    "assessment": 12,
 }
 
 # Survey calibration.  Reference group = training, post wave.  Per item:
@@ -417,46 +672,134 @@ _LIKERT_TARGET = {
     "would_recommend": (0.92, 0.62, 0.025, 0.012),
 }
 _LIKERT_FOLLOW_UP_SHIFT = {
-    "satisfaction": -0.12, "knowledge_gain": -0.18, "service_delivery": 0.0,
-    "operations_change": 0.22, "would_recommend": -0.06,
+    "satisfaction": -0.12,
+    "knowledge_gain": -0.18,
+    "service_delivery": 0.0,
+    "operations_change": 0.22,
+    "would_recommend": -0.06,
 }
 _LIKERT_ASSIST_SHIFT = {
-    "training": 0.0, "virtual_consultation": -0.08, "onsite_consultation": 0.05,
-    "policy_review": -0.12, "resource_referral": -0.40, "expert_briefing": -0.08,
-    "peer_exchange": 0.10, "assessment": -0.18,
+    "training": 0.0,
+    "virtual_consultation": -0.08,
+    "onsite_consultation": 0.05,
+    "policy_review": -0.12,
+    "resource_referral": -0.40,
+    "expert_briefing": -0.08,
+    "peer_exchange": 0.10,
+    "assessment": -0.18,
 }
 _LIKERT_MISSING = {  # (post, follow_up)
-    "satisfaction": (0.03, 0.04), "knowledge_gain": (0.04, 0.05),
-    "service_delivery": (0.05, 0.05), "operations_change": (0.08, 0.03),
+    "satisfaction": (0.03, 0.04),
+    "knowledge_gain": (0.04, 0.05),
+    "service_delivery": (0.05, 0.05),
+    "operations_change": (0.08, 0.03),
     "would_recommend": (0.04, 0.05),
 }
 _SD_ENGAGEMENT, _SD_RESPONDENT, _SD_ITEM = 0.6, 0.5, 0.8
 
 _ROLES = [
-    "Chief", "Sheriff", "Colonel", "Director of Public Safety", "Deputy Chief", "Undersheriff",
-    "Major", "Captain", "Lieutenant", "Sergeant", "Officer", "Deputy", "Trooper",
-    "Training Coordinator", "Tribal Administrator", "Civilian Analyst",
+    "Chief",
+    "Sheriff",
+    "Colonel",
+    "Director of Public Safety",
+    "Deputy Chief",
+    "Undersheriff",
+    "Major",
+    "Captain",
+    "Lieutenant",
+    "Sergeant",
+    "Officer",
+    "Deputy",
+    "Trooper",
+    "Training Coordinator",
+    "Tribal Administrator",
+    "Civilian Analyst",
 ]
 _ROLE_WEIGHTS = {  # (first respondent, additional respondents)
-    "municipal": ({"Chief": 40, "Deputy Chief": 15, "Captain": 12, "Lieutenant": 12,
-                   "Sergeant": 6, "Training Coordinator": 12, "Officer": 3},
-                  {"Deputy Chief": 8, "Captain": 12, "Lieutenant": 18, "Sergeant": 20,
-                   "Training Coordinator": 14, "Officer": 24, "Civilian Analyst": 4}),
-    "sheriff": ({"Sheriff": 40, "Undersheriff": 15, "Captain": 12, "Lieutenant": 12,
-                 "Sergeant": 6, "Training Coordinator": 12, "Deputy": 3},
-                {"Undersheriff": 6, "Captain": 12, "Lieutenant": 18, "Sergeant": 20,
-                 "Training Coordinator": 14, "Deputy": 26, "Civilian Analyst": 4}),
-    "state": ({"Colonel": 25, "Major": 20, "Captain": 20, "Lieutenant": 15,
-               "Training Coordinator": 15, "Sergeant": 5},
-              {"Major": 6, "Captain": 14, "Lieutenant": 20, "Sergeant": 22,
-               "Training Coordinator": 14, "Trooper": 24}),
-    "campus": ({"Chief": 45, "Director of Public Safety": 20, "Lieutenant": 15,
-                "Training Coordinator": 15, "Sergeant": 5},
-               {"Lieutenant": 20, "Sergeant": 25, "Officer": 35, "Training Coordinator": 20}),
-    "tribal": ({"Chief": 50, "Captain": 15, "Lieutenant": 10, "Tribal Administrator": 15,
-                "Training Coordinator": 10},
-               {"Captain": 10, "Lieutenant": 15, "Sergeant": 20, "Officer": 40,
-                "Tribal Administrator": 15}),
+    "municipal": (
+        {
+            "Chief": 40,
+            "Deputy Chief": 15,
+            "Captain": 12,
+            "Lieutenant": 12,
+            "Sergeant": 6,
+            "Training Coordinator": 12,
+            "Officer": 3,
+        },
+        {
+            "Deputy Chief": 8,
+            "Captain": 12,
+            "Lieutenant": 18,
+            "Sergeant": 20,
+            "Training Coordinator": 14,
+            "Officer": 24,
+            "Civilian Analyst": 4,
+        },
+    ),
+    "sheriff": (
+        {
+            "Sheriff": 40,
+            "Undersheriff": 15,
+            "Captain": 12,
+            "Lieutenant": 12,
+            "Sergeant": 6,
+            "Training Coordinator": 12,
+            "Deputy": 3,
+        },
+        {
+            "Undersheriff": 6,
+            "Captain": 12,
+            "Lieutenant": 18,
+            "Sergeant": 20,
+            "Training Coordinator": 14,
+            "Deputy": 26,
+            "Civilian Analyst": 4,
+        },
+    ),
+    "state": (
+        {
+            "Colonel": 25,
+            "Major": 20,
+            "Captain": 20,
+            "Lieutenant": 15,
+            "Training Coordinator": 15,
+            "Sergeant": 5,
+        },
+        {
+            "Major": 6,
+            "Captain": 14,
+            "Lieutenant": 20,
+            "Sergeant": 22,
+            "Training Coordinator": 14,
+            "Trooper": 24,
+        },
+    ),
+    "campus": (
+        {
+            "Chief": 45,
+            "Director of Public Safety": 20,
+            "Lieutenant": 15,
+            "Training Coordinator": 15,
+            "Sergeant": 5,
+        },
+        {"Lieutenant": 20, "Sergeant": 25, "Officer": 35, "Training Coordinator": 20},
+    ),
+    "tribal": (
+        {
+            "Chief": 50,
+            "Captain": 15,
+            "Lieutenant": 10,
+            "Tribal Administrator": 15,
+            "Training Coordinator": 10,
+        },
+        {
+            "Captain": 10,
+            "Lieutenant": 15,
+            "Sergeant": 20,
+            "Officer": 40,
+            "Tribal Administrator": 15,
+        },
+    ),
 }
 for _t in ("county", "territorial", "other"):
     _ROLE_WEIGHTS[_t] = _ROLE_WEIGHTS["municipal"]
@@ -510,8 +853,11 @@ _COMMENTS_FOLLOW_UP_NEGATIVE = [
     "We would need more follow-up support to sustain the changes.",
 ]
 _COMMENT_POOLS = [
-    _COMMENTS_POST_POSITIVE, _COMMENTS_POST_NEUTRAL, _COMMENTS_POST_NEGATIVE,
-    _COMMENTS_FOLLOW_UP_POSITIVE, _COMMENTS_FOLLOW_UP_NEGATIVE,
+    _COMMENTS_POST_POSITIVE,
+    _COMMENTS_POST_NEUTRAL,
+    _COMMENTS_POST_NEGATIVE,
+    _COMMENTS_FOLLOW_UP_POSITIVE,
+    _COMMENTS_FOLLOW_UP_NEGATIVE,
 ]
 # Comments that exercise HTML escaping, CSV quoting, UTF-8 and spreadsheet-formula
 # neutralisation; each is placed once in every data set with enough responses.
@@ -527,6 +873,7 @@ SPECIAL_COMMENTS = [
 # ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
+
 
 def _draw(rng: np.random.Generator, probs, group) -> np.ndarray:
     """One categorical draw per row: row i uses probability row ``probs[group[i]]``.
@@ -622,6 +969,7 @@ def _ints(values: np.ndarray, present: np.ndarray | None = None) -> pd.Series:
 # Place names
 # ---------------------------------------------------------------------------
 
+
 @functools.lru_cache(maxsize=1)
 def _places() -> dict:
     """Cities (ascending population) and counties per state, state names."""
@@ -633,9 +981,17 @@ def _places() -> dict:
         (c for c in gc.get_cities().values() if c["countrycode"] == "US"),
         key=lambda c: (-int(c["population"]), c["name"], int(c["geonameid"])),
     )
-    excluded = {("TN", "New South Memphis"), ("MA", "South Boston"), ("AZ", "Tempe Junction"),
-                ("AZ", "Central City"), ("AZ", "Encanto"), ("AZ", "Maryvale"),
-                ("CA", "Universal City"), ("CA", "East Los Angeles"), ("TX", "Alief")}
+    excluded = {
+        ("TN", "New South Memphis"),
+        ("MA", "South Boston"),
+        ("AZ", "Tempe Junction"),
+        ("AZ", "Central City"),
+        ("AZ", "Encanto"),
+        ("AZ", "Maryvale"),
+        ("CA", "Universal City"),
+        ("CA", "East Los Angeles"),
+        ("TX", "Alief"),
+    }
     kept: list[dict] = []
     cores: list[dict] = []
     for c in cities:
@@ -669,16 +1025,22 @@ def _places() -> dict:
             counties[c["state"]].append(c["name"])
     for s in counties:
         counties[s].sort()
-    pr_cities = sorted((c["name"], int(c["population"])) for c in gc.get_cities().values()
-                       if c["countrycode"] == "PR")
+    pr_cities = sorted(
+        (c["name"], int(c["population"]))
+        for c in gc.get_cities().values()
+        if c["countrycode"] == "PR"
+    )
     return {"states": states, "cities": by_state, "counties": counties, "pr_cities": pr_cities}
 
 
 def _km(a: dict, b: dict) -> float:
-    la1, lo1, la2, lo2 = map(math.radians, (a["latitude"], a["longitude"],
-                                             b["latitude"], b["longitude"]))
-    h = (math.sin((la2 - la1) / 2) ** 2
-         + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2)
+    la1, lo1, la2, lo2 = map(
+        math.radians, (a["latitude"], a["longitude"], b["latitude"], b["longitude"])
+    )
+    h = (
+        math.sin((la2 - la1) / 2) ** 2
+        + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    )
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
@@ -686,18 +1048,48 @@ def _km(a: dict, b: dict) -> float:
 # Agencies
 # ---------------------------------------------------------------------------
 
-_TYPE_P = {"municipal": 0.545, "sheriff": 0.18, "county": 0.095, "campus": 0.07,
-           "state": 0.04, "tribal": 0.03, "territorial": 0.01, "other": 0.03}
+_TYPE_P = {
+    "municipal": 0.545,
+    "sheriff": 0.18,
+    "county": 0.095,
+    "campus": 0.07,
+    "state": 0.04,
+    "tribal": 0.03,
+    "territorial": 0.01,
+    "other": 0.03,
+}
 # Forced one-per-state agencies (no territorial, no tribal unless the state has one listed).
-_FORCED_TYPE_P = {"municipal": 0.6, "sheriff": 0.2, "county": 0.05, "campus": 0.07,
-                  "state": 0.03, "tribal": 0.02, "other": 0.03}
+_FORCED_TYPE_P = {
+    "municipal": 0.6,
+    "sheriff": 0.2,
+    "county": 0.05,
+    "campus": 0.07,
+    "state": 0.03,
+    "tribal": 0.02,
+    "other": 0.03,
+}
 # Sworn officers: lognormal (median, sigma) by type.
-_SWORN = {"municipal": (43, 1.3), "sheriff": (55, 1.2), "county": (160, 1.1), "campus": (20, 0.75),
-          "state": (850, 0.9), "tribal": (20, 0.7), "territorial": (300, 0.3), "other": (25, 1.0)}
+_SWORN = {
+    "municipal": (43, 1.3),
+    "sheriff": (55, 1.2),
+    "county": (160, 1.1),
+    "campus": (20, 0.75),
+    "state": (850, 0.9),
+    "tribal": (20, 0.7),
+    "territorial": (300, 0.3),
+    "other": (25, 1.0),
+}
 # Residents served per sworn officer: lognormal (median, sigma) by type.
-_SERVED_PER_SWORN = {"municipal": (430, 0.35), "sheriff": (900, 0.5), "county": (650, 0.35),
-                     "campus": (900, 0.4), "state": (3500, 0.5), "tribal": (350, 0.5),
-                     "territorial": (300, 0.3), "other": (1500, 0.6)}
+_SERVED_PER_SWORN = {
+    "municipal": (430, 0.35),
+    "sheriff": (900, 0.5),
+    "county": (650, 0.35),
+    "campus": (900, 0.4),
+    "state": (3500, 0.5),
+    "tribal": (350, 0.5),
+    "territorial": (300, 0.3),
+    "other": (1500, 0.6),
+}
 
 
 def _agency_count(n: int) -> int:
@@ -819,7 +1211,8 @@ def _make_agencies(rng: np.random.Generator, count: int) -> dict:
                 t, s = "municipal", "PR"
                 pr_cities = rotate(places["pr_cities"], u1)
                 city, city_pop = next(
-                    (c for c in pr_cities if f"{c[0]} Municipal Police" not in used), pr_cities[0])
+                    (c for c in pr_cities if f"{c[0]} Municipal Police" not in used), pr_cities[0]
+                )
                 name = f"{city} Municipal Police"
                 sw = min(sw, max(15.0, 0.004 * city_pop))
         elif s == "DC":
@@ -848,8 +1241,11 @@ def _make_agencies(rng: np.random.Generator, count: int) -> dict:
                 state_name = places["states"][s]
                 name = first_free([o.format(s=state_name) for o in rotate(_STATE_SECONDARY, u0)])
                 sw = 60 * math.exp(0.8 * z)
-        elif (s == "HI" and t in ("municipal", "county")
-              and any(a[0] not in used for a in _HAWAII_POLICE)):
+        elif (
+            s == "HI"
+            and t in ("municipal", "county")
+            and any(a[0] not in used for a in _HAWAII_POLICE)
+        ):
             t = "municipal"
             name, base, served = next(a for a in _HAWAII_POLICE if a[0] not in used)
             sw = base * math.exp(0.1 * z)
@@ -906,11 +1302,16 @@ def _make_agencies(rng: np.random.Generator, count: int) -> dict:
                     ]
                 templates = rotate(templates, u0)
                 city_templates = [o for o in templates if "{city}" in o]
-                name = first_free(itertools.chain(
-                    (o.format(state=state_name, city=city) for o in templates),
-                    (o.format(state=state_name, city=c)
-                     for c in rotate(city_names, u2) for o in city_templates),
-                ))
+                name = first_free(
+                    itertools.chain(
+                        (o.format(state=state_name, city=city) for o in templates),
+                        (
+                            o.format(state=state_name, city=c)
+                            for c in rotate(city_names, u2)
+                            for o in city_templates
+                        ),
+                    )
+                )
         used.add(name)
         names.append(name)
         types[i], states[i] = t, s
@@ -929,8 +1330,13 @@ def _make_agencies(rng: np.random.Generator, count: int) -> dict:
     p_blank = np.where(type_arr == _T("other"), 0.25, 0.03)
     served_present = (rng.random(count) >= p_blank) | fixed
     return {
-        "name": names, "type": type_arr, "state": states, "sworn": sworn_int,
-        "sworn_present": sworn_present, "served": served, "served_present": served_present,
+        "name": names,
+        "type": type_arr,
+        "state": states,
+        "sworn": sworn_int,
+        "sworn_present": sworn_present,
+        "served": served,
+        "served_present": served_present,
     }
 
 
@@ -942,10 +1348,24 @@ def _make_agencies(rng: np.random.Generator, count: int) -> dict:
 # about 18% of requests fall before 15 Mar 2020 and about 59% before April 2024, with growth
 # continuing after the 2022 expansion.
 _VOLUME_ANCHORS = [
-    ("2018-03", 12.5), ("2018-12", 15.5), ("2019-12", 17.5), ("2020-02", 17.5), ("2020-03", 13),
-    ("2020-04", 5), ("2020-05", 6), ("2020-06", 8), ("2020-07", 10), ("2020-12", 11.5),
-    ("2021-12", 15), ("2022-03", 15), ("2022-04", 23), ("2023-12", 27), ("2024-03", 27),
-    ("2024-09", 28), ("2025-06", 29), ("2026-10", 30),
+    ("2018-03", 12.5),
+    ("2018-12", 15.5),
+    ("2019-12", 17.5),
+    ("2020-02", 17.5),
+    ("2020-03", 13),
+    ("2020-04", 5),
+    ("2020-05", 6),
+    ("2020-06", 8),
+    ("2020-07", 10),
+    ("2020-12", 11.5),
+    ("2021-12", 15),
+    ("2022-03", 15),
+    ("2022-04", 23),
+    ("2023-12", 27),
+    ("2024-03", 27),
+    ("2024-09", 28),
+    ("2025-06", 29),
+    ("2026-10", 30),
 ]
 
 
@@ -1078,19 +1498,24 @@ def _make_engagements(rng: np.random.Generator, n: int, ag: dict, catalogue: pd.
                 prov_table[:, :, topics.index(t_name), _P(p_name)] *= f
     prov_table[0, :, :, _P("MCSA")] = 0.0
     mcsa_era = (req >= MCSA_JOINS).astype(np.int64)
-    provider = _draw(rng, prov_table.reshape(-1, len(PROVIDERS)),
-                     (mcsa_era * len(AGENCY_TYPES) + a_type) * k + primary)
+    provider = _draw(
+        rng,
+        prov_table.reshape(-1, len(PROVIDERS)),
+        (mcsa_era * len(AGENCY_TYPES) + a_type) * k + primary,
+    )
 
     # Timeline.
     approve = req + 5 + np.rint(rng.gamma(2.0, 7.0, n)).astype(np.int64)
-    s_off, s_shape, s_scale = (np.array([_START_LAG[a][j] for a in ASSISTANCE_TYPES], float)[assist]
-                               for j in range(3))
+    s_off, s_shape, s_scale = (
+        np.array([_START_LAG[a][j] for a in ASSISTANCE_TYPES], float)[assist] for j in range(3)
+    )
     start = approve + s_off.astype(np.int64) + np.rint(rng.gamma(s_shape, s_scale)).astype(np.int64)
     in_person = mode != DELIVERY_MODES.index("virtual")
     covid_hold = in_person & (start >= COVID_START) & (start < _day("2020-09-01"))
     start = np.where(covid_hold, _day("2020-09-01") + rng.integers(0, 120, n), start)
-    d_base, d_shape, d_scale = (np.array([_DURATION[a][j] for a in ASSISTANCE_TYPES], float)[assist]
-                                for j in range(3))
+    d_base, d_shape, d_scale = (
+        np.array([_DURATION[a][j] for a in ASSISTANCE_TYPES], float)[assist] for j in range(3)
+    )
     duration = d_base.astype(np.int64) + np.rint(rng.gamma(d_shape, d_scale)).astype(np.int64)
     complete = start + duration
     decided = req + 7 + np.rint(rng.gamma(2.0, 10.0, n)).astype(np.int64)
@@ -1104,11 +1529,14 @@ def _make_engagements(rng: np.random.Generator, n: int, ag: dict, catalogue: pd.
     proceeding = ~declined & ~withdrawn
     status[proceeding & (start <= DATA_END)] = STATUSES.index("in_progress")
     status[proceeding & (complete <= DATA_END)] = STATUSES.index("completed")
-    status[declined] = np.where(decided[declined] <= DATA_END, STATUSES.index("declined"),
-                                STATUSES.index("requested"))
-    wd_status = np.where(withdraw_on <= DATA_END, STATUSES.index("withdrawn"),
-                         np.where(approve <= DATA_END, STATUSES.index("approved"),
-                                  STATUSES.index("requested")))
+    status[declined] = np.where(
+        decided[declined] <= DATA_END, STATUSES.index("declined"), STATUSES.index("requested")
+    )
+    wd_status = np.where(
+        withdraw_on <= DATA_END,
+        STATUSES.index("withdrawn"),
+        np.where(approve <= DATA_END, STATUSES.index("approved"), STATUSES.index("requested")),
+    )
     status[withdrawn] = wd_status[withdrawn]
 
     # Participants.
@@ -1118,7 +1546,8 @@ def _make_engagements(rng: np.random.Generator, n: int, ag: dict, catalogue: pd.
     participants = np.clip(participants, 1, 400).astype(np.int64)
     u_part = rng.random(n)
     part_present = ((status == STATUSES.index("completed")) & (u_part < 0.94)) | (
-        (status == STATUSES.index("in_progress")) & (u_part < 0.35))
+        (status == STATUSES.index("in_progress")) & (u_part < 0.35)
+    )
 
     # Mode left blank sometimes where it is not implied by the assistance type.
     mixed = np.isin(assist, [_A(a) for a in _MIXED_MODE])
@@ -1137,17 +1566,28 @@ def _make_engagements(rng: np.random.Generator, n: int, ag: dict, catalogue: pd.
     started_present = np.isin(status, [STATUSES.index("in_progress"), STATUSES.index("completed")])
     completed_present = status == STATUSES.index("completed")
     return {
-        "agency": agency, "req": req, "status": status, "assist": assist,
-        "combo_code": combo_code, "combo_names": combo_names, "start": start,
-        "complete": complete, "started_present": started_present,
-        "completed_present": completed_present, "mode": mode, "provider": provider,
-        "participants": participants, "part_present": part_present, "a_type": a_type,
+        "agency": agency,
+        "req": req,
+        "status": status,
+        "assist": assist,
+        "combo_code": combo_code,
+        "combo_names": combo_names,
+        "start": start,
+        "complete": complete,
+        "started_present": started_present,
+        "completed_present": completed_present,
+        "mode": mode,
+        "provider": provider,
+        "participants": participants,
+        "part_present": part_present,
+        "a_type": a_type,
     }
 
 
 # ---------------------------------------------------------------------------
 # Survey responses
 # ---------------------------------------------------------------------------
+
 
 def _likert_thresholds() -> dict[str, np.ndarray]:
     sd = math.sqrt(_SD_ENGAGEMENT**2 + _SD_RESPONDENT**2 + _SD_ITEM**2)
@@ -1218,7 +1658,7 @@ def _make_surveys(rng: np.random.Generator, eng: dict) -> dict:
     comment_table = np.zeros((len(_COMMENT_POOLS), sum(pool_sizes)))
     start = 0
     for j, size in enumerate(pool_sizes):
-        comment_table[j, start:start + size] = 1.0
+        comment_table[j, start : start + size] = 1.0
         start += size
     comment = _draw(rng, comment_table, pool_key)
     has_comment = rng.random(n_resp) < np.where(is_fu, 0.35, 0.28)
@@ -1233,8 +1673,14 @@ def _make_surveys(rng: np.random.Generator, eng: dict) -> dict:
     # Response ids in order of submission.
     order = np.lexsort((respondent_no, is_fu, owner, submitted))
     return {
-        "order": order, "engagement": done[owner], "submitted": submitted, "is_fu": is_fu,
-        "role": role, "scores": scores, "present": present, "comment": comment,
+        "order": order,
+        "engagement": done[owner],
+        "submitted": submitted,
+        "is_fu": is_fu,
+        "role": role,
+        "scores": scores,
+        "present": present,
+        "comment": comment,
         "comment_texts": comment_texts,
     }
 
@@ -1242,6 +1688,7 @@ def _make_surveys(rng: np.random.Generator, eng: dict) -> dict:
 # ---------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------
+
 
 def generate(
     engagements: int = DEFAULT_ENGAGEMENTS, seed: int = DEFAULT_SEED
@@ -1269,29 +1716,33 @@ def generate(
 
     name_codes, name_cats = _unique_codes(ag["name"][i] for i in ag_order)
     state_codes, state_cats = _unique_codes(ag["state"][i] for i in ag_order)
-    agencies = pd.DataFrame({
-        "agency_id": agency_ids,
-        "agency_name": _text_from_codes(name_codes, name_cats),
-        "agency_type": _text_from_codes(ag["type"][ag_order], AGENCY_TYPES),
-        "state": _text_from_codes(state_codes, state_cats),
-        "sworn_officers": _ints(ag["sworn"][ag_order], ag["sworn_present"][ag_order]),
-        "population_served": _ints(ag["served"][ag_order], ag["served_present"][ag_order]),
-    })
+    agencies = pd.DataFrame(
+        {
+            "agency_id": agency_ids,
+            "agency_name": _text_from_codes(name_codes, name_cats),
+            "agency_type": _text_from_codes(ag["type"][ag_order], AGENCY_TYPES),
+            "state": _text_from_codes(state_codes, state_cats),
+            "sworn_officers": _ints(ag["sworn"][ag_order], ag["sworn_present"][ag_order]),
+            "population_served": _ints(ag["served"][ag_order], ag["served_present"][ag_order]),
+        }
+    )
 
     engagement_ids = _ids("E", n, 6)
-    engagements_df = pd.DataFrame({
-        "engagement_id": engagement_ids,
-        "agency_id": _take_text(agency_ids, new_id[eng["agency"]]),
-        "requested_on": _dates(eng["req"]),
-        "status": _text_from_codes(eng["status"], STATUSES),
-        "assistance_type": _text_from_codes(eng["assist"], ASSISTANCE_TYPES),
-        "topics": _text_from_codes(eng["combo_code"], eng["combo_names"]),
-        "started_on": _dates(eng["start"], eng["started_present"]),
-        "completed_on": _dates(eng["complete"], eng["completed_present"]),
-        "delivery_mode": _text_from_codes(eng["mode"], DELIVERY_MODES),
-        "provider": _text_from_codes(eng["provider"], PROVIDERS),
-        "participants": _ints(eng["participants"], eng["part_present"]),
-    })
+    engagements_df = pd.DataFrame(
+        {
+            "engagement_id": engagement_ids,
+            "agency_id": _take_text(agency_ids, new_id[eng["agency"]]),
+            "requested_on": _dates(eng["req"]),
+            "status": _text_from_codes(eng["status"], STATUSES),
+            "assistance_type": _text_from_codes(eng["assist"], ASSISTANCE_TYPES),
+            "topics": _text_from_codes(eng["combo_code"], eng["combo_names"]),
+            "started_on": _dates(eng["start"], eng["started_present"]),
+            "completed_on": _dates(eng["complete"], eng["completed_present"]),
+            "delivery_mode": _text_from_codes(eng["mode"], DELIVERY_MODES),
+            "provider": _text_from_codes(eng["provider"], PROVIDERS),
+            "participants": _ints(eng["participants"], eng["part_present"]),
+        }
+    )
 
     o = sur["order"]
     survey = {
@@ -1313,8 +1764,9 @@ def generate(
     }
 
 
-def write_demo_files(directory: Path, engagements: int = DEFAULT_ENGAGEMENTS,
-                     seed: int = DEFAULT_SEED) -> list[Path]:
+def write_demo_files(
+    directory: Path, engagements: int = DEFAULT_ENGAGEMENTS, seed: int = DEFAULT_SEED
+) -> list[Path]:
     """Write agencies.csv, engagements.csv and survey_responses.csv into ``directory``."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -1322,7 +1774,13 @@ def write_demo_files(directory: Path, engagements: int = DEFAULT_ENGAGEMENTS,
     paths = []
     for name in ("agencies", "engagements", "survey_responses"):
         path = directory / f"{name}.csv"
-        frames[name].to_csv(path, index=False, encoding="utf-8", lineterminator="\n",
-                            date_format="%Y-%m-%d", na_rep="")
+        frames[name].to_csv(
+            path,
+            index=False,
+            encoding="utf-8",
+            lineterminator="\n",
+            date_format="%Y-%m-%d",
+            na_rep="",
+        )
         paths.append(path)
     return paths

@@ -14,11 +14,11 @@ class PageSpec:
 
 
 PAGES = (
-    PageSpec("pages/overview.py", "Overview", ":material/dashboard:", "Leadership"),
-    PageSpec("pages/topics.py", "Topics", ":material/topic:", "Analysts"),
-    PageSpec("pages/agencies.py", "Agencies & reach", ":material/map:", "Analysts"),
-    PageSpec("pages/outcomes.py", "Outcomes", ":material/thumb_up:", "Leadership"),
-    PageSpec("pages/pipeline.py", "Pipeline", ":material/timeline:", "Program staff"),
-    PageSpec("pages/data.py", "Data", ":material/database:", "Analysts"),
-    PageSpec("pages/report.py", "Report", ":material/slideshow:", "Presenters"),
+    PageSpec("views/overview.py", "Overview", ":material/dashboard:", "Leadership"),
+    PageSpec("views/topics.py", "Topics", ":material/topic:", "Analysts"),
+    PageSpec("views/agencies.py", "Agencies & reach", ":material/map:", "Analysts"),
+    PageSpec("views/outcomes.py", "Outcomes", ":material/thumb_up:", "Leadership"),
+    PageSpec("views/pipeline.py", "Pipeline", ":material/timeline:", "Program staff"),
+    PageSpec("views/data.py", "Data", ":material/database:", "Analysts"),
+    PageSpec("views/report.py", "Report", ":material/slideshow:", "Presenters"),
 )

@@ -43,6 +43,10 @@ def _run_page(at: AppTest, page: str) -> AppTest:
     return at
 
 
+def _button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
 def _kpis(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
@@ -67,7 +71,7 @@ def test_every_page_runs_on_the_demo_data(app, page):
     assert at.caption[0].value.startswith("Engagement") or at.caption[0].value.startswith(
         "Requests"
     )
-    if page != "pages/data.py":
+    if page != "views/data.py":
         assert at.get("plotly_chart"), f"{page} drew no chart"
 
 
@@ -77,7 +81,7 @@ def test_every_page_runs_on_an_empty_database(monkeypatch, empty_db, page):
     at = _run_page(AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT), page)
     assert not at.exception, [e.value for e in at.exception]
     assert not any("Synthetic demo data" in w.value for w in at.warning)
-    if page != "pages/data.py":
+    if page != "views/data.py":
         assert any("No engagements match" in i.value for i in at.info)
 
 
@@ -106,14 +110,14 @@ URL_CASES = [
 
 
 @pytest.mark.parametrize("params", URL_CASES)
-@pytest.mark.parametrize("page", ["pages/overview.py", "pages/agencies.py"])
+@pytest.mark.parametrize("page", ["views/overview.py", "views/agencies.py"])
 def test_url_parameters_give_the_same_figures_as_the_metrics_layer(app, demo_db, params, page):
     filters, notices = Filters.from_query_params(params, ["De-escalation"])
     assert not notices
     at = _run_page(app(**params), page)
     assert not at.exception
     assert at.caption[0].value == filters.describe()
-    if page == "pages/overview.py":
+    if page == "views/overview.py":
         kpis = _kpis(at)
         assert {k: kpis[k] for k in ("Engagements", "Agencies served")} == _expected_kpis(
             demo_db, filters
@@ -128,7 +132,7 @@ def test_url_parameters_give_the_same_figures_as_the_metrics_layer(app, demo_db,
 def test_filters_survive_a_page_switch(app):
     at = app(agency_type="tribal").run()
     sentence = at.caption[0].value
-    at.switch_page("pages/outcomes.py")
+    at.switch_page("views/outcomes.py")
     at.query_params.clear()  # Streamlit drops query parameters on a page switch
     at.run()
     assert not at.exception
@@ -169,7 +173,7 @@ def test_fiscal_year_preset_sets_the_dates(app, demo_db):
 
 def test_reset_clears_every_filter(app):
     at = app(agency_type="tribal", start="2022-01-01").run()
-    at.button[0].click().run()
+    _button(at, "Reset filters").click().run()
     assert not at.exception
     assert at.caption[0].value == Filters().describe()
     assert not any(k in at.query_params for k in ("agency_type", "start"))
@@ -184,7 +188,7 @@ def test_presentation_mode_hides_the_sidebar_but_keeps_the_caption(app):
 
 def test_import_is_disabled_without_an_admin_password(app, monkeypatch):
     monkeypatch.delenv("CRITAC_ADMIN_PASSWORD", raising=False)
-    at = _run_page(app(), "pages/data.py")
+    at = _run_page(app(), "views/data.py")
     assert not at.exception
     assert any("Import is disabled" in i.value for i in at.info)
     assert not at.get("file_uploader")
@@ -192,12 +196,12 @@ def test_import_is_disabled_without_an_admin_password(app, monkeypatch):
 
 def test_admin_sign_in_compares_the_password(app, monkeypatch):
     monkeypatch.setenv("CRITAC_ADMIN_PASSWORD", "s3cret-passphrase")
-    at = _run_page(app(), "pages/data.py")
+    at = _run_page(app(), "views/data.py")
     at.text_input[-1].input("wrong")
-    at.button[-1].click().run()
+    _button(at, "Sign in").click().run()
     assert any("Wrong password" in e.value for e in at.error)
     at.text_input[-1].input("s3cret-passphrase")
-    at.button[-1].click().run()
+    _button(at, "Sign in").click().run()
     assert not at.exception
     assert at.get("file_uploader")
 

@@ -145,7 +145,7 @@ def _expect_kpis(page, expected: dict[str, str]) -> None:
 
 @pytest.mark.parametrize("spec", PAGES, ids=[Path(p.path).stem for p in PAGES])
 def test_every_page_renders(app, spec):
-    has_charts = spec.path != "pages/data.py"
+    has_charts = spec.path != "views/data.py"
     page = app(_page_url(spec), charts=has_charts)
     _no_exception(page)
     expect(page.locator(MAIN).get_by_text(BANNER)).to_be_visible()
@@ -281,3 +281,25 @@ def test_presentation_mode_hides_the_sidebar(app):
     expect(metric_value(page, "Engagements")).to_be_visible()
     assert "_present=1" in page.url
     full_screenshot(page, SCREENSHOTS / "presentation.png")
+
+
+# -- 8. a page link is the first request a fresh server gets ----------------------------------------
+
+
+def test_a_fresh_server_opens_a_page_link_through_the_app(page, demo_db, browser_home, tmp_path):
+    """With a folder named pages/, a fresh server would serve /agencies without app.py (no
+    sidebar, file names as navigation); see docs/architecture.md. The link gets the full app."""
+    log = tmp_path / "fresh.log"
+    process, url = start_app(demo_db, browser_home, log)
+    try:
+        wait_healthy(process, url, log)
+        page.goto(url + "/agencies?agency_type=tribal")
+        expect(page.locator(f"{MAIN} h1").first).to_have_text("Agencies & reach", timeout=LOAD_MS)
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar.get_by_text("Filters")).to_be_visible(timeout=RERUN_MS)
+        expect(sidebar.get_by_text("Agencies & reach")).to_be_visible(timeout=RERUN_MS)
+        caption = Filters(agency_types=("tribal",)).describe()
+        expect(filter_caption(page)).to_have_text(caption, timeout=RERUN_MS)
+        _no_exception(page)
+    finally:
+        stop(process)

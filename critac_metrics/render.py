@@ -1,0 +1,154 @@
+"""Static chart images: Kaleido driving ONE long-lived headless Chromium per process.
+
+The first image starts the renderer (``kaleido.start_sync_server``, about 2–4 s); every later image
+reuses it (0.3–0.5 s each). No Streamlit here: the app wraps ``start()`` in ``st.cache_resource``.
+
+Kaleido's sync server hangs forever if its browser dies (its worker thread exits and the caller waits
+on a queue that nobody serves), so every call here runs with a timeout and fails with a clear error.
+Calls are serialised: the server answers one request at a time through shared queues, and two
+threads calling it at once could receive each other's images.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from pathlib import Path
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+CHROMIUM_MISSING = "PowerPoint export needs Chromium for chart images: apt-get install chromium"
+START_TIMEOUT = 90.0  # seconds for the browser to start and draw a first image
+IMAGE_TIMEOUT = 90.0  # seconds for one image
+
+_LOCK = threading.RLock()
+_state: dict = {"browser": None, "broken": None}
+
+
+class ChromiumMissing(RuntimeError):
+    """No Chromium-based browser to draw chart images with."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(CHROMIUM_MISSING + (f" ({detail})" if detail else ""))
+
+
+class RenderError(RuntimeError):
+    """The browser is there but could not draw an image."""
+
+
+def _executable(path: str | None) -> bool:
+    return bool(path) and Path(path).is_file() and os.access(path, os.X_OK)
+
+
+def browser_path() -> str | None:
+    """The browser Kaleido will use: ``BROWSER_PATH`` or ``CHROMIUM_PATH`` when set (an explicit
+    path that does not exist means no browser), else Chromium/Chrome found on this machine."""
+    for variable in ("BROWSER_PATH", "CHROMIUM_PATH"):
+        explicit = os.environ.get(variable)
+        if explicit:
+            return explicit if _executable(explicit) else None
+    try:
+        from choreographer.browsers.chromium import Chromium
+
+        # skip_local: never the copy `plotly_get_chrome` downloads (it is not how we deploy).
+        found = Chromium.find_browser(skip_local=True)
+    except Exception:  # noqa: BLE001 - best effort; fall back to the usual Debian path
+        found = None
+    if _executable(found):
+        return found
+    return "/usr/bin/chromium" if _executable("/usr/bin/chromium") else None
+
+
+def available() -> bool:
+    return browser_path() is not None
+
+
+def _server_thread_alive() -> bool:
+    """False once Kaleido's server thread has died (e.g. the browser closed right after starting)."""
+    import kaleido
+
+    server = getattr(kaleido, "_global_server", None)
+    thread = getattr(server, "_thread", None)
+    return thread is None or thread.is_alive()
+
+
+def _call(fn, timeout: float):
+    """Run ``fn()`` on a helper thread; give up after ``timeout`` or when the server thread dies."""
+    results: queue.Queue = queue.Queue(maxsize=1)
+
+    def work() -> None:
+        try:
+            results.put((True, fn()))
+        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
+            results.put((False, exc))
+
+    worker = threading.Thread(target=work, name="critac-render", daemon=True)
+    worker.start()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            ok, value = results.get(timeout=0.2)
+        except queue.Empty:
+            if not _server_thread_alive():
+                raise RenderError(
+                    f"the chart renderer stopped: Chromium at {_state['browser']} closed "
+                    "(run it by hand to see why)"
+                ) from None
+            if time.monotonic() > deadline:
+                raise RenderError(
+                    f"drawing a chart image took longer than {timeout:.0f} s"
+                ) from None
+            continue
+        if ok:
+            return value
+        raise value
+
+
+def start() -> str:
+    """Start the process's one renderer if it is not running; return the browser's path.
+
+    Raises ChromiumMissing when there is no browser and RenderError when it cannot draw.
+    """
+    import kaleido
+
+    with _LOCK:
+        if _state["broken"]:
+            raise RenderError(_state["broken"])
+        if _state["browser"] and kaleido._global_server.is_running():
+            return _state["browser"]
+        path = browser_path()
+        if path is None:
+            raise ChromiumMissing()
+        pio.defaults.headers = {}  # else a warning on every image
+        kaleido.start_sync_server(mathjax=False, path=path, silence_warnings=True)
+        _state["browser"] = path
+        probe = go.Figure(go.Bar(y=[1]))
+        try:
+            _call(lambda: pio.to_image(probe, format="png", width=80, height=60), START_TIMEOUT)
+        except Exception as exc:
+            _state["broken"] = f"the chart renderer could not start Chromium at {path}: {exc}"
+            kaleido.stop_sync_server(silence_warnings=True)
+            raise RenderError(_state["broken"]) from exc
+        return path
+
+
+def to_png(fig: go.Figure, width: int, height: int, scale: float = 2) -> bytes:
+    """A PNG of ``fig`` at ``width`` x ``height`` layout pixels times ``scale``."""
+    with _LOCK:
+        start()
+        return _call(
+            lambda: pio.to_image(fig, format="png", width=width, height=height, scale=scale),
+            IMAGE_TIMEOUT,
+        )
+
+
+def stop() -> None:
+    """Close the browser (tests; a process otherwise keeps it until exit)."""
+    import kaleido
+
+    with _LOCK:
+        kaleido.stop_sync_server(silence_warnings=True)
+        _state.update(browser=None, broken=None)
