@@ -35,7 +35,6 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
             metavar=spec.param.upper(),
             help="repeat to select several",
         )
-    parser.add_argument("--json", action="store_true", help="print JSON")
 
 
 def _filters(args: argparse.Namespace, con) -> Filters:
@@ -75,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="headline figures for a selection")
     _add_filters(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument(
         "--min-n",
         type=int,
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("series", help="requests, engagements and completed per period")
     _add_filters(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--grain", choices=metrics.GRAINS, default="month")
 
     p = sub.add_parser("report", help="export a PowerPoint deck or a self-contained HTML report")
