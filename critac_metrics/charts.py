@@ -448,7 +448,12 @@ def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> list[tuple
     # hover) but gets no label.
     two_lines = [f"{n}<br>{m}" for n, m in zip(names, months, strict=True)]
     placed = []
+    (first, last), _ = span
     for label, x, y in _spaced(two_lines, ms["requested_on"], ms["milestone"], span):
+        if pd.Timestamp(x) - first < 0.08 * (last - first):
+            # No room above-left at the very start (e.g. the 1st engagement): the marker and its
+            # hover stay, the label would push the axis back before the data begins.
+            continue
         fig.add_annotation(
             x=x,
             y=y,
