@@ -757,18 +757,20 @@ def state_map(by_state_df: pd.DataFrame) -> go.Figure:
     fills, inks = _tile_colours(counts)
     cols = [TILE_GRID[s][0] for s in frame["state"]]
     rows = [TILE_GRID[s][1] for s in frame["state"]]
-    fig = go.Figure()
-    for x, y, fill in zip(cols, rows, fills, strict=True):
-        fig.add_shape(
-            type="rect",
-            x0=x - TILE_HALF,
-            x1=x + TILE_HALF,
-            y0=y - TILE_HALF,
-            y1=y + TILE_HALF,
-            fillcolor=fill,
-            line={"width": 0},
-            layer="below",
-        )
+    tiles = [
+        {
+            "type": "rect",
+            "x0": x - TILE_HALF,
+            "x1": x + TILE_HALF,
+            "y0": y - TILE_HALF,
+            "y1": y + TILE_HALF,
+            "fillcolor": fill,
+            "line": {"width": 0},
+            "layer": "below",
+        }
+        for x, y, fill in zip(cols, rows, fills, strict=True)
+    ]
+    fig = go.Figure(layout={"shapes": tiles})  # one call: add_shape per tile is ~40x slower
     hover = [
         f"<b>{schema.STATE_NAMES.get(s, s)}</b>: {_plural(n, 'engagement')} · "
         f"{_plural(a, 'agency', 'agencies')}"

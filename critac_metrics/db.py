@@ -66,9 +66,52 @@ def _region_sql() -> str:
     return f"case a.state {whens} else 'Unknown' end"
 
 
+def answer_column(wave: str, item: str, answer: int) -> str:
+    """The engagement_facts column counting one answer to one item in one wave."""
+    return f"{wave}_{item}_{answer}"
+
+
 def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
-    """Denormalised tables every metric reads: one row per engagement, one per engagement and wave."""
+    """Denormalised tables every metric reads.
+
+    - survey_rollup: per engagement and wave, responses and the count of each answer to each item.
+    - engagement_facts: one row per engagement with its agency, flags, topics, day counts and, per
+      wave, its responses and answer counts, so no metric needs a join.
+    """
     not_engaged = ", ".join(f"'{s}'" for s in schema.NOT_ENGAGED)
+    item_counts = ",\n".join(
+        f"count(*) filter (where {item} = {answer}) as {item}_{answer}"
+        for item in schema.SURVEY_ITEMS
+        for answer in range(1, 6)
+    )
+    con.execute(f"""
+        create or replace table survey_rollup as
+        select engagement_id, wave, count(*) as responses,
+        {item_counts}
+        from survey_responses
+        group by engagement_id, wave
+    """)  # noqa: S608 - only constants from schema.py are interpolated
+    per_wave = ",\n".join(
+        [
+            f"coalesce(sum(responses) filter (where wave = '{w}'), 0) as {w}_responses"
+            for w in schema.WAVES
+        ]
+        + [
+            f"coalesce(sum({item}_{a}) filter (where wave = '{w}'), 0) as {answer_column(w, item, a)}"
+            for w in schema.WAVES
+            for item in schema.SURVEY_ITEMS
+            for a in range(1, 6)
+        ]
+    )
+    survey_columns = ", ".join(
+        [f"coalesce(sw.{w}_responses, 0) as {w}_responses" for w in schema.WAVES]
+        + [
+            f"coalesce(sw.{answer_column(w, i, a)}, 0) as {answer_column(w, i, a)}"
+            for w in schema.WAVES
+            for i in schema.SURVEY_ITEMS
+            for a in range(1, 6)
+        ]
+    )
     con.execute(f"""
         create or replace table engagement_facts as
         with topic_groups as (
@@ -84,6 +127,10 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
                     as agency_engagement_seq
             from engagements
             where status not in ({not_engaged})
+        ),
+        survey_waves as (
+            select engagement_id, {per_wave}
+            from survey_rollup group by engagement_id
         )
         select
             e.engagement_id, e.agency_id, a.agency_name, a.agency_type, a.state,
@@ -100,25 +147,15 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             e.started_on, e.completed_on,
             date_diff('day', e.requested_on, e.started_on) as days_to_start,
             date_diff('day', e.started_on, e.completed_on) as days_start_to_completion,
-            date_diff('day', e.requested_on, e.completed_on) as days_to_completion
+            date_diff('day', e.requested_on, e.completed_on) as days_to_completion,
+            {survey_columns}
         from engagements e
         join agencies a using (agency_id)
         left join topics t on t.topic = e.topics[1]
         left join topic_groups tg using (engagement_id)
         left join agency_sequence s using (engagement_id)
+        left join survey_waves sw using (engagement_id)
         order by e.requested_on, e.engagement_id
-    """)  # noqa: S608 - only constants from schema.py are interpolated
-    item_counts = ",\n".join(
-        f"count(*) filter (where {item} = {answer}) as {item}_{answer}"
-        for item in schema.SURVEY_ITEMS
-        for answer in range(1, 6)
-    )
-    con.execute(f"""
-        create or replace table survey_rollup as
-        select engagement_id, wave, count(*) as responses,
-        {item_counts}
-        from survey_responses
-        group by engagement_id, wave
     """)  # noqa: S608 - only constants from schema.py are interpolated
 
 

@@ -7,6 +7,7 @@ import io
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+EXCEL_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -29,6 +30,8 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def excel_bytes(frame: pd.DataFrame, sheet_name: str = "data") -> bytes:
+    if len(frame) > EXCEL_MAX_ROWS:
+        raise ValueError(f"{len(frame):,} rows do not fit in one Excel sheet; download CSV instead")
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         neutralise(frame).to_excel(writer, sheet_name=sheet_name[:31], index=False)

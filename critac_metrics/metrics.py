@@ -1,4 +1,4 @@
-"""The metric catalogue: named queries over ``engagement_facts`` and ``survey_rollup``.
+"""The metric catalogue: named queries over ``engagement_facts`` (one row per engagement).
 
 Every function takes a DuckDB connection (or cursor) and a ``Filters`` value and returns a small
 DataFrame or dict. Filter values only ever reach SQL as bound parameters: the only text spliced into
@@ -12,7 +12,7 @@ import math
 import duckdb
 import pandas as pd
 
-from . import schema
+from . import db, schema
 from .filters import Filters
 
 DEFAULT_MIN_N = 5
@@ -41,6 +41,7 @@ DIMENSION_ORDER = {
 }
 
 Connection = duckdb.DuckDBPyConnection
+RESPONSES = " + ".join(f"{wave}_responses" for wave in schema.WAVES)  # all waves, per engagement
 
 
 def query(con: Connection, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -68,13 +69,7 @@ def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]
     row = query(
         con,
         f"""
-        with {cte},
-        responses as (
-            select r.engagement_id, sum(r.responses) as responses
-            from survey_rollup r join f using (engagement_id)
-            where f.is_engagement
-            group by r.engagement_id
-        )
+        with {cte}
         select
             count(*) as requests,
             count(*) filter (where is_engagement) as engagements,
@@ -82,9 +77,8 @@ def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]
             count(distinct agency_id) filter (where is_engagement) as agencies_served,
             count(distinct state) filter (where is_engagement) as states_reached,
             coalesce(sum(participants) filter (where is_engagement), 0) as participants,
-            (select coalesce(sum(responses), 0) from responses) as survey_responses,
-            count(*) filter (where is_completed and engagement_id in
-                (select engagement_id from responses where responses > 0)) as responded_engagements
+            coalesce(sum({RESPONSES}) filter (where is_engagement), 0) as survey_responses,
+            count(*) filter (where is_completed and {RESPONSES} > 0) as responded_engagements
         from f
     """,
         params,
@@ -514,28 +508,31 @@ def timeliness(con: Connection, filters: Filters, by: str | None = None) -> pd.D
 
 
 def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
-    """Open requests at each month end: requested by then, not completed by then."""
+    """Open requests at each month end: requested by then, not completed by then.
+
+    Counted as requests so far minus completions so far (one pass, no range join)."""
     cte, params = _facts(filters)
     return query(
         con,
         f"""
         with {cte},
-        open_spans as (
-            select requested_on, completed_on from f where is_engagement
+        changes as (
+            select date_trunc('month', requested_on)::date as month_start, 1 as change
+            from f where is_engagement
+            union all
+            select date_trunc('month', completed_on)::date, -1
+            from f where is_engagement and completed_on is not null
         ),
+        monthly as (select month_start, sum(change) as change from changes group by month_start),
         months as (
-            select unnest(generate_series(
-                date_trunc('month', min(requested_on)),
-                date_trunc('month', greatest(max(requested_on), max(coalesce(completed_on, requested_on)))),
-                interval 1 month))::date as month_start
-            from open_spans
+            select unnest(generate_series(min(month_start), max(month_start), interval 1 month))::date
+                as month_start
+            from monthly
         )
         select m.month_start, (m.month_start + interval 1 month - interval 1 day)::date as month_end,
-            count(o.requested_on) as open_requests
-        from months m left join open_spans o
-            on o.requested_on <= m.month_start + interval 1 month - interval 1 day
-            and (o.completed_on is null or o.completed_on > m.month_start + interval 1 month - interval 1 day)
-        group by all order by m.month_start
+            sum(coalesce(c.change, 0)) over (order by m.month_start)::bigint as open_requests
+        from months m left join monthly c using (month_start)
+        order by m.month_start
     """,
         params,
     )
@@ -544,46 +541,45 @@ def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
 # -- outcomes -----------------------------------------------------------------------------------
 
 
-def _answer_columns() -> str:
-    return ",\n".join(
-        f"sum({item}_{a})::bigint as c{a}_{item}"
-        for item in schema.SURVEY_ITEMS
-        for a in range(1, 6)
-    )
-
-
 def _answer_counts(
     con: Connection, filters: Filters, wave: str | None, by: str | None
 ) -> pd.DataFrame:
-    """Long frame: [segment,] item, c1..c5 summed over the selected engagements' responses."""
-    dim = _dimension(by) if by else "'All'"
+    """Long frame: segment, wave, item, c1..c5 summed over the selected engagements' responses
+    in one wave, or all waves (None); segments without a response there are left out."""
+    waves = schema.WAVES if wave is None else (wave,)
+    if not set(waves) <= set(schema.WAVES):
+        raise ValueError(f"unknown wave {wave!r}; choose from {', '.join(schema.WAVES)}")
+
+    def total(column) -> str:
+        return " + ".join(column(w) for w in waves)
+
+    sums = ", ".join(
+        f"sum({total(lambda w, i=item, a=a: db.answer_column(w, i, a))})::bigint as c{a}_{item}"
+        for item in schema.SURVEY_ITEMS
+        for a in range(1, 6)
+    )
     cte, params = _facts(filters)
-    wave_clause = "r.wave = ?" if wave else "true"
     wide = query(
         con,
         f"""
-        with {cte}, exploded as (select engagement_id, {dim} as segment from f where is_engagement)
-        select e.segment, r.wave, {_answer_columns()}
-        from survey_rollup r join exploded e using (engagement_id)
-        where {wave_clause}
-        group by all
+        with {cte},
+        exploded as (select *, {_dimension(by) if by else "'All'"} as segment from f where is_engagement)
+        select segment, {sums}
+        from exploded group by segment having sum({total(lambda w: f"{w}_responses")}) > 0
     """,
-        [*params, *([wave] if wave else [])],
+        params,
     )
-    rows = []
-    for record in wide.to_dict("records"):
-        for item in schema.SURVEY_ITEMS:
-            counts = [int(record[f"c{a}_{item}"] or 0) for a in range(1, 6)]
-            rows.append(
-                {
-                    "segment": record["segment"],
-                    "wave": record["wave"],
-                    "item": item,
-                    **{f"c{a}": counts[a - 1] for a in range(1, 6)},
-                }
-            )
-    columns = ["segment", "wave", "item", *(f"c{a}" for a in range(1, 6))]
-    return pd.DataFrame(rows, columns=columns)
+    rows = [
+        {
+            "segment": record["segment"],
+            "wave": wave,
+            "item": item,
+            **{f"c{a}": int(record[f"c{a}_{item}"]) for a in range(1, 6)},
+        }
+        for record in wide.to_dict("records")
+        for item in schema.SURVEY_ITEMS
+    ]
+    return pd.DataFrame(rows, columns=["segment", "wave", "item", *(f"c{a}" for a in range(1, 6))])
 
 
 OUTCOME_FIGURES = (
@@ -686,11 +682,9 @@ def response_rates_by(con: Connection, filters: Filters, by: str) -> pd.DataFram
         con,
         f"""
         with {cte},
-        responded as (select distinct engagement_id from survey_rollup where responses > 0),
-        exploded as (select engagement_id, {dim} as value from f where is_completed)
+        exploded as (select {dim} as value, {RESPONSES} as responses from f where is_completed)
         select value as {by}, count(*) as completed,
-            count(*) filter (where engagement_id in (select engagement_id from responded))
-                as responded_engagements
+            count(*) filter (where responses > 0) as responded_engagements
         from exploded group by value
     """,
         params,
@@ -729,8 +723,11 @@ def comments(con: Connection, filters: Filters, limit: int = 200, search: str = 
 # -- rows for download --------------------------------------------------------------------------
 
 
-def filtered_engagements(con: Connection, filters: Filters) -> pd.DataFrame:
-    """The engagement rows behind every figure, for download (topics joined back with '; ')."""
+def filtered_engagements(
+    con: Connection, filters: Filters, limit: int | None = None
+) -> pd.DataFrame:
+    """The engagement rows behind every figure, for download (topics joined back with '; ');
+    ``limit`` keeps just the first rows (a preview)."""
     cte, params = _facts(filters)
     return query(
         con,
@@ -741,6 +738,7 @@ def filtered_engagements(con: Connection, filters: Filters) -> pd.DataFrame:
             array_to_string(topics, '; ') as topics, delivery_mode, provider, participants,
             started_on, completed_on
         from f order by requested_on, engagement_id
+        limit ?
     """,
-        params,
+        [*params, limit],
     )

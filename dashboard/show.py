@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from critac_metrics import charts, registry
-from critac_metrics.downloads import csv_bytes
+from critac_metrics import charts, metrics, registry
+from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
 from critac_metrics.filters import Filters
 
 from . import data, state
@@ -97,12 +97,32 @@ def chart(fig, key: str, table: pd.DataFrame | None = None, filter_on: str | Non
     if table is not None and not table.empty:
         st.download_button(
             "Download these numbers (CSV)",
-            csv_bytes(table),
+            partial(csv_bytes, table),  # built only when clicked
             f"{name}.csv",
             "text/csv",
             key=f"{key}_csv",
             icon=":material/download:",
         )
+
+
+def row_downloads(filters: Filters, name: str) -> None:
+    """CSV and Excel of every engagement row behind the figures; the file is only queried and
+    built when a button is clicked, so a large selection costs nothing on every rerun."""
+
+    def rows():
+        return data.run(metrics.filtered_engagements, filters)
+
+    left, right = st.columns(2)
+    left.download_button("CSV", lambda: csv_bytes(rows()), f"{name}.csv", "text/csv",
+                         icon=":material/download:", width="stretch")  # fmt: skip
+    right.download_button(
+        "Excel",
+        lambda: excel_bytes(rows(), "engagements"),
+        f"{name}.xlsx",
+        icon=":material/download:",
+        width="stretch",
+        help=f"Excel holds at most {EXCEL_MAX_ROWS:,} rows; use CSV beyond that.",
+    )
 
 
 def _on_click(key: str, param: str) -> None:

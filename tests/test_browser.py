@@ -8,6 +8,7 @@ Screenshots of every page go to docs/screenshots/.
 
 from __future__ import annotations
 
+import csv
 import os
 import re
 from pathlib import Path
@@ -26,6 +27,7 @@ from .browser_support import (
     ROOT,
     chart,
     chromium_path,
+    cli_summary,
     click_centre,
     expected_kpis,
     filter_caption,
@@ -303,3 +305,17 @@ def test_a_fresh_server_opens_a_page_link_through_the_app(page, demo_db, browser
         _no_exception(page)
     finally:
         stop(process)
+
+
+# -- 9. the Data page's download holds every filtered row ------------------------------------------
+
+
+def test_the_csv_download_holds_every_filtered_row(app, demo_db):
+    query = "?agency_type=tribal&agency_type=campus"
+    page = app("/data" + query, charts=False)
+    with page.expect_download(timeout=RERUN_MS) as download:
+        page.get_by_test_id("stDownloadButton").get_by_text("CSV", exact=True).click()
+    with Path(download.value.path()).open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == cli_summary(str(demo_db), query_pairs(query))["requests"]
+    assert {row["agency_type"] for row in rows} == {"tribal", "campus"}

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from critac_metrics import downloads
 from dashboard import admin, data, show, state
+
+PREVIEW_ROWS = 1000
 
 filters = state.current_filters()
 show.page_header("Data", filters, noun="Engagement records")
@@ -16,25 +17,12 @@ st.subheader("Imports")
 show.import_history(imports)
 
 st.subheader("Download the filtered rows")
-rows = data.metric("filtered_engagements", filters)
-st.caption(f"{len(rows):,} engagement records · {filters.describe()}")
-left, right = st.columns(2)
-left.download_button(
-    "CSV",
-    downloads.csv_bytes(rows),
-    "critac_engagements.csv",
-    "text/csv",
-    icon=":material/download:",
-    width="stretch",
-)
-right.download_button(
-    "Excel",
-    downloads.excel_bytes(rows, "engagements"),
-    "critac_engagements.xlsx",
-    icon=":material/download:",
-    width="stretch",
-)
-show.table(rows.head(1000), "data_rows")
+requests = data.metric("headline", filters)["requests"]
+st.caption(f"{requests:,} engagement records · {filters.describe()}")
+show.row_downloads(filters, "critac_engagements")
+show.table(data.metric("filtered_engagements", filters, limit=PREVIEW_ROWS), "data_rows")
+if requests > PREVIEW_ROWS:
+    st.caption(f"Showing the first {PREVIEW_ROWS:,} rows; the downloads hold all {requests:,}.")
 
 st.subheader("Import (administrators)")
 admin.panel()
