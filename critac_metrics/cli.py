@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
+
+import duckdb
 
 from . import db, metrics, registry
 from .filters import LIST_FILTERS, Filters
@@ -119,7 +122,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = globals()[f"_cmd_{args.command}"]
-    return handler(args)
+    try:
+        return handler(args)
+    except duckdb.Error as exc:  # e.g. --db names a file that is not a DuckDB database
+        where = getattr(args, "db", None) or "the database"
+        print(f"error: {where}: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `summary | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _print_report(report) -> None:

@@ -8,6 +8,7 @@ snapshot; new connections see the new one; a crash mid-import leaves the publish
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
@@ -26,6 +27,29 @@ CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": 
 
 def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=read_only, config=CONFIG)
+
+
+SNAPSHOT_CATALOG = "store"
+
+
+def open_snapshot(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the version published at ``path`` now, for long-lived readers.
+
+    DuckDB shares one database instance per path within a process, so a plain ``connect`` after an
+    import would keep answering from the old file while any old connection is open. Attaching the
+    file into a private in-memory database opens the file itself (the new inode). Take cursors
+    with ``snapshot_cursor``.
+    """
+    con = duckdb.connect(":memory:", config=CONFIG)
+    con.execute(f"attach ? as {SNAPSHOT_CATALOG} (read_only)", [str(path)])
+    return con
+
+
+def snapshot_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of an ``open_snapshot`` connection, reading the attached database by default."""
+    cursor = con.cursor()
+    cursor.execute(f"use {SNAPSHOT_CATALOG}")
+    return cursor
 
 
 def _table_ddl(table: schema.Table) -> str:
@@ -169,36 +193,61 @@ def seed_topics(con: duckdb.DuckDBPyConnection, catalogue) -> None:
 
 
 @contextmanager
-def new_version(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Yield a writable copy of the database at ``path``; publish it atomically if the block succeeds.
+def writer_lock(path: Path) -> Iterator[None]:
+    """One writer at a time per database (imports, demo rebuilds, rollbacks), across processes.
+
+    A second writer waits; without this, two imports that copied the same version would each
+    publish their copy and the later one would silently drop the other's rows.
+    """
+    lock_path = path.with_name(path.name + ".lock")
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_stale_copies(path: Path) -> None:
+    """Copies left by a writer that was killed (only called while holding the writer lock)."""
+    for pattern in (f".{path.name}.*.new", f".{path.name}.*.new.wal"):
+        for stale in path.parent.glob(pattern):
+            stale.unlink(missing_ok=True)
+
+
+@contextmanager
+def new_version(path: str | Path, fresh: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a writable copy of the database at ``path`` (an empty database if ``fresh``) and
+    publish it atomically if the block succeeds.
 
     The derived tables are rebuilt before publishing, so every published version is complete.
-
-    On an exception the copy is deleted and the published database is exactly as it was.
+    On an exception, or if the process dies, the published database is exactly as it was.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        if path.exists():
-            shutil.copyfile(path, tmp)
-        else:
-            tmp.unlink()
-        con = connect(tmp, read_only=False)
+    with writer_lock(path):
+        _remove_stale_copies(path)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
         try:
-            create_schema(con)
-            yield con
-            rebuild_derived(con)
-            con.execute("checkpoint")
+            if path.exists() and not fresh:
+                shutil.copyfile(path, tmp)
+            else:
+                tmp.unlink()
+            con = connect(tmp, read_only=False)
+            try:
+                create_schema(con)
+                yield con
+                rebuild_derived(con)
+                con.execute("checkpoint")
+            finally:
+                con.close()
+            _keep_version(path)
+            os.replace(tmp, path)
         finally:
-            con.close()
-        _keep_version(path)
-        os.replace(tmp, path)
-    finally:
-        for leftover in (tmp, Path(f"{tmp}.wal")):
-            leftover.unlink(missing_ok=True)
+            for leftover in (tmp, Path(f"{tmp}.wal")):
+                leftover.unlink(missing_ok=True)
 
 
 def versions_dir(path: Path) -> Path:
@@ -223,15 +272,18 @@ def list_versions(path: str | Path) -> list[Path]:
 def rollback(path: str | Path) -> Path:
     """Publish the newest kept version again (atomically); return the version restored."""
     path = Path(path)
-    versions = list_versions(path)
-    if not versions:
-        raise FileNotFoundError(f"no earlier version of {path} is kept in {versions_dir(path)}")
-    newest = versions[-1]
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".rollback", dir=path.parent)
-    os.close(fd)
-    shutil.copyfile(newest, tmp_name)
-    os.replace(tmp_name, path)
-    newest.unlink()
+    with writer_lock(path):
+        versions = list_versions(path)
+        if not versions:
+            raise FileNotFoundError(f"no earlier version of {path} is kept in {versions_dir(path)}")
+        newest = versions[-1]
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=".rollback", dir=path.parent
+        )
+        os.close(fd)
+        shutil.copyfile(newest, tmp_name)
+        os.replace(tmp_name, path)
+        newest.unlink()
     return newest
 
 

@@ -26,7 +26,9 @@ def _safe_cell(value):
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    return neutralise(frame).to_csv(index=False).encode("utf-8-sig")
+    # CRLF rows (RFC 4180): the csv writer then quotes any cell holding a bare \r as well as \n,
+    # so a carriage return can't split a cell and start a new row with a formula.
+    return neutralise(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def excel_bytes(frame: pd.DataFrame, sheet_name: str = "data") -> bytes:

@@ -110,7 +110,14 @@ def _validate_sheets(
 ) -> tuple[ImportReport, Validated | None]:
     if report.errors:
         return report, None
-    result = validate(sheets, existing_keys(db_path))
+    try:
+        existing = existing_keys(db_path)
+    except duckdb.Error as exc:
+        name = Path(db_path).name
+        reason = str(exc).strip().splitlines()[0][:200]
+        report.errors.append(Problem(name, None, None, None, f"not a readable database ({reason})"))
+        return report, None
+    result = validate(sheets, existing)
     report.errors += result.errors
     report.warnings += result.warnings
     report.rows = {name: len(frame) for name, frame in result.frames.items()}
@@ -128,22 +135,33 @@ def ingest_files(
 
 
 def ingest_frames(
-    db_path: str | Path, frames: dict[str, pd.DataFrame], source: str, is_demo: bool = False
+    db_path: str | Path,
+    frames: dict[str, pd.DataFrame],
+    source: str,
+    is_demo: bool = False,
+    fresh: bool = False,
 ) -> ImportReport:
-    """The same validation and load for in-memory frames (the demo generator uses it)."""
+    """The same validation and load for in-memory frames (the demo generator uses it).
+
+    ``fresh`` publishes a database holding only these frames (atomically, like any import)."""
     sheets = [
         frame_to_sheet(table, frame, f"{source} [{table}]") for table, frame in frames.items()
     ]
-    report, result = _validate_sheets(sheets, ImportReport(), db_path)
+    report, result = _validate_sheets(sheets, ImportReport(), None if fresh else db_path)
     if report.ok and result is not None:
-        load(db_path, result, report, source=source, is_demo=is_demo)
+        load(db_path, result, report, source=source, is_demo=is_demo, fresh=fresh)
     return report
 
 
 def load(
-    db_path: str | Path, result: Validated, report: ImportReport, source: str, is_demo: bool
+    db_path: str | Path,
+    result: Validated,
+    report: ImportReport,
+    source: str,
+    is_demo: bool,
+    fresh: bool = False,
 ) -> None:
-    with db.new_version(db_path) as con:
+    with db.new_version(db_path, fresh=fresh) as con:
         db.seed_topics(con, load_topic_catalogue())
         for topic in result.new_topics:
             con.execute(

@@ -167,6 +167,8 @@ STATE_REGION = {code: region for region, codes in REGIONS.items() for code in co
 SIZE_BANDS = ("< 50", "50–249", "250–999", "1,000+", "Unknown")
 
 TOPIC_SEPARATOR = ";"
+# Dates outside this range are typos (and years before 1 break date arithmetic downstream).
+DATE_RANGE = ("2000-01-01", "2100-12-31")
 
 
 @dataclass(frozen=True)
@@ -296,7 +298,9 @@ def _rule(col: Column) -> str:
         bound = f"{col.minimum}–{col.maximum}" if col.maximum is not None else f">= {col.minimum}"
         parts.append(f"whole number {bound}")
     elif col.kind == "date":
-        parts.append("date `YYYY-MM-DD` (native dates in Parquet/Excel)")
+        parts.append(
+            f"date `YYYY-MM-DD` (native dates in Parquet/Excel), {DATE_RANGE[0]} to {DATE_RANGE[1]}"
+        )
     elif col.kind == "topics":
         parts.append("topic names separated by `;`")
     else:

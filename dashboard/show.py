@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from pathlib import Path
 
@@ -31,8 +32,23 @@ def page_header(title: str, filters: Filters, noun: str = "Engagements") -> None
     if data.info("is_demo"):
         st.warning(DEMO_BANNER, icon=":material/science:")
     for notice in state.notices():
-        st.info(notice, icon=":material/link_off:")
-    st.caption(filters.describe(noun))
+        st.info(plain(notice), icon=":material/link_off:")
+    st.caption(plain(filters.describe(noun)))
+
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+
+AUTOLINK_STARTS = re.compile(r"(://|www\.|@)", re.IGNORECASE)
+
+
+def plain(text: str) -> str:
+    """Text for an element that renders Markdown (st.caption, st.info): every Markdown character
+    is escaped, and a zero-width space breaks what GitHub-flavoured Markdown would turn into a
+    link by itself (https://…, www.…, a@b), so a value from a URL or an import is shown as
+    typed, never as a link or an image."""
+    unlinked = AUTOLINK_STARTS.sub(lambda m: m.group(1)[0] + "\u200b" + m.group(1)[1:], text)
+    return MARKDOWN_SPECIAL.sub(r"\\\1", unlinked)
 
 
 def cross_filter_hint() -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -98,3 +99,8 @@ def copy_db(tmp_path):
         return target
 
     return _copy
+
+
+def unescape(markdown: str) -> str:
+    """The text a Markdown element shows for a string escaped by dashboard.show.plain."""
+    return re.sub(r"\\(.)", r"\1", markdown)

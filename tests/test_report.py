@@ -25,7 +25,7 @@ from critac_metrics import db, metrics, registry, render, report
 from critac_metrics.filters import Filters
 from critac_metrics.ingest import ingest_files
 
-from .conftest import ROOT, write_tiny
+from .conftest import ROOT, unescape, write_tiny
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 LAUNCH_ARGS = [
@@ -461,7 +461,7 @@ def test_report_page_runs(report_page):
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value == "Report"
     assert any("Synthetic demo data" in w.value for w in at.warning)
-    assert at.caption[0].value == Filters().describe()
+    assert unescape(at.caption[0].value) == Filters().describe()
     assert at.multiselect(key="report_sections").value == list(report.SECTIONS)
     assert at.get("plotly_chart")  # the preview
     assert not exports(at)  # built on click

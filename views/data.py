@@ -18,7 +18,7 @@ show.import_history(imports)
 
 st.subheader("Download the filtered rows")
 requests = data.metric("headline", filters)["requests"]
-st.caption(f"{requests:,} engagement records · {filters.describe()}")
+st.caption(show.plain(f"{requests:,} engagement records · {filters.describe()}"))
 show.row_downloads(filters, "critac_engagements")
 show.table(data.metric("filtered_engagements", filters, limit=PREVIEW_ROWS), "data_rows")
 if requests > PREVIEW_ROWS:

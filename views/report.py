@@ -68,4 +68,4 @@ if (done := st.session_state.get("report")) and done[0] == wanted:
 st.subheader("Preview: the first chart as it will be exported")
 first = data.run(report.preview, filters, sections)
 show.chart(first.figure, "report_preview", first.table.frame())
-st.caption(f"Takeaway: {first.takeaway}")
+st.caption(show.plain(f"Takeaway: {first.takeaway}"))

@@ -1,0 +1,222 @@
+"""Filter change to updated charts in headless Chromium, against a real ``streamlit run`` server.
+
+The server runs ``app.py`` with CRITAC_DB on a free port (file watcher off: others edit the project
+while this runs). Chromium is Debian's ``/usr/bin/chromium`` driven by Playwright, with HOME set to a
+temporary directory. Measured on the Overview page, starting from FY2024:
+
+- cold load: ``goto`` until the first KPI value and every Plotly chart are drawn;
+- multiselect: type an agency type into the sidebar's "Agency types" multiselect and press Enter
+  (each round adds one more type, so every round is a new selection and a cache miss on the server);
+  the clock stops when the first KPI value has changed, every Plotly chart's data differs from before
+  the change, no element is stale and the status widget has gone;
+- URL: ``goto`` a link with another state (a new session, new filters: a cache miss) until the first
+  KPI and all charts are drawn and the run has finished.
+
+    python benchmarks/browser.py --db PATH [--rounds 5]
+Prints one JSON document.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import FY2024, PYTHON, ROOT, median  # noqa: E402
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AGENCY_TYPES = ["Tribal", "Campus", "County", "State", "Sheriff", "Other", "Territorial"]
+STATES = ["TX", "CA", "NY", "FL", "PA", "OH", "IL", "GA", "NC", "MI"]
+KPI = "[data-testid=stMetricValue]"
+PLOTLY = "[data-testid=stPlotlyChart] .js-plotly-plot"
+
+# Page-side helpers: a fingerprint of every chart's data, and "is the run finished".
+JS_HELPERS = """
+() => {
+  const hash = (s) => { let h = 0; for (let i = 0; i < s.length; i++) { h = (h * 31 + s.charCodeAt(i)) | 0; } return h; };
+  window.__chartPrints = () => Array.from(document.querySelectorAll('PLOTLY')).map((gd) => {
+    try { return hash(JSON.stringify((gd.data || []).map((t) => [t.x, t.y, t.z, t.text]))); }
+    catch (e) { return null; }
+  });
+  window.__settled = () => !document.querySelector('[data-testid=stStatusWidget]')
+      && !document.querySelector('[data-stale=true]');
+}
+""".replace("PLOTLY", PLOTLY)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(db: Path, home: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "CRITAC_DB": str(db), "HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    command = [
+        PYTHON, "-m", "streamlit", "run", "app.py",
+        "--server.headless", "true",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+        "--server.runOnSave", "false",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().decode().strip() == "ok":
+                    return process, url
+        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("streamlit did not become healthy within 90 s")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+
+
+def _wait_loaded(page, n_charts: int | None, timeout_ms: int) -> None:
+    page.wait_for_selector(KPI, timeout=timeout_ms)
+    page.wait_for_function(
+        """(n) => { const els = document.querySelectorAll('PLOTLY .main-svg');
+                    const plots = document.querySelectorAll('PLOTLY');
+                    return plots.length > 0 && (n === null || plots.length >= n)
+                        && els.length >= plots.length && window.__settled && window.__settled(); }""".replace(
+            "PLOTLY", PLOTLY
+        ),
+        arg=n_charts,
+        timeout=timeout_ms,
+        polling="raf",
+    )
+
+
+def run(db: Path, rounds: int, timeout_ms: int = 120_000) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    out: dict = {"rounds": rounds}
+    with tempfile.TemporaryDirectory(prefix="critac-bench-browser-") as tmp:
+        home = Path(tmp)
+        log = home / "streamlit.log"
+        started = time.perf_counter()
+        server, url = start_server(db, home, log)
+        out["server_healthy_s"] = time.perf_counter() - started
+        old_home = os.environ.get("HOME")
+        os.environ["HOME"] = str(home)
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+                )
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.add_init_script(f"({JS_HELPERS})()")
+                base = f"{url}/?start={FY2024[0]}&end={FY2024[1]}"
+
+                t0 = time.perf_counter()
+                page.goto(base)
+                page.wait_for_selector(KPI, timeout=timeout_ms)
+                out["cold_first_kpi_s"] = time.perf_counter() - t0
+                _wait_loaded(page, None, timeout_ms)
+                out["cold_charts_s"] = time.perf_counter() - t0
+                n_charts = page.locator(PLOTLY).count()
+                out["charts_on_page"] = n_charts
+
+                # Filter change through the Agency types multiselect.
+                box = page.get_by_test_id("stMultiSelect").filter(has_text="Agency types")
+                kpi_times, chart_times = [], []
+                for label in AGENCY_TYPES[:rounds]:
+                    before_kpi = page.locator(KPI).first.inner_text()
+                    before_prints = page.evaluate("window.__chartPrints()")
+                    box.locator("input").click()
+                    page.keyboard.type(label)
+                    t0 = time.perf_counter()
+                    page.keyboard.press("Enter")
+                    page.wait_for_function(
+                        "(old) => { const el = document.querySelector('KPI');"
+                        " return el && el.innerText !== old; }".replace("KPI", KPI),
+                        arg=before_kpi,
+                        timeout=timeout_ms,
+                        polling="raf",
+                    )
+                    kpi_times.append(time.perf_counter() - t0)
+                    page.wait_for_function(
+                        """(old) => { const now = window.__chartPrints();
+                            return now.length === old.length && now.every((h, i) => h !== old[i])
+                                && window.__settled(); }""",
+                        arg=before_prints,
+                        timeout=timeout_ms,
+                        polling="raf",
+                    )
+                    chart_times.append(time.perf_counter() - t0)
+                    page.keyboard.press("Escape")
+                    page.wait_for_timeout(300)
+                out["multiselect_kpi_s"] = kpi_times
+                out["multiselect_charts_s"] = chart_times
+                out["multiselect_kpi_median_s"] = median(kpi_times)
+                out["multiselect_charts_median_s"] = median(chart_times)
+
+                # Filter change through the URL (a new session with new filters).
+                url_kpi, url_charts = [], []
+                for state in STATES[:rounds]:
+                    t0 = time.perf_counter()
+                    page.goto(f"{base}&state={state}")
+                    page.wait_for_selector(KPI, timeout=timeout_ms)
+                    url_kpi.append(time.perf_counter() - t0)
+                    _wait_loaded(page, n_charts, timeout_ms)
+                    url_charts.append(time.perf_counter() - t0)
+                out["url_kpi_s"] = url_kpi
+                out["url_charts_s"] = url_charts
+                out["url_kpi_median_s"] = median(url_kpi)
+                out["url_charts_median_s"] = median(url_charts)
+                browser.close()
+        finally:
+            if old_home is None:
+                os.environ.pop("HOME", None)
+            else:
+                os.environ["HOME"] = old_home
+            stop(server)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    print(json.dumps(run(args.db, args.rounds)))
+
+
+if __name__ == "__main__":
+    main()
