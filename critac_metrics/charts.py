@@ -1180,16 +1180,18 @@ def with_context(
     out.add_annotation(
         text=f"{html.escape(filter_sentence, quote=False)}<br>Data as of {date_text} · "
         f"{html.escape(source, quote=False)}",
+        # Right-aligned to the plot's right edge, which sits a fixed margin from the figure's
+        # edge; the left edge of the plot moves with the width of the category labels.
         xref="paper",
         yref="paper",
-        x=0,
+        x=1,
         y=0,
-        xanchor="left",
+        xanchor="right",
         yanchor="top",
         yshift=-bottom - 4,
-        align="left",
+        align="right",
         showarrow=False,
-        font={"size": 12, "color": INK},
+        font={"size": 11, "color": INK},
         name="context-footer",
     )
     if is_demo:

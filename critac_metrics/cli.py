@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="export a PowerPoint deck or a self-contained HTML report")
     _add_filters(p)
     p.add_argument("--format", choices=("pptx", "html"), default="html", help="default: html")
+    p.add_argument("--json", action="store_true", help="print the output path as JSON")
     p.add_argument("--out", type=Path, help="output file (default: a name from the filters)")
     p.add_argument(
         "--section",

@@ -142,20 +142,6 @@ class Report:
         return f"critac-report-{slug}.{fmt}"
 
 
-def data_date(con) -> dt.date | None:
-    """The latest date anywhere in the records (requests, starts, completions, survey answers)."""
-    row = con.execute(
-        """
-        select greatest(
-            (select max(greatest(requested_on, coalesce(started_on, requested_on),
-                coalesce(completed_on, requested_on))) from engagements),
-            (select max(submitted_on) from survey_responses))
-        """
-    ).fetchone()
-    value = row[0] if row else None
-    return pd.Timestamp(value).date() if value is not None and not pd.isna(value) else None
-
-
 def collect(
     con,
     filters: Filters,
@@ -164,7 +150,7 @@ def collect(
 ) -> Report:
     """Run the metrics for the chosen sections (all by default) and build every chart once."""
     chosen = check_sections(sections)
-    context = _Context(con, filters, min_n, data_date(con), store.is_demo(con))
+    context = _Context(con, filters, min_n, store.data_date(con), store.is_demo(con))
     built = [
         _chart(context, section, builder)
         for section in chosen
@@ -192,7 +178,7 @@ def preview(
 ) -> Chart | None:
     """The first chart of the chosen sections exactly as it will be exported (None if no charts)."""
     chosen = check_sections(sections)
-    context = _Context(con, filters, min_n, data_date(con), store.is_demo(con))
+    context = _Context(con, filters, min_n, store.data_date(con), store.is_demo(con))
     return _chart(context, chosen[0], SECTION_CHARTS[chosen[0]][0]) if chosen else None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from pathlib import Path
@@ -85,3 +86,17 @@ def create_empty_database(path: Path) -> None:
 
     with db.new_version(path) as con:
         db.seed_topics(con, load_topic_catalogue())
+
+
+def data_date(con) -> dt.date | None:
+    """The latest date anywhere in the records (requests, starts, completions, survey answers)."""
+    row = con.execute(
+        """
+        select greatest(
+            (select max(greatest(requested_on, coalesce(started_on, requested_on),
+                coalesce(completed_on, requested_on))) from engagements),
+            (select max(submitted_on) from survey_responses))
+        """
+    ).fetchone()
+    value = row[0] if row else None
+    return pd.Timestamp(value).date() if value is not None and not pd.isna(value) else None

@@ -106,6 +106,15 @@ def chart(fig, key: str, table: pd.DataFrame | None = None, filter_on: str | Non
     ``filter_on`` names the URL parameter (topic, state, agency_type) that a click on an element
     narrows every page to, using the element's customdata[0]."""
     name = charts.slugify(fig.layout.title.text or key)
+    # The filter sentence, data date, source and demo label are part of the figure, so an image
+    # downloaded from the modebar stands on its own.
+    fig = charts.with_context(
+        fig,
+        state.current().describe(),
+        data.info("data_date"),
+        data.info("is_demo"),
+        background=None,
+    )
     options = {"theme": None, "key": key, "config": charts.modebar_config(name)}
     if filter_on:
         options.update(on_select=partial(_on_click, key, filter_on), selection_mode="points")

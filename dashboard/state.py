@@ -51,6 +51,11 @@ def _write_url(filters: Filters) -> None:
         st.query_params.from_dict(wanted)
 
 
+def current() -> Filters:
+    """The filters of this run (after current_filters() has read the URL)."""
+    return st.session_state.get(FILTERS, Filters())
+
+
 def notices() -> list[str]:
     return st.session_state.get(NOTICES, [])
 
@@ -62,7 +67,7 @@ def presenting() -> bool:
 def narrow(param: str, value: str) -> None:
     """Cross-filtering: a click on a chart element selects just that value (checked like a URL
     value, so a click on e.g. an 'unknown' bar is ignored)."""
-    current = st.session_state.get(FILTERS, Filters()).to_query_params()
-    filters, notices = Filters.from_query_params({**current, param: [value]}, topic_names())
+    params = {**current().to_query_params(), param: [value]}
+    filters, notices = Filters.from_query_params(params, topic_names())
     if not notices:
         set_filters(filters)
