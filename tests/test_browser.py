@@ -313,8 +313,10 @@ def test_a_fresh_server_opens_a_page_link_through_the_app(page, demo_db, browser
 def test_the_csv_download_holds_every_filtered_row(app, demo_db):
     query = "?agency_type=tribal&agency_type=campus"
     page = app("/data" + query, charts=False)
-    with page.expect_download(timeout=RERUN_MS) as download:
-        page.get_by_test_id("stDownloadButton").get_by_text("CSV", exact=True).click()
+    button = page.get_by_test_id("stDownloadButton").get_by_text("CSV", exact=True)
+    expect(button).to_be_enabled(timeout=LOAD_MS)
+    with page.expect_download(timeout=LOAD_MS) as download:  # the file is built on the click
+        button.click()
     with Path(download.value.path()).open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == cli_summary(str(demo_db), query_pairs(query))["requests"]
