@@ -36,6 +36,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
+from . import schema
 from .catalogue import TOPICS_CSV, load_topic_catalogue
 
 __all__ = [
@@ -52,69 +53,18 @@ DEFAULT_ENGAGEMENTS: int = 1900
 DEFAULT_SEED: int = 2018
 
 
-AGENCY_COLUMNS = [
-    "agency_id",
-    "agency_name",
-    "agency_type",
-    "state",
-    "sworn_officers",
-    "population_served",
-]
-ENGAGEMENT_COLUMNS = [
-    "engagement_id",
-    "agency_id",
-    "requested_on",
-    "status",
-    "assistance_type",
-    "topics",
-    "started_on",
-    "completed_on",
-    "delivery_mode",
-    "provider",
-    "participants",
-]
-LIKERT_ITEMS = [
-    "satisfaction",
-    "knowledge_gain",
-    "service_delivery",
-    "operations_change",
-    "would_recommend",
-]
-SURVEY_COLUMNS = [
-    "response_id",
-    "engagement_id",
-    "submitted_on",
-    "wave",
-    "respondent_role",
-    *LIKERT_ITEMS,
-    "comment",
-]
-
-AGENCY_TYPES = [
-    "municipal",
-    "county",
-    "sheriff",
-    "state",
-    "tribal",
-    "territorial",
-    "campus",
-    "other",
-]
-STATUSES = ["requested", "approved", "in_progress", "completed", "declined", "withdrawn"]
-ASSISTANCE_TYPES = [
-    "training",
-    "virtual_consultation",
-    "onsite_consultation",
-    "policy_review",
-    "resource_referral",
-    "expert_briefing",
-    "peer_exchange",
-    "assessment",
-]
-DELIVERY_MODES = ["virtual", "onsite", "hybrid"]
+# The contract's columns and allowed values, in contract order (schema.py is the one source).
+AGENCY_COLUMNS = list(schema.AGENCIES.column_names)
+ENGAGEMENT_COLUMNS = list(schema.ENGAGEMENTS.column_names)
+SURVEY_COLUMNS = list(schema.SURVEY_RESPONSES.column_names)
+LIKERT_ITEMS = list(schema.SURVEY_ITEMS)
+AGENCY_TYPES = list(schema.AGENCY_TYPES)
+STATUSES = list(schema.STATUSES)
+ASSISTANCE_TYPES = list(schema.ASSISTANCE_TYPES)
+DELIVERY_MODES = list(schema.DELIVERY_MODES)
 PROVIDERS = ["IACP", "FBINAA", "FOP", "IACLEA", "IADLEST", "MCSA", "NAWLEE", "NOBLE", "NSA", "NTOA"]
-WAVES = ["post", "follow_up"]
-TERRITORIES = ["PR", "GU", "VI", "AS", "MP"]
+WAVES = list(schema.WAVES)
+TERRITORIES = list(schema.TERRITORIES)
 
 AGENCY_CAP = 18_000  # about the number of US law-enforcement agencies (FBI)
 ENGAGEMENTS_PER_AGENCY = 2.2  # default: about 860 agencies for 1,900 engagements
