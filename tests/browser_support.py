@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -253,3 +254,26 @@ def point_customdata(page, key: str, index: int, trace: int = 0):
            }""",
         [key, trace, index],
     )
+
+
+def off_the_event_loop(fn, *args):
+    """Run ``fn(*args)`` in a fresh thread and return its result (or raise its exception).
+
+    pytest-playwright keeps an asyncio loop running in the main thread once a browser test has
+    run, and Playwright's sync API refuses to start inside it; tests that drive a browser of
+    their own (not the fixture's) do it from a thread without a loop.
+    """
+    outcome: dict = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fn(*args)
+        except BaseException as exc:  # re-raised in the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]

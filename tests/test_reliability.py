@@ -33,6 +33,7 @@ from critac_metrics.downloads import FORMULA_STARTS, csv_bytes, excel_bytes
 from critac_metrics.filters import LIST_FILTERS, QUERY_KEYS, Filters
 from critac_metrics.ingest import ingest_files
 
+from .browser_support import off_the_event_loop
 from .conftest import ROOT, TINY, unescape
 
 PY = sys.executable
@@ -593,6 +594,10 @@ def evil_server(tmp_path_factory, tiny_db):
 
 
 def _links_and_images(url: str, home: Path) -> tuple[list[str], list[str]]:
+    return off_the_event_loop(_find_links_and_images, url, home)
+
+
+def _find_links_and_images(url: str, home: Path) -> tuple[list[str], list[str]]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:

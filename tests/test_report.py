@@ -25,6 +25,7 @@ from critac_metrics import db, metrics, registry, render, report
 from critac_metrics.filters import Filters
 from critac_metrics.ingest import ingest_files
 
+from .browser_support import off_the_event_loop
 from .conftest import ROOT, unescape, write_tiny
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -335,14 +336,10 @@ def test_html_escapes_names(tmp_path):
     assert html.escape(evil) in page  # the 1st engagement's agency, in the milestones table
 
 
-@pytest.mark.browser
-def test_html_renders_offline_with_no_requests(tmp_path, demo_report):
-    need_browser()
+def _open_offline(url: str, charts_expected: int) -> list[str]:
+    """Open the report with every other request aborted; return every request the page made."""
     from playwright.sync_api import sync_playwright
 
-    target = tmp_path / "report.html"
-    target.write_text(report.build_html(demo_report), encoding="utf-8")
-    url = target.as_uri()
     requests: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
@@ -357,17 +354,27 @@ def test_html_renders_offline_with_no_requests(tmp_path, demo_report):
             page.wait_for_function(
                 "n => document.querySelectorAll('.js-plotly-plot .main-svg .cartesianlayer')"
                 ".length >= n",
-                arg=len(demo_report.charts),
+                arg=charts_expected,
                 timeout=60_000,
             )
             # One drawn plot per chart (plotly.js draws several .main-svg layers inside each).
             drawn = page.locator(".js-plotly-plot").evaluate_all(
                 "els => els.filter(e => e.querySelector('.main-svg')).length"
             )
-            assert drawn == len(demo_report.charts)
+            assert drawn == charts_expected
             assert page.get_by_text(report.DEMO_LABEL, exact=False).first.is_visible()
         finally:
             browser.close()
+    return requests
+
+
+@pytest.mark.browser
+def test_html_renders_offline_with_no_requests(tmp_path, demo_report):
+    need_browser()
+    target = tmp_path / "report.html"
+    target.write_text(report.build_html(demo_report), encoding="utf-8")
+    url = target.as_uri()
+    requests = off_the_event_loop(_open_offline, url, len(demo_report.charts))
     assert requests == [url], requests
 
 
