@@ -33,7 +33,7 @@ from critac_metrics.downloads import FORMULA_STARTS, csv_bytes, excel_bytes
 from critac_metrics.filters import LIST_FILTERS, QUERY_KEYS, Filters
 from critac_metrics.ingest import ingest_files
 
-from .browser_support import off_the_event_loop
+from .browser_support import CHROMIUM_ARGS, off_the_event_loop
 from .conftest import ROOT, TINY, unescape
 
 PY = sys.executable
@@ -603,7 +603,7 @@ def _find_links_and_images(url: str, home: Path) -> tuple[list[str], list[str]]:
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"),
-            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            args=CHROMIUM_ARGS,
             env={**os.environ, "HOME": str(home)},  # chromium as root writes ~/.config
         )
         try:

@@ -25,18 +25,10 @@ from critac_metrics import db, metrics, registry, render, report
 from critac_metrics.filters import Filters
 from critac_metrics.ingest import ingest_files
 
-from .browser_support import off_the_event_loop
+from .browser_support import CHROMIUM_ARGS, off_the_event_loop
 from .conftest import ROOT, unescape, write_tiny
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 FY2024 = Filters(
     start=dt.date(2023, 10, 1), end=dt.date(2024, 9, 30), agency_types=("tribal", "campus")
 )
@@ -342,7 +334,7 @@ def _open_offline(url: str, charts_expected: int) -> list[str]:
 
     requests: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.on("request", lambda r: requests.append(r.url))
