@@ -167,6 +167,7 @@ def _cmd_demo(args) -> int:
 def _open(path: Path):
     if not path.exists():
         raise SystemExit(f"error: no database at {path}")
+    db.upgrade(path)
     return db.connect(path, read_only=True)
 
 

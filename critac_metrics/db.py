@@ -95,12 +95,20 @@ def answer_column(wave: str, item: str, answer: int) -> str:
     return f"{wave}_{item}_{answer}"
 
 
+DERIVED_VERSION = 2  # bump when rebuild_derived changes shape; older stores are rebuilt on open
+
+
 def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
     """Denormalised tables every metric reads.
 
     - survey_rollup: per engagement and wave, responses and the count of each answer to each item.
     - engagement_facts: one row per engagement with its agency, flags, topics, day counts and, per
-      wave, its responses and answer counts, so no metric needs a join.
+      wave, its responses and answer counts, so no metric needs a join. ``row_id`` numbers the rows
+      in request order; ``agency_key`` is an integer per agency (cheap distinct counts).
+    - fact_topics / fact_topic_groups: (value, row_id) for every topic and topic group of every
+      engagement, ordered by value, for topic filters (a semi-join) and topic breakdowns (a join)
+      without unnesting lists.
+    - store_meta: one row of facts about the whole store (the last day the data covers).
     """
     not_engaged = ", ".join(f"'{s}'" for s in schema.NOT_ENGAGED)
     item_counts = ",\n".join(
@@ -128,12 +136,25 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         ]
     )
     survey_columns = ", ".join(
-        [f"coalesce(sw.{w}_responses, 0) as {w}_responses" for w in schema.WAVES]
+        [f"coalesce(sw.{w}_responses, 0)::integer as {w}_responses" for w in schema.WAVES]
         + [
-            f"coalesce(sw.{answer_column(w, i, a)}, 0) as {answer_column(w, i, a)}"
+            "(" + " + ".join(f"coalesce(sw.{w}_responses, 0)" for w in schema.WAVES) + ")::integer"
+            " as responses"
+        ]
+        + [
+            f"coalesce(sw.{answer_column(w, i, a)}, 0)::integer as {answer_column(w, i, a)}"
             for w in schema.WAVES
             for i in schema.SURVEY_ITEMS
             for a in range(1, 6)
+        ]
+        + [
+            "coalesce("
+            + " + ".join(
+                f"sw.{answer_column(w, i, a)}" for i in schema.SURVEY_ITEMS for a in answers
+            )
+            + f", 0)::integer as {w}_{name}"
+            for w in schema.WAVES
+            for name, answers in (("answers", range(1, 6)), ("top2", (4, 5)))
         ]
     )
     con.execute(f"""
@@ -157,7 +178,9 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             from survey_rollup group by engagement_id
         )
         select
-            e.engagement_id, e.agency_id, a.agency_name, a.agency_type, a.state,
+            (row_number() over (order by e.requested_on, e.engagement_id))::integer as row_id,
+            e.engagement_id, e.agency_id,
+            (dense_rank() over (order by e.agency_id))::integer as agency_key, a.agency_name, a.agency_type, a.state,
             {_region_sql()} as region,
             a.sworn_officers, {SIZE_BAND_SQL} as size_band,
             e.requested_on,
@@ -181,6 +204,23 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         left join survey_waves sw using (engagement_id)
         order by e.requested_on, e.engagement_id
     """)  # noqa: S608 - only constants from schema.py are interpolated
+    con.execute("""
+        create or replace table fact_topics as
+        select topic, row_id from (select unnest(topics) as topic, row_id from engagement_facts)
+        order by topic, row_id
+    """)
+    con.execute("""
+        create or replace table fact_topic_groups as
+        select topic_group, row_id
+        from (select unnest(topic_groups) as topic_group, row_id from engagement_facts)
+        order by topic_group, row_id
+    """)
+    con.execute(f"""
+        create or replace table store_meta as
+        select {DERIVED_VERSION} as derived_version,
+            (select max(greatest(requested_on, coalesce(completed_on, requested_on)))
+             from engagements) as data_through
+    """)  # noqa: S608 - a constant
 
 
 def seed_topics(con: duckdb.DuckDBPyConnection, catalogue) -> None:
@@ -248,6 +288,27 @@ def new_version(path: str | Path, fresh: bool = False) -> Iterator[duckdb.DuckDB
         finally:
             for leftover in (tmp, Path(f"{tmp}.wal")):
                 leftover.unlink(missing_ok=True)
+
+
+def derived_version(path: str | Path) -> int | None:
+    """The shape of the derived tables in the database at ``path`` (None: older than store_meta)."""
+    con = connect(path, read_only=True)
+    try:
+        return con.execute("select derived_version from store_meta").fetchone()[0]
+    except duckdb.CatalogException:
+        return None
+    finally:
+        con.close()
+
+
+def upgrade(path: str | Path) -> bool:
+    """Rebuild the derived tables of a store built by an older version of this code (as a new
+    published version, like an import). Returns whether it did."""
+    if derived_version(path) == DERIVED_VERSION:
+        return False
+    with new_version(path):
+        pass
+    return True
 
 
 def versions_dir(path: Path) -> Path:

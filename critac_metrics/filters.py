@@ -139,7 +139,10 @@ class Filters:
             if not selected:
                 continue
             if spec.field == "topics":
-                clauses.append("list_has_any(topics, ?::varchar[])")
+                # A semi-join on the topic bridge (ordered by topic) instead of searching lists.
+                clauses.append(
+                    "row_id in (select row_id from fact_topics where topic = any(?::varchar[]))"
+                )
             else:
                 clauses.append(f"{spec.column} = any(?::varchar[])")
             params.append(list(selected))

@@ -3,6 +3,10 @@
 Every function takes a DuckDB connection (or cursor) and a ``Filters`` value and returns a small
 DataFrame or dict. Filter values only ever reach SQL as bound parameters: the only text spliced into
 SQL is ``Filters.where()``'s fixed clause shape and names from the closed sets declared below.
+
+Each query reads ``engagement_facts`` directly (no ``select *`` subquery: binding its ~90 columns
+costs more than a small query's whole run) and names only the columns it needs. Topic dimensions
+join their bridge table (``fact_topics``) instead of unnesting the topic lists.
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ DEFAULT_MIN_N = 5
 GRAINS = ("month", "quarter", "fiscal_year")
 MILESTONES = (1, 100, 250, 500, 1000, 1500, 2000, 2500, 5000, 10_000, 100_000, 1_000_000)
 
-# Dimension name -> expression over engagement_facts (list-valued ones are unnested).
+# Dimension name -> expression over engagement_facts; the list-valued ones come from a bridge table
+# joined as ``d`` (one row per engagement and value).
 DIMENSION_SQL = {
-    "topic": "unnest(topics)",
+    "topic": "d.topic",
     "primary_topic": "primary_topic",
-    "topic_group": "unnest(topic_groups)",
+    "topic_group": "d.topic_group",
     "agency_type": "agency_type",
     "size_band": "size_band",
     "state": "state",
@@ -40,18 +45,27 @@ DIMENSION_ORDER = {
     "assistance_type": schema.ASSISTANCE_TYPES,
 }
 
+BRIDGES = {"topic": "fact_topics", "topic_group": "fact_topic_groups"}
+
 Connection = duckdb.DuckDBPyConnection
-RESPONSES = " + ".join(f"{wave}_responses" for wave in schema.WAVES)  # all waves, per engagement
 
 
 def query(con: Connection, sql: str, params: list | None = None) -> pd.DataFrame:
     return con.execute(sql, params or []).df()
 
 
-def _facts(filters: Filters) -> tuple[str, list]:
-    """A CTE named ``f``: the engagement rows that match the filters."""
+def _record(con: Connection, sql: str, params: list) -> dict:
+    """The one row ``sql`` returns, as a dict (no DataFrame for a single row)."""
+    row = con.execute(sql, params).fetchone()
+    return dict(zip((d[0] for d in con.description), row, strict=True))
+
+
+def _selection(filters: Filters, by: str | None = None) -> tuple[str, list]:
+    """``from ... where ...`` over the engagements that match the filters; with a list-valued
+    ``by`` dimension, joined to its bridge as ``d`` (one row per engagement and value)."""
     where, params = filters.where()
-    return f"f as (select * from engagement_facts where {where})", params
+    join = f" join {BRIDGES[by]} d using (row_id)" if by in BRIDGES else ""
+    return f"from engagement_facts{join} where {where}", params
 
 
 def _dimension(name: str) -> str:
@@ -65,24 +79,23 @@ def _dimension(name: str) -> str:
 
 def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]:
     """All KPI counts in one scan of the selection."""
-    cte, params = _facts(filters)
-    row = query(
+    source, params = _selection(filters)
+    row = _record(
         con,
         f"""
-        with {cte}
         select
             count(*) as requests,
             count(*) filter (where is_engagement) as engagements,
             count(*) filter (where is_completed) as completed,
-            count(distinct agency_id) filter (where is_engagement) as agencies_served,
+            count(distinct agency_key) filter (where is_engagement) as agencies_served,
             count(distinct state) filter (where is_engagement) as states_reached,
             coalesce(sum(participants) filter (where is_engagement), 0) as participants,
-            coalesce(sum({RESPONSES}) filter (where is_engagement), 0) as survey_responses,
-            count(*) filter (where is_completed and {RESPONSES} > 0) as responded_engagements
-        from f
+            coalesce(sum(responses) filter (where is_engagement), 0) as survey_responses,
+            count(*) filter (where is_completed and responses > 0) as responded_engagements
+        {source}
     """,
         params,
-    ).iloc[0]
+    )
     out = {k: int(v) for k, v in row.items()}
     out["completion_rate"] = _pct(out["completed"], out["engagements"])
     out["response_rate"] = _pct(out["responded_engagements"], out["completed"])
@@ -140,10 +153,9 @@ def kpis_with_comparison(
     con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
 ) -> pd.DataFrame:
     """Headline figures with the previous period of equal length, the change, and a sparkline."""
-    current = _kpi_values(con, filters, min_n)
-    prev_filters = filters.previous_period()
-    previous = _kpi_values(con, prev_filters, min_n) if prev_filters else {}
-    spark = kpi_series(con, filters, "month" if _span_days(con, filters) <= 1100 else "quarter")
+    periods = _kpi_periods(con, filters, min_n)
+    current, previous = periods["current"], periods.get("previous", {})
+    spark = kpi_series(con, filters, "month" if periods["span_days"] <= 1100 else "quarter")
     rows = []
     for name, value in current.items():
         before = previous.get(name)
@@ -161,16 +173,50 @@ def kpis_with_comparison(
     return pd.DataFrame(rows)
 
 
-def _kpi_values(con: Connection, filters: Filters, min_n: int) -> dict[str, float | None]:
-    head = headline(con, filters)
-    positive = positive_outcome(con, filters, min_n)
+def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> dict:
+    """The KPI values of the selection and of its previous period, in one scan of both (the
+    previous period ends the day before this one starts), and the selection's span in days."""
+    previous = filters.previous_period()
+    source, params = _selection(
+        filters if previous is None else filters.replace(start=previous.start)
+    )
+    is_current = "true" if previous is None else "requested_on >= ?"
+    frame = query(
+        con,
+        f"""
+        select {is_current} as is_current,
+            count(*) filter (where is_engagement) as engagements,
+            count(distinct agency_key) filter (where is_engagement) as agencies_served,
+            count(*) filter (where is_completed) as completed,
+            count(distinct state) filter (where is_engagement) as states_reached,
+            coalesce(sum(post_answers) filter (where is_engagement), 0) as answers,
+            coalesce(sum(post_top2) filter (where is_engagement), 0) as top2,
+            count(*) filter (where is_completed and responses > 0) as responded,
+            date_diff('day', min(requested_on), max(requested_on)) as span_days
+        {source} group by all
+    """,
+        ([] if previous is None else [filters.start]) + params,
+    )
+    found = {bool(r["is_current"]): r for r in frame.to_dict("records")}
+    out = {"current": _kpi_values(found.get(True), min_n)}
+    out["span_days"] = int(found[True]["span_days"]) if True in found else 0
+    if previous is not None:
+        out["previous"] = _kpi_values(found.get(False), min_n)
+    return out
+
+
+def _kpi_values(counts: dict | None, min_n: int) -> dict[str, float | None]:
+    counts = counts or dict.fromkeys(
+        ("engagements", "agencies_served", "completed", "states_reached", "answers", "top2",
+         "responded"), 0)  # fmt: skip
+    answers = int(counts["answers"])
     return {
-        "engagements": head["engagements"],
-        "agencies_served": head["agencies_served"],
-        "completion_rate": head["completion_rate"],
-        "states_reached": head["states_reached"],
-        "positive_outcome_pct": positive["top2_pct"],
-        "response_rate": head["response_rate"],
+        "engagements": int(counts["engagements"]),
+        "agencies_served": int(counts["agencies_served"]),
+        "completion_rate": _pct(int(counts["completed"]), int(counts["engagements"])),
+        "states_reached": int(counts["states_reached"]),
+        "positive_outcome_pct": None if answers < min_n else _pct(int(counts["top2"]), answers),
+        "response_rate": _pct(int(counts["responded"]), int(counts["completed"])),
     }
 
 
@@ -178,15 +224,6 @@ def _sparkline(series: pd.DataFrame, name: str) -> list[float]:
     if name not in series:
         return []
     return [float(v) for v in series[name].fillna(0)]
-
-
-def _span_days(con: Connection, filters: Filters) -> int:
-    cte, params = _facts(filters)
-    days = con.execute(
-        f"with {cte} select date_diff('day', min(requested_on), max(requested_on)) from f",
-        params,
-    ).fetchone()[0]
-    return int(days or 0)
 
 
 # -- volume and trend ---------------------------------------------------------------------------
@@ -220,13 +257,12 @@ def _by_period(
     """Measures per period of ``grain`` over the selection, with every period between the first
     and last present (missing counts are 0; missing rates stay empty)."""
     period = _period_sql(grain)
-    cte, params = _facts(filters)
+    source, params = _selection(filters)
     frame = query(
         con,
         f"""
-        with {cte}
         select {period}::date as period_start, {measures}
-        from f where {where} group by all order by period_start
+        {source} and {where} group by all order by period_start
     """,
         params,
     )
@@ -234,10 +270,9 @@ def _by_period(
 
 
 def data_through(con: Connection) -> pd.Timestamp | None:
-    """The last day the data covers: the latest request or completion date in the store."""
-    day = con.execute(
-        "select max(greatest(requested_on, coalesce(completed_on, requested_on))) from engagements"
-    ).fetchone()[0]
+    """The last day the data covers: the latest request or completion date in the store (kept in
+    store_meta by every import)."""
+    day = con.execute("select data_through from store_meta").fetchone()[0]
     return None if day is None else pd.Timestamp(day)
 
 
@@ -278,7 +313,7 @@ def volume_series(con: Connection, filters: Filters, grain: str = "month") -> pd
 def kpi_series(con: Connection, filters: Filters, grain: str = "month") -> pd.DataFrame:
     """KPI values per period (for sparklines): engagements, agencies served, states reached and
     completion rate, gaps filled with zero."""
-    measures = """count(*) as engagements, count(distinct agency_id) as agencies_served,
+    measures = """count(*) as engagements, count(distinct agency_key) as agencies_served,
         count(distinct state) as states_reached,
         count(*) filter (where is_completed) * 100.0 / count(*) as completion_rate"""
     return _by_period(con, filters, grain, measures, where="is_engagement")
@@ -290,16 +325,14 @@ def series_by(
     """Engagements per period and dimension value (long format, zero-filled); ``only`` keeps
     just those values (e.g. the topics being compared)."""
     period = _period_sql(grain)
-    cte, params = _facts(filters)
+    value = _dimension(dimension)
+    source, params = _selection(filters, dimension)
     frame = query(
         con,
         f"""
-        with {cte},
-        exploded as (select {period}::date as period_start, {_dimension(dimension)} as value
-            from f where is_engagement)
-        select period_start, value as {dimension}, count(*) as engagements from exploded
-        where len(?::varchar[]) = 0 or value = any(?::varchar[])
-        group by all order by period_start, value
+        select {period}::date as period_start, {value} as {dimension}, count(*) as engagements
+        {source} and is_engagement and (len(?::varchar[]) = 0 or {value} = any(?::varchar[]))
+        group by all order by period_start, {dimension}
     """,
         [*params, list(only), list(only)],
     )
@@ -308,37 +341,47 @@ def series_by(
 
 def cumulative_engagements(con: Connection, filters: Filters) -> pd.DataFrame:
     """Running count of engagements by request date (one row per day with engagements)."""
-    cte, params = _facts(filters)
+    source, params = _selection(filters)
     return query(
         con,
         f"""
-        with {cte}
         select requested_on, count(*) as engagements,
             sum(count(*)) over (order by requested_on)::bigint as cumulative
-        from f where is_engagement group by requested_on order by requested_on
+        {source} and is_engagement group by requested_on order by requested_on
     """,
         params,
     )
 
 
 def milestones(con: Connection, filters: Filters) -> pd.DataFrame:
-    """The dates on which the 1st, 100th, 500th, 1,000th, ... engagement was requested."""
-    cte, params = _facts(filters)
-    ranked = query(
+    """The dates on which the 1st, 100th, 500th, 1,000th, ... engagement was requested.
+
+    Counted per day first; only the days that hold a milestone are ranked row by row (ties within a
+    day go by engagement id)."""
+    source, params = _selection(filters)
+    return query(
         con,
         f"""
-        with {cte},
+        with days as (
+            select requested_on, count(*) as n {source} and is_engagement group by requested_on
+        ),
+        hits as (
+            select m.milestone, d.requested_on, m.milestone - d.before as k
+            from (select requested_on, n, sum(n) over (order by requested_on) - n as before
+                  from days) d
+            join unnest(?::bigint[]) as m(milestone)
+                on m.milestone > d.before and m.milestone <= d.before + d.n
+        ),
         ranked as (
-            select engagement_id, agency_name, requested_on,
-                row_number() over (order by requested_on, engagement_id) as n
-            from f where is_engagement
+            select requested_on, engagement_id, agency_name,
+                row_number() over (partition by requested_on order by engagement_id) as k
+            {source} and is_engagement and requested_on in (select requested_on from hits)
         )
-        select n as milestone, requested_on, engagement_id, agency_name
-        from ranked where n = any(?::bigint[]) order by n
+        select h.milestone, h.requested_on, r.engagement_id, r.agency_name
+        from hits h join ranked r using (requested_on, k) order by h.milestone
     """,
-        [*params, list(MILESTONES)],
+        [*params, list(MILESTONES), *params],
     )
-    return ranked
 
 
 # -- breakdowns ---------------------------------------------------------------------------------
@@ -346,19 +389,17 @@ def milestones(con: Connection, filters: Filters) -> pd.DataFrame:
 
 def breakdown(con: Connection, filters: Filters, dimension: str) -> pd.DataFrame:
     """Requests, engagements, completed and agencies per value of a dimension."""
-    dim = _dimension(dimension)
-    cte, params = _facts(filters)
+    value = _dimension(dimension)
+    source, params = _selection(filters, dimension)
     frame = query(
         con,
         f"""
-        with {cte},
-        exploded as (select *, {dim} as value from f)
-        select value as {dimension}, count(*) as requests,
+        select {value} as {dimension}, count(*) as requests,
             count(*) filter (where is_engagement) as engagements,
             count(*) filter (where is_completed) as completed,
-            count(distinct agency_id) filter (where is_engagement) as agencies
-        from exploded group by value
-        order by engagements desc, value
+            count(distinct agency_key) filter (where is_engagement) as agencies
+        {source} group by 1
+        order by engagements desc, 1
     """,
         params,
     )
@@ -376,13 +417,12 @@ def _ordered(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
 
 def topic_by_agency_type(con: Connection, filters: Filters) -> pd.DataFrame:
     """Engagements per topic (rows) and agency type (columns); topics ordered by total."""
-    cte, params = _facts(filters)
+    source, params = _selection(filters, "topic")
     long = query(
         con,
         f"""
-        with {cte},
-        exploded as (select unnest(topics) as topic, agency_type from f where is_engagement)
-        select topic, agency_type, count(*) as engagements from exploded group by all
+        select d.topic, agency_type, count(*) as engagements
+        {source} and is_engagement group by all
     """,
         params,
     )
@@ -400,15 +440,15 @@ def topic_by_agency_type(con: Connection, filters: Filters) -> pd.DataFrame:
 
 
 def reach(con: Connection, filters: Filters) -> dict[str, float | int | None]:
-    cte, params = _facts(filters)
-    row = query(
+    source, params = _selection(filters)
+    row = _record(
         con,
         f"""
-        with {cte},
-        served as (
-            select agency_id, any_value(state) as state, any_value(sworn_officers) as sworn,
-                max(agency_engagement_seq) as engagements_so_far
-            from f where is_engagement group by agency_id
+        with served as (
+            select agency_key, any_value(state) as state, any_value(sworn_officers) as sworn,
+                max(agency_engagement_seq) as engagements_so_far,
+                sum(participants) as participants
+            {source} and is_engagement group by agency_key
         )
         select count(*) as agencies_served,
             count(*) filter (where engagements_so_far = 1) as first_time_agencies,
@@ -417,11 +457,11 @@ def reach(con: Connection, filters: Filters) -> dict[str, float | int | None]:
             count(distinct state) filter (where state = any(?::varchar[])) as territories_reached,
             count(*) filter (where sworn < 50) as small_agencies,
             count(sworn) as agencies_with_size,
-            (select coalesce(sum(participants), 0) from f where is_engagement) as participants
+            coalesce(sum(participants), 0) as participants
         from served
     """,
         [*params, list(schema.TERRITORIES)],
-    ).iloc[0]
+    )
     out = {k: int(v) for k, v in row.items()}
     out["small_agency_share"] = _pct(out["small_agencies"], out["agencies_with_size"])
     return out
@@ -449,19 +489,19 @@ def engagements_by_state(con: Connection, filters: Filters) -> pd.DataFrame:
 
 def agency_table(con: Connection, filters: Filters, search: str = "") -> pd.DataFrame:
     """One row per agency served: name, type, state, size, engagements, first and last request."""
-    cte, params = _facts(filters)
+    source, params = _selection(filters)
     return query(
         con,
         f"""
-        with {cte}
-        select agency_name, agency_type, state, sworn_officers, size_band,
+        select any_value(agency_name) as agency_name, any_value(agency_type) as agency_type,
+            any_value(state) as state, any_value(sworn_officers) as sworn_officers,
+            any_value(size_band) as size_band,
             count(*) as engagements, count(*) filter (where is_completed) as completed,
             min(requested_on) as first_request, max(requested_on) as last_request,
-            agency_id
-        from f
-        where is_engagement and (? = '' or contains(lower(agency_name), lower(?)))
-        group by all
-        order by engagements desc, agency_name
+            any_value(agency_id) as agency_id
+        {source} and is_engagement and (? = '' or contains(lower(agency_name), lower(?)))
+        group by agency_key
+        order by engagements desc, agency_name, agency_id
     """,
         [*params, search, search],
     )
@@ -479,28 +519,27 @@ FUNNEL_STAGES = (
 
 def status_funnel(con: Connection, filters: Filters) -> pd.DataFrame:
     """Requests reaching each stage; declined and withdrawn requests leave after 'Requested'."""
-    cte, params = _facts(filters)
+    source, params = _selection(filters)
     counts = ", ".join(f"count(*) filter (where {cond})" for _, cond in FUNNEL_STAGES)
-    row = con.execute(f"with {cte} select {counts} from f", params).fetchone()
+    row = con.execute(f"select {counts} {source}", params).fetchone()
     return pd.DataFrame({"stage": [s for s, _ in FUNNEL_STAGES], "requests": [int(v) for v in row]})
 
 
 def timeliness(con: Connection, filters: Filters, by: str | None = None) -> pd.DataFrame:
     """Median and 90th percentile days to start and start to completion (per dimension value)."""
-    dim = _dimension(by) if by else "'All'"
-    cte, params = _facts(filters)
+    value = _dimension(by) if by else "'All'"
+    source, params = _selection(filters, by)
     frame = query(
         con,
         f"""
-        with {cte}, exploded as (select *, {dim} as value from f where is_engagement)
-        select value as {by or "segment"},
+        select {value} as {by or "segment"},
             count(days_to_start) as started,
             quantile_cont(days_to_start, 0.5) as median_days_to_start,
             quantile_cont(days_to_start, 0.9) as p90_days_to_start,
             count(days_start_to_completion) as completed,
             quantile_cont(days_start_to_completion, 0.5) as median_days_start_to_completion,
             quantile_cont(days_start_to_completion, 0.9) as p90_days_start_to_completion
-        from exploded group by value order by started desc, value
+        {source} and is_engagement group by 1 order by started desc, 1
     """,
         params,
     )
@@ -511,17 +550,16 @@ def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
     """Open requests at each month end: requested by then, not completed by then.
 
     Counted as requests so far minus completions so far (one pass, no range join)."""
-    cte, params = _facts(filters)
+    source, params = _selection(filters)
     return query(
         con,
         f"""
-        with {cte},
-        changes as (
+        with changes as (
             select date_trunc('month', requested_on)::date as month_start, 1 as change
-            from f where is_engagement
+            {source} and is_engagement
             union all
             select date_trunc('month', completed_on)::date, -1
-            from f where is_engagement and completed_on is not null
+            {source} and is_engagement and completed_on is not null
         ),
         monthly as (select month_start, sum(change) as change from changes group by month_start),
         months as (
@@ -534,7 +572,7 @@ def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
         from months m left join monthly c using (month_start)
         order by m.month_start
     """,
-        params,
+        [*params, *params],
     )
 
 
@@ -542,30 +580,41 @@ def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
 
 
 def _answer_counts(
-    con: Connection, filters: Filters, wave: str | None, by: str | None
+    con: Connection,
+    filters: Filters,
+    waves: tuple[str | None, ...],
+    by: str | None,
+    items: tuple[str, ...] = schema.SURVEY_ITEMS,
 ) -> pd.DataFrame:
-    """Long frame: segment, wave, item, c1..c5 summed over the selected engagements' responses
-    in one wave, or all waves (None); segments without a response there are left out."""
-    waves = schema.WAVES if wave is None else (wave,)
-    if not set(waves) <= set(schema.WAVES):
-        raise ValueError(f"unknown wave {wave!r}; choose from {', '.join(schema.WAVES)}")
+    """Long frame: segment, wave, item, c1..c5 summed over the selected engagements' responses,
+    for each of ``waves`` (None: all waves added up) in one scan; a segment without a response in
+    a wave is left out of that wave. With ``by``, also each segment's completed and responded
+    engagements (for response rates)."""
+    for wave in waves:
+        if wave is not None and wave not in schema.WAVES:
+            raise ValueError(f"unknown wave {wave!r}; choose from {', '.join(schema.WAVES)}")
 
-    def total(column) -> str:
-        return " + ".join(column(w) for w in waves)
+    def total(wave: str | None, column) -> str:
+        return " + ".join(column(w) for w in ((wave,) if wave else schema.WAVES))
 
-    sums = ", ".join(
-        f"sum({total(lambda w, i=item, a=a: db.answer_column(w, i, a))})::bigint as c{a}_{item}"
-        for item in schema.SURVEY_ITEMS
+    sums = [
+        f"sum({total(wave, lambda w, i=item, a=a: db.answer_column(w, i, a))})::bigint"
+        f" as w{n}_c{a}_{item}"
+        for n, wave in enumerate(waves)
+        for item in items
         for a in range(1, 6)
-    )
-    cte, params = _facts(filters)
+    ]
+    responses = [f"sum({total(wave, lambda w: f'{w}_responses')})" for wave in waves]
+    segment = _dimension(by) if by else "'All'"
+    source, params = _selection(filters, by)
     wide = query(
         con,
         f"""
-        with {cte},
-        exploded as (select *, {_dimension(by) if by else "'All'"} as segment from f where is_engagement)
-        select segment, {sums}
-        from exploded group by segment having sum({total(lambda w: f"{w}_responses")}) > 0
+        select {segment} as segment, {", ".join(sums)},
+            {", ".join(f"{r} as w{n}_responses" for n, r in enumerate(responses))},
+            count(*) filter (where is_completed) as completed,
+            count(*) filter (where is_completed and responses > 0) as responded_engagements
+        {source} and is_engagement group by 1 having {" or ".join(f"{r} > 0" for r in responses)}
     """,
         params,
     )
@@ -574,12 +623,17 @@ def _answer_counts(
             "segment": record["segment"],
             "wave": wave,
             "item": item,
-            **{f"c{a}": int(record[f"c{a}_{item}"]) for a in range(1, 6)},
+            **{f"c{a}": int(record[f"w{n}_c{a}_{item}"]) for a in range(1, 6)},
+            "completed": int(record["completed"]),
+            "responded_engagements": int(record["responded_engagements"]),
         }
         for record in wide.to_dict("records")
-        for item in schema.SURVEY_ITEMS
+        for n, wave in enumerate(waves)
+        if record[f"w{n}_responses"] > 0
+        for item in items
     ]
-    return pd.DataFrame(rows, columns=["segment", "wave", "item", *(f"c{a}" for a in range(1, 6))])
+    columns = ["segment", "wave", "item", *(f"c{a}" for a in range(1, 6))]
+    return pd.DataFrame(rows, columns=[*columns, "completed", "responded_engagements"])
 
 
 OUTCOME_FIGURES = (
@@ -630,11 +684,13 @@ def item_outcomes(
     con: Connection, filters: Filters, wave: str = "post", min_n: int = DEFAULT_MIN_N
 ) -> pd.DataFrame:
     """Per survey item: n, % answering 1..5, top-2-box with Wilson 95% interval, bottom-2, mean."""
-    counts = _answer_counts(con, filters, wave, None)
+    return _item_figures(_answer_counts(con, filters, (wave,), None), min_n)
+
+
+def _item_figures(counts: pd.DataFrame, min_n: int) -> pd.DataFrame:
     if counts.empty:
         counts = pd.DataFrame({"item": schema.SURVEY_ITEMS, **{f"c{a}": 0 for a in range(1, 6)}})
-    frame = _outcome_figures(counts, ["item"], min_n)
-    return _by_item_order(frame)
+    return _by_item_order(_outcome_figures(counts, ["item"], min_n))
 
 
 def _by_item_order(frame: pd.DataFrame) -> pd.DataFrame:
@@ -646,14 +702,22 @@ def _by_item_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 def positive_outcome(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> dict:
     """Top-2-box % over all post-engagement answers to the five items (the KPI tile)."""
-    counts = _answer_counts(con, filters, "post", None).assign(all_items="all")
-    if counts.empty:
-        return {"n": 0, "top2_pct": None, "suppressed": True}
-    row = _outcome_figures(counts, ["all_items"], min_n).iloc[0]
+    source, params = _selection(filters)
+    row = _record(
+        con,
+        f"""
+        select coalesce(sum(post_answers), 0) as n, coalesce(sum(post_top2), 0) as top2,
+            coalesce(sum(post_responses), 0) as responses
+        {source} and is_engagement
+    """,
+        params,
+    )
+    n = int(row["n"])
+    suppressed = n < min_n or row["responses"] == 0
     return {
-        "n": int(row["n"]),
-        "top2_pct": _none(row["top2_pct"]),
-        "suppressed": bool(row["suppressed"]),
+        "n": n,
+        "top2_pct": None if suppressed else _pct(int(row["top2"]), n),
+        "suppressed": suppressed,
     }
 
 
@@ -666,26 +730,28 @@ def outcomes_by(
     item: str | None = None,
 ) -> pd.DataFrame:
     """Outcome figures per segment and item (or just ``item``), with each segment's response rate
-    beside them."""
-    counts = _answer_counts(con, filters, wave, by)
-    if item is not None:
-        counts = counts[counts["item"] == item]
+    beside them (empty for a segment without completed engagements)."""
+    items = schema.SURVEY_ITEMS if item is None else (item,)
+    counts = _answer_counts(con, filters, (wave,), by, items)
     frame = _outcome_figures(counts, ["segment", "item"], min_n).rename(columns={"segment": by})
-    rates = response_rates_by(con, filters, by)
+    rates = (
+        counts.drop_duplicates("segment")
+        .rename(columns={"segment": by})[[by, "completed", "responded_engagements"]]
+        .query("completed > 0")
+    )
+    rates["response_rate"] = rates["responded_engagements"] / rates["completed"] * 100
     return frame.merge(rates, on=by, how="left")
 
 
 def response_rates_by(con: Connection, filters: Filters, by: str) -> pd.DataFrame:
-    dim = _dimension(by)
-    cte, params = _facts(filters)
+    value = _dimension(by)
+    source, params = _selection(filters, by)
     frame = query(
         con,
         f"""
-        with {cte},
-        exploded as (select {dim} as value, {RESPONSES} as responses from f where is_completed)
-        select value as {by}, count(*) as completed,
+        select {value} as {by}, count(*) as completed,
             count(*) filter (where responses > 0) as responded_engagements
-        from exploded group by value
+        {source} and is_completed group by 1
     """,
         params,
     )
@@ -696,22 +762,29 @@ def response_rates_by(con: Connection, filters: Filters, by: str) -> pd.DataFram
 def post_vs_follow_up(
     con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
 ) -> pd.DataFrame:
-    """Item outcomes for both waves side by side (long: wave, item, ...)."""
-    frames = [item_outcomes(con, filters, wave, min_n).assign(wave=wave) for wave in schema.WAVES]
+    """Item outcomes for both waves side by side (long: wave, item, ...), in one scan."""
+    counts = _answer_counts(con, filters, schema.WAVES, None)
+    frames = [
+        _item_figures(counts[counts["wave"] == wave], min_n).assign(wave=wave)
+        for wave in schema.WAVES
+    ]
     return pd.concat(frames, ignore_index=True)
 
 
 def comments(con: Connection, filters: Filters, limit: int = 200, search: str = "") -> pd.DataFrame:
     """Survey comments on the selected engagements, newest first (text only; render as text)."""
-    cte, params = _facts(filters)
+    where, params = filters.where()
     return query(
         con,
         f"""
-        with {cte}
+        with f as (
+            select engagement_id, agency_name, agency_type, state, primary_topic, assistance_type
+            from engagement_facts where {where} and is_engagement
+        )
         select s.submitted_on, s.comment, s.satisfaction, s.wave, s.respondent_role, f.agency_name,
             f.agency_type, f.state, f.primary_topic, f.assistance_type, s.response_id
         from survey_responses s join f using (engagement_id)
-        where f.is_engagement and s.comment is not null and s.comment <> ''
+        where s.comment is not null and s.comment <> ''
             and (? = '' or contains(lower(s.comment), lower(?)))
         order by s.submitted_on desc, s.response_id
         limit ?
@@ -728,16 +801,15 @@ def filtered_engagements(
 ) -> pd.DataFrame:
     """The engagement rows behind every figure, for download (topics joined back with '; ');
     ``limit`` keeps just the first rows (a preview)."""
-    cte, params = _facts(filters)
+    source, params = _selection(filters)
     return query(
         con,
         f"""
-        with {cte}
         select engagement_id, agency_id, agency_name, agency_type, state, sworn_officers,
             requested_on, fiscal_year, status, assistance_type,
             array_to_string(topics, '; ') as topics, delivery_mode, provider, participants,
             started_on, completed_on
-        from f order by requested_on, engagement_id
+        {source} order by row_id
         limit ?
     """,
         [*params, limit],

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from . import db
 from .ingest import ImportReport, ingest_files, ingest_frames
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -25,8 +26,10 @@ def database_path() -> Path:
 
 
 def ensure_database(path: Path) -> None:
-    """Build the demo database from the shipped CSVs if ``path`` is the demo path and missing."""
+    """Build the demo database from the shipped CSVs if ``path`` is the demo path and missing;
+    bring a store built by an older version of this code up to date."""
     if path.exists():
+        db.upgrade(path)
         return
     if path.resolve() != DEFAULT_DEMO_DB.resolve():
         raise FileNotFoundError(
@@ -81,7 +84,6 @@ def row_counts(con) -> dict[str, int]:
 
 def create_empty_database(path: Path) -> None:
     """A database with the schema and topic catalogue but no records (for a fresh deployment)."""
-    from . import db
     from .catalogue import load_topic_catalogue
 
     with db.new_version(path) as con:

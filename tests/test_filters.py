@@ -21,7 +21,7 @@ WHERE_CASES = [
     ),
     (
         Filters(topics=("De-escalation",)),
-        "true and list_has_any(topics, ?::varchar[])",
+        "true and row_id in (select row_id from fact_topics where topic = any(?::varchar[]))",
         [["De-escalation"]],
     ),
     (
@@ -37,7 +37,7 @@ WHERE_CASES = [
     ),
     (
         Filters(topics=("x'; drop table engagements; --",)),
-        "true and list_has_any(topics, ?::varchar[])",
+        "true and row_id in (select row_id from fact_topics where topic = any(?::varchar[]))",
         [["x'; drop table engagements; --"]],
     ),
 ]

@@ -685,7 +685,7 @@ FIXED_CLAUSES = {
     "true",
     "requested_on >= ?",
     "requested_on <= ?",
-    "list_has_any(topics, ?::varchar[])",
+    "row_id in (select row_id from fact_topics where topic = any(?::varchar[]))",
     *(f"{spec.column} = any(?::varchar[])" for spec in LIST_FILTERS if spec.field != "topics"),
 }
 HOSTILE_TEXT = st.one_of(
