@@ -168,7 +168,7 @@ def outcomes(call: Caller) -> None:
     head = call("headline", "headline")
     if head["engagements"] == 0:
         return
-    call("item_outcomes(post)", "item_outcomes", wave="post")
+    call("post_vs_follow_up", "post_vs_follow_up")  # the page takes item_outcomes(post) from it
     call(
         "outcomes_by(topic, post, satisfaction)",
         "outcomes_by",
@@ -176,7 +176,6 @@ def outcomes(call: Caller) -> None:
         wave="post",
         item=schema.SURVEY_ITEMS[0],
     )
-    call("post_vs_follow_up", "post_vs_follow_up")
     call("comments", "comments", search="")
 
 

@@ -95,7 +95,7 @@ def answer_column(wave: str, item: str, answer: int) -> str:
     return f"{wave}_{item}_{answer}"
 
 
-DERIVED_VERSION = 2  # bump when rebuild_derived changes shape; older stores are rebuilt on open
+DERIVED_VERSION = 5  # bump when rebuild_derived changes shape; older stores are rebuilt on open
 
 
 def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
@@ -105,9 +105,14 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
     - engagement_facts: one row per engagement with its agency, flags, topics, day counts and, per
       wave, its responses and answer counts, so no metric needs a join. ``row_id`` numbers the rows
       in request order; ``agency_key`` is an integer per agency (cheap distinct counts).
+    - topic_sets, set_topics, set_topic_groups: every distinct list of topics an engagement has
+      (a few thousand even at a million engagements), numbered, with its topics and topic groups.
+      Sums by topic add up per topic set first and then spread over the set's topics.
     - fact_topics / fact_topic_groups: (value, row_id) for every topic and topic group of every
-      engagement, ordered by value, for topic filters (a semi-join) and topic breakdowns (a join)
-      without unnesting lists.
+      engagement, ordered by value, for topic filters (a semi-join) and figures that do not add up
+      (distinct agencies, medians) by topic.
+    - comment_facts: the survey answers with a comment on an engagement, newest first, with the
+      engagement's columns that the comments table shows and the filters read.
     - store_meta: one row of facts about the whole store (the last day the data covers).
     """
     not_engaged = ", ".join(f"'{s}'" for s in schema.NOT_ENGAGED)
@@ -157,13 +162,25 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             for name, answers in (("answers", range(1, 6)), ("top2", (4, 5)))
         ]
     )
+    con.execute("""
+        create or replace table topic_sets as
+        select (row_number() over (order by topics))::integer as topic_set_id, topics
+        from (select distinct topics from engagements)
+    """)
+    con.execute("""
+        create or replace table set_topics as
+        select topic_set_id, unnest(topics) as topic from topic_sets order by all
+    """)
+    con.execute("""
+        create or replace table set_topic_groups as
+        select distinct s.topic_set_id, t.topic_group
+        from set_topics s join topics t using (topic) order by all
+    """)
     con.execute(f"""
         create or replace table engagement_facts as
         with topic_groups as (
-            select engagement_id, list_sort(list_distinct(list(t.topic_group))) as topic_groups
-            from (select engagement_id, unnest(topics) as topic from engagements) et
-            join topics t using (topic)
-            group by engagement_id
+            select topic_set_id, list(topic_group order by topic_group) as topic_groups
+            from set_topic_groups group by topic_set_id
         ),
         agency_sequence as (
             -- n-th engagement of its agency (declined/withdrawn requests are not counted)
@@ -190,7 +207,7 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             e.status = 'completed' as is_completed,
             e.assistance_type, e.delivery_mode, e.provider, e.participants,
             e.topics, e.topics[1] as primary_topic, t.topic_group as primary_topic_group,
-            tg.topic_groups, s.agency_engagement_seq,
+            ts.topic_set_id, tg.topic_groups, s.agency_engagement_seq,
             e.started_on, e.completed_on,
             date_diff('day', e.requested_on, e.started_on) as days_to_start,
             date_diff('day', e.started_on, e.completed_on) as days_start_to_completion,
@@ -199,7 +216,8 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         from engagements e
         join agencies a using (agency_id)
         left join topics t on t.topic = e.topics[1]
-        left join topic_groups tg using (engagement_id)
+        left join topic_sets ts on ts.topics = e.topics
+        left join topic_groups tg on tg.topic_set_id = ts.topic_set_id
         left join agency_sequence s using (engagement_id)
         left join survey_waves sw using (engagement_id)
         order by e.requested_on, e.engagement_id
@@ -214,6 +232,15 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         select topic_group, row_id
         from (select unnest(topic_groups) as topic_group, row_id from engagement_facts)
         order by topic_group, row_id
+    """)
+    con.execute("""
+        create or replace table comment_facts as
+        select s.submitted_on, s.response_id, s.comment, s.satisfaction, s.wave,
+            s.respondent_role, f.row_id, f.requested_on, f.agency_name, f.agency_type, f.state,
+            f.primary_topic, f.assistance_type, f.delivery_mode
+        from survey_responses s join engagement_facts f using (engagement_id)
+        where s.comment is not null and s.comment <> '' and f.is_engagement
+        order by s.submitted_on desc, s.response_id
     """)
     con.execute(f"""
         create or replace table store_meta as

@@ -555,6 +555,16 @@ def check_post_vs_follow_up(world, selection):
         same({k: plain(actual[key][k]) for k in want}, want, f"{world.name}/{selection}/{key}")
 
 
+@pytest.mark.parametrize("selection", SELECTION_NAMES)
+def test_one_wave_of_post_vs_follow_up_is_item_outcomes(world, selection):
+    filters, _ = both(selection)
+    both_waves = m.post_vs_follow_up(world.con, filters)
+    for wave in ("post", "follow_up"):
+        pd.testing.assert_frame_equal(
+            m.one_wave(both_waves, wave), m.item_outcomes(world.con, filters, wave)
+        )
+
+
 @pytest.mark.parametrize(("limit", "search"), [(200, ""), (2, ""), (50, "POLICY")])
 @pytest.mark.parametrize("selection", SELECTION_NAMES)
 def test_comments_match_reference(world, selection, limit, search):

@@ -26,7 +26,8 @@ wave = (
     )
     or "post"
 )
-items = data.metric("item_outcomes", filters, wave=wave)
+waves = data.metric("post_vs_follow_up", filters)
+items = metrics.one_wave(waves, wave)
 show.chart(charts.likert_diverging(items), "outcomes_likert", items)
 
 left, right = st.columns([1, 2])
@@ -42,7 +43,6 @@ item = right.selectbox(
 by_segment = data.metric("outcomes_by", filters, by=segment, wave=wave, item=item)
 show.chart(charts.top2_by_segment(by_segment, segment), "outcomes_segments", by_segment)
 
-waves = data.metric("post_vs_follow_up", filters)
 show.chart(charts.post_vs_follow_up(waves), "outcomes_waves", waves)
 
 st.subheader("Comments")
