@@ -1,6 +1,6 @@
 """The metric calls behind each dashboard page, run directly on the library (no Streamlit cache).
 
-Each page function below makes exactly the ``data.metric(...)`` calls its file in ``pages/`` makes on a
+Each page function below makes exactly the ``data.metric(...)`` calls its file in ``views/`` makes on a
 first visit with the default widget values (grain = fiscal year, wave = post, item = satisfaction,
 empty searches), including the early exit when the selection is empty. Every metric call gets a fresh
 ``cursor()`` of one read-only connection, as ``dashboard/data.py`` does.

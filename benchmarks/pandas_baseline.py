@@ -290,7 +290,7 @@ class Baseline:
             frame[column] = frame["state"].map(found[column]).fillna(0).astype("int64")
         return frame
 
-    # -- the overview page, the same calls as pages/overview.py ----------------------------------
+    # -- the overview page, the same calls as views/overview.py ----------------------------------
 
     def overview_page(self, f: Filters) -> None:
         head = self.headline(f)

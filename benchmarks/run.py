@@ -690,7 +690,7 @@ def render(results: dict, args) -> str:
             top = ", ".join(
                 f"`{name}` {ms(cum)}"
                 for name, cum in prof["warm"]["top_project_functions"][:6]
-                if not name.startswith("pages/")
+                if not name.startswith("views/")
             )
             add(f"- {page}: {top}")
         add("")
