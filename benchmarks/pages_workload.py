@@ -127,8 +127,7 @@ def overview(call: Caller) -> None:
     head = call("headline", "headline")
     if head["requests"] == 0:
         return
-    call("positive_outcome", "positive_outcome")
-    call("kpis_with_comparison", "kpis_with_comparison")
+    call("kpis_with_comparison", "kpis_with_comparison")  # carries the positive outcome's n
     call("volume_series(fiscal_year)", "volume_series", grain="fiscal_year")
     call("cumulative_engagements", "cumulative_engagements")
     call("milestones", "milestones")

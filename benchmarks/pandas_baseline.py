@@ -296,8 +296,7 @@ class Baseline:
         head = self.headline(f)
         if head["requests"] == 0:
             return
-        self.positive_outcome(f)
-        self.kpis_with_comparison(f)
+        self.kpis_with_comparison(f)  # the positive outcome's n comes with it, as in the library
         self.volume_series(f, "fiscal_year")
         self.cumulative_engagements(f)
         self.milestones(f)

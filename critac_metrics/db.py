@@ -182,6 +182,16 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             select topic_set_id, list(topic_group order by topic_group) as topic_groups
             from set_topic_groups group by topic_set_id
         ),
+        request_order as (
+            -- numbered on the narrow key columns, not on the wide result (windows hold every column)
+            select engagement_id,
+                (row_number() over (order by requested_on, engagement_id))::integer as row_id
+            from engagements
+        ),
+        agency_keys as (
+            select agency_id, (row_number() over (order by agency_id))::integer as agency_key
+            from agencies
+        ),
         agency_sequence as (
             -- n-th engagement of its agency (declined/withdrawn requests are not counted)
             select engagement_id,
@@ -195,9 +205,7 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             from survey_rollup group by engagement_id
         )
         select
-            (row_number() over (order by e.requested_on, e.engagement_id))::integer as row_id,
-            e.engagement_id, e.agency_id,
-            (dense_rank() over (order by e.agency_id))::integer as agency_key, a.agency_name, a.agency_type, a.state,
+            o.row_id, e.engagement_id, e.agency_id, k.agency_key, a.agency_name, a.agency_type, a.state,
             {_region_sql()} as region,
             a.sworn_officers, {SIZE_BAND_SQL} as size_band,
             e.requested_on,
@@ -215,12 +223,14 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             {survey_columns}
         from engagements e
         join agencies a using (agency_id)
+        join agency_keys k using (agency_id)
+        join request_order o using (engagement_id)
         left join topics t on t.topic = e.topics[1]
         left join topic_sets ts on ts.topics = e.topics
         left join topic_groups tg on tg.topic_set_id = ts.topic_set_id
         left join agency_sequence s using (engagement_id)
         left join survey_waves sw using (engagement_id)
-        order by e.requested_on, e.engagement_id
+        order by o.row_id
     """)  # noqa: S608 - only constants from schema.py are interpolated
     con.execute("""
         create or replace table fact_topics as

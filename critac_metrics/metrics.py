@@ -183,7 +183,8 @@ def _none(value) -> float | None:
 def kpis_with_comparison(
     con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
 ) -> pd.DataFrame:
-    """Headline figures with the previous period of equal length, the change, and a sparkline."""
+    """Headline figures with the previous period of equal length, the change, a sparkline, and
+    for the positive-outcome rate the number of answers behind it (``n``)."""
     periods = _kpi_periods(con, filters, min_n)
     current, previous = periods["current"], periods.get("previous", {})
     spark = kpi_series(con, filters, "month" if periods["span_days"] <= 1100 else "quarter")
@@ -199,6 +200,7 @@ def kpis_with_comparison(
                 "change": change,
                 "change_pct": _pct(change, before) if change is not None and before else None,
                 "sparkline": _sparkline(spark, name),
+                "n": periods["positive_n"] if name == "positive_outcome_pct" else None,
             }
         )
     return pd.DataFrame(rows)
@@ -231,6 +233,7 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> dict:
     found = {bool(r["is_current"]): r for r in frame.to_dict("records")}
     out = {"current": _kpi_values(found.get(True), min_n)}
     out["span_days"] = int(found[True]["span_days"]) if True in found else 0
+    out["positive_n"] = int(found[True]["answers"]) if True in found else 0
     if previous is not None:
         out["previous"] = _kpi_values(found.get(False), min_n)
     return out
@@ -292,12 +295,12 @@ def _by_period(
     frame = query(
         con,
         f"""
-        select {period}::date as period_start, {measures}
+        select {period}::date as period_start, {measures}, {_DATA_THROUGH}
         {source} and {where} group by all order by period_start
     """,
         params,
     )
-    return _fill_periods(frame, grain, data_through(con))
+    return _fill_periods(frame, grain)
 
 
 def data_through(con: Connection) -> pd.Timestamp | None:
@@ -307,13 +310,20 @@ def data_through(con: Connection) -> pd.Timestamp | None:
     return None if day is None else pd.Timestamp(day)
 
 
-def _fill_periods(
-    frame: pd.DataFrame, grain: str, through: pd.Timestamp | None, by: str | None = None
-) -> pd.DataFrame:
+# A column carrying data_through() along with a query's rows (saves a statement per series).
+_DATA_THROUGH = "(select data_through from store_meta) as data_through"
+
+
+def _fill_periods(frame: pd.DataFrame, grain: str, by: str | None = None) -> pd.DataFrame:
     """Reindex on the full run of periods (and, with ``by``, every value in every period).
 
-    ``is_partial`` marks a period that runs past the last day of data (still in progress)."""
-    frame = frame.assign(period_start=pd.to_datetime(frame["period_start"]))
+    ``frame`` carries ``data_through`` (see _DATA_THROUGH); ``is_partial`` marks a period that runs
+    past the last day of data (still in progress)."""
+    through = None if frame.empty else frame["data_through"].iloc[0]
+    through = None if through is None or pd.isna(through) else pd.Timestamp(through)
+    frame = frame.drop(columns="data_through").assign(
+        period_start=pd.to_datetime(frame["period_start"])
+    )
     if frame.empty:
         frame = frame.assign(period=pd.Series(dtype="str"), is_partial=pd.Series(dtype="bool"))
         return frame[["period", *frame.columns[:-2], "is_partial"]]
@@ -365,13 +375,13 @@ def series_by(
     frame = query(
         con,
         f"""
-        select period_start, value as {dimension}, engagements from ({summed})
+        select period_start, value as {dimension}, engagements, {_DATA_THROUGH} from ({summed})
         where len(?::varchar[]) = 0 or value = any(?::varchar[])
         order by period_start, {dimension}
     """,
         [*params, list(only), list(only)],
     )
-    return _fill_periods(frame, grain, data_through(con), by=dimension)
+    return _fill_periods(frame, grain, by=dimension)
 
 
 def cumulative_engagements(con: Connection, filters: Filters) -> pd.DataFrame:

@@ -73,13 +73,14 @@ def _rows(items: list, size: int = KPI_COLUMNS):
         yield zip(st.columns(size), items[start : start + size], strict=False)
 
 
-def kpi_row(kpis: pd.DataFrame, positive_n: int | None = None, previous: str | None = None) -> None:
-    """KPI tiles with the change against the previous period and a sparkline."""
+def kpi_row(kpis: pd.DataFrame, previous: str | None = None) -> None:
+    """KPI tiles with the change against the previous period, a sparkline, and the number of
+    answers behind a survey rate."""
     for column, row in (pair for tiles in _rows(list(kpis.itertuples())) for pair in tiles):
         metric = registry.METRICS[row.metric]
         label = metric.label
-        if row.metric == "positive_outcome_pct" and positive_n is not None:
-            label = f"{label} (n = {positive_n:,})"
+        if pd.notna(row.n):
+            label = f"{label} (n = {int(row.n):,})"
         column.metric(
             label,
             metric.format(row.value),

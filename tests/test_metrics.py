@@ -300,6 +300,18 @@ def test_previous_period_is_the_one_compared(tiny, current, previous):
         same(plain(frame[name]["previous"]), plain(before[name]["value"]), name)
 
 
+@pytest.mark.parametrize("selection", SELECTION_NAMES)
+def test_kpis_carry_the_positive_outcome_n_and_nothing_else(world, selection):
+    filters, sel = both(selection)
+    frame = keyed(m.kpis_with_comparison(world.con, filters), ["metric"])
+    expected_n = ref.positive_outcome(world.data, sel, m.DEFAULT_MIN_N)["n"]
+    for name, row in frame.items():
+        if name == "positive_outcome_pct":
+            assert plain(row["n"]) == expected_n
+        else:
+            assert pd.isna(row["n"])
+
+
 def test_fy2024_is_compared_with_fy2023_on_tiny(tiny):
     """Hand-derived: FY2024 has E2 and E3 (2 engagements), FY2023 has E7 and E1 (2)."""
     frame = keyed(m.kpis_with_comparison(tiny.con, Filters(**FY2024)), ["metric"])

@@ -13,11 +13,9 @@ if head["requests"] == 0:
     show.empty_state()
     st.stop()
 
-positive = data.metric("positive_outcome", filters)
 previous = filters.previous_period()
 show.kpi_row(
     data.metric("kpis_with_comparison", filters),
-    positive_n=positive["n"],
     previous=previous.period_text() if previous else None,
 )
 
