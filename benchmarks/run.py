@@ -694,29 +694,6 @@ def render(results: dict, args) -> str:
             )
             add(f"- {page}: {top}")
         add("")
-    exp = results.get("experiments")
-    if exp:
-        add(
-            f"## Experiments at {describe_size(exp['n'])}: current call vs a rewrite "
-            "(benchmarks/experiments.py; in-memory copy of the database; same figures checked)"
-        )
-        add("")
-        add("| experiment | filters | current | rewrite | speed-up | same figures |")
-        add("|---|---|---|---|---|---|")
-        for name, e in exp.items():
-            if not isinstance(e, dict) or "sets" not in e:
-                continue
-            for fs, r in e["sets"].items():
-                same = {True: "yes", False: "NO", None: "–"}[r["equal"]]
-                add(
-                    f"| {name} | {fs} | {ms(r['current_s'])} | {ms(r['proposed_s'])} | "
-                    f"{r['current_s'] / r['proposed_s']:.1f}× | {same} |"
-                )
-        add("")
-        for name, e in exp.items():
-            if isinstance(e, dict) and "description" in e:
-                add(f"- **{name}**: {e['description']}")
-        add("")
     if results["downloads"]:
         add("## Data page: download bytes built on every run (no filters)")
         add("")
@@ -748,7 +725,6 @@ def main() -> None:
     parser.add_argument("--skip-imports", action="store_true")
     parser.add_argument("--skip-pandas", action="store_true")
     parser.add_argument("--skip-memory", action="store_true")
-    parser.add_argument("--skip-experiments", action="store_true")
     parser.add_argument("--apptest-sizes", default="10000,100000")
     parser.add_argument("--import-sizes", default="10000,100000,1000000")
     parser.add_argument("--pandas-max", type=int, default=1_000_000, help="largest N for pandas")
@@ -787,7 +763,6 @@ def main() -> None:
         "memory": {},
         "downloads": {},
         "charts": None,
-        "experiments": None,
         "errors": [],
     }
 
@@ -853,20 +828,6 @@ def main() -> None:
                 )  # fmt: skip
             except Exception as exc:  # noqa: BLE001
                 results["errors"].append(f"imports: {exc!r}"[:2000])
-
-    if not args.skip_experiments:
-        n = max((s for s in sizes if s <= 1_000_000), default=None)
-        if n:
-            log(f"experiments at {describe_size(n)}")
-            try:
-                results["experiments"] = common.run_json(
-                    [PYTHON, str(BENCH / "experiments.py"), "--db", str(paths[n]),
-                     "--rounds", str(max(3, rounds_for(n, args)))],
-                    timeout=3600,
-                )  # fmt: skip
-                results["experiments"]["n"] = n
-            except Exception as exc:  # noqa: BLE001
-                results["errors"].append(f"experiments: {exc!r}"[:2000])
 
     if not args.skip_memory:
         for n in [s for s in sizes if s >= 1_000_000][:1]:

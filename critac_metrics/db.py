@@ -128,39 +128,32 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         from survey_responses
         group by engagement_id, wave
     """)  # noqa: S608 - only constants from schema.py are interpolated
-    per_wave = ",\n".join(
-        [
-            f"coalesce(sum(responses) filter (where wave = '{w}'), 0) as {w}_responses"
-            for w in schema.WAVES
-        ]
-        + [
-            f"coalesce(sum({item}_{a}) filter (where wave = '{w}'), 0) as {answer_column(w, item, a)}"
-            for w in schema.WAVES
-            for item in schema.SURVEY_ITEMS
-            for a in range(1, 6)
-        ]
-    )
+    # Each wave's rollup row is joined as sw_<wave> (at most one per engagement): no aggregation
+    # over the wide answer columns, which is what made this statement memory-hungry.
     survey_columns = ", ".join(
-        [f"coalesce(sw.{w}_responses, 0)::integer as {w}_responses" for w in schema.WAVES]
+        [f"coalesce(sw_{w}.responses, 0)::integer as {w}_responses" for w in schema.WAVES]
         + [
-            "(" + " + ".join(f"coalesce(sw.{w}_responses, 0)" for w in schema.WAVES) + ")::integer"
+            "(" + " + ".join(f"coalesce(sw_{w}.responses, 0)" for w in schema.WAVES) + ")::integer"
             " as responses"
         ]
         + [
-            f"coalesce(sw.{answer_column(w, i, a)}, 0)::integer as {answer_column(w, i, a)}"
+            f"coalesce(sw_{w}.{i}_{a}, 0)::integer as {answer_column(w, i, a)}"
             for w in schema.WAVES
             for i in schema.SURVEY_ITEMS
             for a in range(1, 6)
         ]
         + [
             "coalesce("
-            + " + ".join(
-                f"sw.{answer_column(w, i, a)}" for i in schema.SURVEY_ITEMS for a in answers
-            )
+            + " + ".join(f"sw_{w}.{i}_{a}" for i in schema.SURVEY_ITEMS for a in answers)
             + f", 0)::integer as {w}_{name}"
             for w in schema.WAVES
             for name, answers in (("answers", range(1, 6)), ("top2", (4, 5)))
         ]
+    )
+    survey_joins = "\n".join(
+        f"left join survey_rollup sw_{w} on sw_{w}.engagement_id = e.engagement_id"
+        f" and sw_{w}.wave = '{w}'"
+        for w in schema.WAVES
     )
     con.execute("""
         create or replace table topic_sets as
@@ -199,10 +192,6 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
                     as agency_engagement_seq
             from engagements
             where status not in ({not_engaged})
-        ),
-        survey_waves as (
-            select engagement_id, {per_wave}
-            from survey_rollup group by engagement_id
         )
         select
             o.row_id, e.engagement_id, e.agency_id, k.agency_key, a.agency_name, a.agency_type, a.state,
@@ -229,7 +218,7 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         left join topic_sets ts on ts.topics = e.topics
         left join topic_groups tg on tg.topic_set_id = ts.topic_set_id
         left join agency_sequence s using (engagement_id)
-        left join survey_waves sw using (engagement_id)
+        {survey_joins}
         order by o.row_id
     """)  # noqa: S608 - only constants from schema.py are interpolated
     con.execute("""

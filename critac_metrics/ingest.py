@@ -170,7 +170,10 @@ def load(
             )
         for name in schema.TABLE_ORDER:
             if name in result.frames:
-                _upsert(con, schema.TABLES[name], result.frames[name])
+                _upsert(con, schema.TABLES[name], result.frames.pop(name))
+        # The frames are in the database now; letting them go before the derived tables are
+        # built keeps a million-row import's peak memory down.
+        result.frames.clear()
         _record_import(con, report, source, is_demo)
     report.loaded = True
 
