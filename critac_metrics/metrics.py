@@ -6,7 +6,8 @@ SQL is ``Filters.where()``'s fixed clause shape and names from the closed sets d
 
 Each query reads ``engagement_facts`` directly (no ``select *`` subquery: binding its ~90 columns
 costs more than a small query's whole run) and names only the columns it needs. Topic dimensions
-join their bridge table (``fact_topics``) instead of unnesting the topic lists.
+join their bridge table (``fact_topics``) instead of unnesting the topic lists. Distinct agencies
+are counted with the store's ``distinct_agencies`` macro (see ``db.rebuild_derived``).
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]
             count(*) as requests,
             count(*) filter (where is_engagement) as engagements,
             count(*) filter (where is_completed) as completed,
-            count(distinct agency_key) filter (where is_engagement) as agencies_served,
+            distinct_agencies(case when is_engagement then agency_key end) as agencies_served,
             count(distinct state) filter (where is_engagement) as states_reached,
             coalesce(sum(participants) filter (where is_engagement), 0) as participants,
             coalesce(sum(responses) filter (where is_engagement), 0) as survey_responses,
@@ -219,7 +220,7 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> dict:
         f"""
         select {is_current} as is_current,
             count(*) filter (where is_engagement) as engagements,
-            count(distinct agency_key) filter (where is_engagement) as agencies_served,
+            distinct_agencies(case when is_engagement then agency_key end) as agencies_served,
             count(*) filter (where is_completed) as completed,
             count(distinct state) filter (where is_engagement) as states_reached,
             coalesce(sum(post_answers) filter (where is_engagement), 0) as answers,
@@ -354,7 +355,7 @@ def volume_series(con: Connection, filters: Filters, grain: str = "month") -> pd
 def kpi_series(con: Connection, filters: Filters, grain: str = "month") -> pd.DataFrame:
     """KPI values per period (for sparklines): engagements, agencies served, states reached and
     completion rate, gaps filled with zero."""
-    measures = """count(*) as engagements, count(distinct agency_key) as agencies_served,
+    measures = """count(*) as engagements, distinct_agencies(agency_key) as agencies_served,
         count(distinct state) as states_reached,
         count(*) filter (where is_completed) * 100.0 / count(*) as completion_rate"""
     return _by_period(con, filters, grain, measures, where="is_engagement")
@@ -442,7 +443,7 @@ def breakdown(con: Connection, filters: Filters, dimension: str) -> pd.DataFrame
         select {value} as {dimension}, count(*) as requests,
             count(*) filter (where is_engagement) as engagements,
             count(*) filter (where is_completed) as completed,
-            count(distinct agency_key) filter (where is_engagement) as agencies
+            distinct_agencies(case when is_engagement then agency_key end) as agencies
         {source} group by 1
         order by engagements desc, 1
     """,
