@@ -83,6 +83,9 @@ SIZE_BAND_SQL = """case
     else '1,000+' end"""
 
 
+_STATES_SQL = "[" + ", ".join(f"'{code}'" for code in schema.STATES) + "]"  # state_key order
+
+
 def _region_sql() -> str:
     whens = " ".join(
         f"when '{code}' then '{region}'" for code, region in schema.STATE_REGION.items()
@@ -95,7 +98,7 @@ def answer_column(wave: str, item: str, answer: int) -> str:
     return f"{wave}_{item}_{answer}"
 
 
-DERIVED_VERSION = 6  # bump when rebuild_derived changes shape; older stores are rebuilt on open
+DERIVED_VERSION = 7  # bump when rebuild_derived changes shape; older stores are rebuilt on open
 
 
 def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
@@ -104,7 +107,7 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
     - survey_rollup: per engagement and wave, responses and the count of each answer to each item.
     - engagement_facts: one row per engagement with its agency, flags, topics, day counts and, per
       wave, its responses and answer counts, so no metric needs a join. ``row_id`` numbers the rows
-      in request order; ``agency_key`` is an integer per agency (cheap distinct counts).
+      in request order; ``agency_key`` and ``state_key`` are integers (bitmap distinct counts).
     - topic_sets, set_topics, set_topic_groups: every distinct list of topics an engagement has
       (a few thousand even at a million engagements), numbered, with its topics and topic groups.
       Sums by topic add up per topic set first and then spread over the set's topics.
@@ -113,7 +116,7 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
       (distinct agencies, medians) by topic.
     - comment_facts: the survey answers with a comment on an engagement, newest first, with the
       engagement's columns that the comments table shows and the filters read.
-    - distinct_agencies(agency_key): a macro counting distinct agencies with a bitmap.
+    - distinct_agencies(agency_key), distinct_states(state_key): macros counting with a bitmap.
     - store_meta: one row of facts about the whole store (the last day the data covers).
     """
     not_engaged = ", ".join(f"'{s}'" for s in schema.NOT_ENGAGED)
@@ -196,6 +199,7 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         )
         select
             o.row_id, e.engagement_id, e.agency_id, k.agency_key, a.agency_name, a.agency_type, a.state,
+            list_position({_STATES_SQL}, a.state)::integer as state_key,
             {_region_sql()} as region,
             a.sworn_officers, {SIZE_BAND_SQL} as size_band,
             e.requested_on,
@@ -242,14 +246,18 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         where s.comment is not null and s.comment <> '' and f.is_engagement
         order by s.submitted_on desc, s.response_id
     """)
-    # Distinct agencies as a bitmap over the integer agency keys: about twice as fast as
+    # Distinct agencies (and states) as a bitmap over integer keys: about twice as fast as
     # count(distinct). bitstring_agg needs its range as a constant, so the macro is written with
     # this store's agency count (a number read from the database, not user input).
     agency_count = con.execute("select greatest(count(*), 1) from agencies").fetchone()[0]
-    con.execute(
-        "create or replace macro distinct_agencies(agency_key) as"
-        f" coalesce(bit_count(bitstring_agg(agency_key, 1, {int(agency_count)})), 0)"
-    )
+    for name, key, count in (
+        ("distinct_agencies", "agency_key", int(agency_count)),
+        ("distinct_states", "state_key", len(schema.STATES)),
+    ):
+        con.execute(
+            f"create or replace macro {name}({key}) as"
+            f" coalesce(bit_count(bitstring_agg({key}, 1, {count})), 0)"
+        )
     con.execute(f"""
         create or replace table store_meta as
         select {DERIVED_VERSION} as derived_version,

@@ -143,9 +143,11 @@ class Filters:
                 clauses.append(
                     "row_id in (select row_id from fact_topics where topic = any(?::varchar[]))"
                 )
+                params.append(list(selected))
             else:
-                clauses.append(f"{spec.column} = any(?::varchar[])")
-            params.append(list(selected))
+                # One placeholder per value: an IN list of parameters is pushed into the scan.
+                clauses.append(f"{spec.column} in ({', '.join('?' * len(selected))})")
+                params.extend(selected)
         return " and ".join(clauses), params
 
     def previous_period(self) -> Filters | None:

@@ -7,7 +7,7 @@ SQL is ``Filters.where()``'s fixed clause shape and names from the closed sets d
 Each query reads ``engagement_facts`` directly (no ``select *`` subquery: binding its ~90 columns
 costs more than a small query's whole run) and names only the columns it needs. Topic dimensions
 join their bridge table (``fact_topics``) instead of unnesting the topic lists. Distinct agencies
-are counted with the store's ``distinct_agencies`` macro (see ``db.rebuild_derived``).
+and states are counted with the store's ``distinct_agencies`` and ``distinct_states`` macros (see ``db.rebuild_derived``).
 """
 
 from __future__ import annotations
@@ -120,7 +120,7 @@ def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]
             count(*) filter (where is_engagement) as engagements,
             count(*) filter (where is_completed) as completed,
             distinct_agencies(case when is_engagement then agency_key end) as agencies_served,
-            count(distinct state) filter (where is_engagement) as states_reached,
+            distinct_states(case when is_engagement then state_key end) as states_reached,
             coalesce(sum(participants) filter (where is_engagement), 0) as participants,
             coalesce(sum(responses) filter (where is_engagement), 0) as survey_responses,
             count(*) filter (where is_completed and responses > 0) as responded_engagements
@@ -222,7 +222,7 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> dict:
             count(*) filter (where is_engagement) as engagements,
             distinct_agencies(case when is_engagement then agency_key end) as agencies_served,
             count(*) filter (where is_completed) as completed,
-            count(distinct state) filter (where is_engagement) as states_reached,
+            distinct_states(case when is_engagement then state_key end) as states_reached,
             coalesce(sum(post_answers) filter (where is_engagement), 0) as answers,
             coalesce(sum(post_top2) filter (where is_engagement), 0) as top2,
             count(*) filter (where is_completed and responses > 0) as responded,
@@ -356,7 +356,7 @@ def kpi_series(con: Connection, filters: Filters, grain: str = "month") -> pd.Da
     """KPI values per period (for sparklines): engagements, agencies served, states reached and
     completion rate, gaps filled with zero."""
     measures = """count(*) as engagements, distinct_agencies(agency_key) as agencies_served,
-        count(distinct state) as states_reached,
+        distinct_states(state_key) as states_reached,
         count(*) filter (where is_completed) * 100.0 / count(*) as completion_rate"""
     return _by_period(con, filters, grain, measures, where="is_engagement")
 

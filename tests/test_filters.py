@@ -26,14 +26,13 @@ WHERE_CASES = [
     ),
     (
         Filters(agency_types=("tribal", "campus")),
-        "true and agency_type = any(?::varchar[])",
-        [["campus", "tribal"]],
+        "true and agency_type in (?, ?)",
+        ["campus", "tribal"],
     ),
     (
         Filters(states=("ID",), assistance_types=("training",), delivery_modes=("virtual",)),
-        "true and state = any(?::varchar[]) and assistance_type = any(?::varchar[])"
-        " and delivery_mode = any(?::varchar[])",
-        [["ID"], ["training"], ["virtual"]],
+        "true and state in (?) and assistance_type in (?) and delivery_mode in (?)",
+        ["ID", "training", "virtual"],
     ),
     (
         Filters(topics=("x'; drop table engagements; --",)),
