@@ -56,11 +56,30 @@ def describe_size(n: int) -> str:
     return str(n)
 
 
+SCALED_FROM = 1_000_000  # sizes above this are built by repeating this demo store (scale_store.py)
+
+
 def demo_db(cache_dir: Path, n: int, log=print) -> Path:
-    """The demo database of ``n`` engagements, built once with the CLI and kept in ``cache_dir``."""
+    """The demo database of ``n`` engagements, built once with the CLI and kept in ``cache_dir``
+    (above 1M: the 1M demo store repeated, see scale_store.py)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     path = cache_dir / f"demo_{n}.duckdb"
     if path.exists():
+        return path
+    if n > SCALED_FROM:
+        if n % SCALED_FROM:
+            raise ValueError(f"sizes above {SCALED_FROM:,} must be multiples of it")
+        source = demo_db(cache_dir, SCALED_FROM, log)
+        log(f"  building {path} (the 1M demo store repeated {n // SCALED_FROM} times) ...")
+        started = time.perf_counter()
+        subprocess.run(
+            [PYTHON, str(ROOT / "benchmarks" / "scale_store.py"), "--source", str(source),
+             "--times", str(n // SCALED_FROM), "--db", str(path)],
+            cwd=ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        log(f"  built in {time.perf_counter() - started:.1f} s")
         return path
     log(f"  building {path} (python -m critac_metrics demo --engagements {n}) ...")
     started = time.perf_counter()
