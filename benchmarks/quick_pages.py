@@ -2,15 +2,13 @@
 
     python benchmarks/quick_pages.py [--sizes 10000,100000,1000000] [--rounds 5]
 
-Uses the demo databases cached by run.py (built with `python -m critac_metrics demo` if missing)
-and the same per-page workloads (pages_workload.py). Prints one line per size and filter set.
+Uses the demo databases cached by run.py (built like run.py builds them if missing) and the same
+per-page workloads (pages_workload.py). Prints one line per size and filter set.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,21 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pages_workload  # noqa: E402
-from common import DEFAULT_CACHE  # noqa: E402
+from common import DEFAULT_CACHE, FILTER_SETS, demo_db  # noqa: E402
 
 from critac_metrics import db  # noqa: E402
-from critac_metrics.filters import Filters  # noqa: E402
-
-FILTER_SETS = {
-    "typical": Filters(
-        start=dt.date(2023, 10, 1),
-        end=dt.date(2024, 9, 30),
-        agency_types=("tribal", "campus"),
-        topics=("De-escalation",),
-    ),
-    "state": Filters(states=("TX",)),
-    "none": Filters(),
-}
 
 
 def main() -> None:
@@ -45,11 +31,7 @@ def main() -> None:
     print("| engagements | filters | " + " | ".join(pages_workload.PAGES) + " |")
     print("|---|---|" + "---|" * len(pages_workload.PAGES))
     for size in (int(s) for s in args.sizes.split(",")):
-        path = args.cache_dir / f"demo_{size}.duckdb"
-        if not path.exists():
-            command = [sys.executable, "-m", "critac_metrics", "demo", "--db", str(path)]
-            subprocess.run([*command, "--engagements", str(size)], check=True, capture_output=True)
-        con = db.connect(path)
+        con = db.connect(demo_db(args.cache_dir, size, log=lambda _: None))
         for name, filters in FILTER_SETS.items():
             cells = [
                 f"{pages_workload.bench_page(con, page, filters, rounds=args.rounds)['total'] * 1000:,.0f} ms"
