@@ -371,11 +371,22 @@ def _scans(plan) -> list[tuple[str, list[str], list[str]]]:
     return out
 
 
+# The tables the metrics read (the store's derived tables; see db.rebuild_derived).
+SCANNED_TABLES = (
+    "engagement_facts",
+    "fact_topics",
+    "fact_topic_groups",
+    "set_topics",
+    "set_topic_groups",
+    "comment_facts",
+)
+
+
 def scanned_columns(con, statements: list[dict]) -> list[dict[str, set[str]]]:
     """For each statement: {table: columns read} from ``EXPLAIN (FORMAT JSON)``."""
     known = {
         table: {r[0] for r in con.execute(f"describe {table}").fetchall()}  # noqa: S608
-        for table in ("engagement_facts", "survey_rollup", "survey_responses")
+        for table in SCANNED_TABLES
     }
     out = []
     for st in statements:

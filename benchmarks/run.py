@@ -95,12 +95,7 @@ def bench_metrics(path: Path, n: int, args, results: dict) -> None:
         out["report_build_error"] = repr(exc)
     # Columns each page scans (from one traced unfiltered round) and their size.
     try:
-        ef_rows, ef_widths = workload.column_bytes(con, "engagement_facts")
-        sr_rows, sr_widths = workload.column_bytes(con, "survey_rollup")
-        sizes = {
-            "engagement_facts": (ef_rows, ef_widths),
-            "survey_rollup": (sr_rows, sr_widths),
-        }
+        sizes = {table: workload.column_bytes(con, table) for table in workload.SCANNED_TABLES}
         scan = {}
         for page in workload.PAGES:
             statements = workload.run_page(con, page, FILTER_SETS["none"])["statements"]
@@ -124,7 +119,7 @@ def bench_metrics(path: Path, n: int, args, results: dict) -> None:
                 "statements": len(statements),
             }
         out["scan"] = scan
-        out["table_rows"] = {"engagement_facts": ef_rows, "survey_rollup": sr_rows}
+        out["table_rows"] = {table: rows for table, (rows, _) in sizes.items()}
     except Exception as exc:  # noqa: BLE001
         out["scan_error"] = repr(exc)
     results["metrics"][str(n)] = out
@@ -415,7 +410,7 @@ def render(results: dict, args) -> str:
         add(
             "pandas: the three tables loaded once (load + prep below, not in the per-call times), "
             "then a mask and groupby per call (benchmarks/pandas_baseline.py). *overview* = the "
-            "overview page's 8 calls; *core* = headline, breakdown(topic), breakdown(agency_type), "
+            "overview page's calls (the same as views/overview.py); *core* = headline, breakdown(topic), breakdown(agency_type), "
             "volume_series(month), item_outcomes(post). *checks* = figures compared equal "
             "(headline, positive outcome, breakdowns by topic/agency type/state, volume series by "
             "month and FY, item outcomes both waves, KPIs with comparison and sparklines, cumulative, "
@@ -600,7 +595,7 @@ def render(results: dict, args) -> str:
         for page, s in scan.items():
             measured = results["metrics"][str(n)]["sets"]["none"][page]["total"]
             cols = s["columns"]
-            colstext = f"facts {len(cols.get('engagement_facts', []))}, rollup {len(cols.get('survey_rollup', []))}"
+            colstext = ", ".join(f"{table} {len(names)}" for table, names in sorted(cols.items()))
             add(
                 f"| {page} | {describe_size(n)} | {colstext} | {s['distinct_bytes'] / 1e6:.1f} MB | "
                 f"{ms(s['distinct_bytes'] / bw)} | {s['queried_bytes'] / 1e6:.1f} MB | "
