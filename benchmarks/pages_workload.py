@@ -124,8 +124,7 @@ class Caller:
 
 
 def overview(call: Caller) -> None:
-    head = call("headline", "headline")
-    if head["requests"] == 0:
+    if not call("has_requests", "has_requests"):
         return
     call("kpis_with_comparison", "kpis_with_comparison")  # carries the positive outcome's n
     call("volume_series(fiscal_year)", "volume_series", grain="fiscal_year")

@@ -293,8 +293,7 @@ class Baseline:
     # -- the overview page, the same calls as views/overview.py ----------------------------------
 
     def overview_page(self, f: Filters) -> None:
-        head = self.headline(f)
-        if head["requests"] == 0:
+        if not self.mask(f).any():
             return
         self.kpis_with_comparison(f)  # the positive outcome's n comes with it, as in the library
         self.volume_series(f, "fiscal_year")

@@ -78,10 +78,13 @@ def _summed(
     where: str = "true",
     having: str = "true",
 ) -> tuple[str, list]:
-    """SQL for additive measures (name -> aggregate over engagement rows, summed again) per
-    ``value`` of ``by`` and per ``keys`` (name -> expression). A list-valued ``by`` adds up per topic set first (a
-    few thousand) and then spreads each set's sums over its topics: the same totals as joining
-    every engagement to its topics, at a fraction of the rows."""
+    """SQL for additive ``measures`` (name -> aggregate over engagement rows) per ``value`` of
+    ``by`` and per ``keys`` (name -> expression), with ``where`` and ``having`` applied.
+
+    A list-valued ``by`` (topics) adds up per topic set first (a few thousand sets) and then
+    spreads each set's sums over its topics: the same totals as joining every engagement to its
+    topics, at a fraction of the rows. Only sums and counts add up this way; distinct counts and
+    medians by topic join ``fact_topics`` instead (``_selection``)."""
     source, params = _selection(filters)
     inner = ", ".join(f"{aggregate} as {name}" for name, aggregate in measures.items())
     outer = ", ".join(f"sum({name})::bigint as {name}" for name in measures)
@@ -132,6 +135,12 @@ def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]
     out["completion_rate"] = _pct(out["completed"], out["engagements"])
     out["response_rate"] = _pct(out["responded_engagements"], out["completed"])
     return out
+
+
+def has_requests(con: Connection, filters: Filters) -> bool:
+    """Whether any request matches the filters (the scan stops at the first one)."""
+    source, params = _selection(filters)
+    return con.execute(f"select 1 {source} limit 1", params).fetchone() is not None
 
 
 def _pct(part: float, whole: float) -> float | None:

@@ -312,6 +312,12 @@ def test_kpis_carry_the_positive_outcome_n_and_nothing_else(world, selection):
             assert pd.isna(row["n"])
 
 
+@pytest.mark.parametrize("selection", SELECTION_NAMES)
+def test_has_requests_matches_reference(world, selection):
+    filters, sel = both(selection)
+    assert m.has_requests(world.con, filters) is (ref.summary(world.data, sel)["requests"] > 0)
+
+
 def test_fy2024_is_compared_with_fy2023_on_tiny(tiny):
     """Hand-derived: FY2024 has E2 and E3 (2 engagements), FY2023 has E7 and E1 (2)."""
     frame = keyed(m.kpis_with_comparison(tiny.con, Filters(**FY2024)), ["metric"])

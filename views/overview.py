@@ -8,8 +8,7 @@ from dashboard import data, show, state
 filters = state.current_filters()
 show.page_header("CRI-TAC impact overview", filters)
 
-head = data.metric("headline", filters)
-if head["requests"] == 0:
+if not data.metric("has_requests", filters):
     show.empty_state()
     st.stop()
 
