@@ -167,7 +167,13 @@ def _cmd_demo(args) -> int:
 def _open(path: Path):
     if not path.exists():
         raise SystemExit(f"error: no database at {path}")
-    db.upgrade(path)
+    try:
+        db.upgrade(path)  # a store built by older code gets its derived tables rebuilt once
+    except OSError as exc:
+        raise SystemExit(
+            f"error: {path} was built by an older version and its summary tables must be rebuilt,"
+            f" but it cannot be written here ({exc.strerror or exc})"
+        ) from None
     return db.connect(path, read_only=True)
 
 

@@ -109,7 +109,7 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
       wave, its responses and answer counts, so no metric needs a join. ``row_id`` numbers the rows
       in request order; ``agency_key`` and ``state_key`` are integers (bitmap distinct counts).
     - topic_sets, set_topics, set_topic_groups: every distinct list of topics an engagement has
-      (a few thousand even at a million engagements), numbered, with its topics and topic groups.
+      (35k at a million demo engagements), numbered, with its topics and topic groups.
       Sums by topic add up per topic set first and then spread over the set's topics.
     - fact_topics / fact_topic_groups: (value, row_id) for every topic and topic group of every
       engagement, ordered by value, for topic filters (a semi-join) and figures that do not add up
@@ -150,7 +150,7 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             "coalesce("
             + " + ".join(f"sw_{w}.{i}_{a}" for i in schema.SURVEY_ITEMS for a in answers)
             + f", 0)::integer as {w}_{name}"
-            for w in schema.WAVES
+            for w in ("post",)  # the KPI tile's positive outcome reads the post wave only
             for name, answers in (("answers", range(1, 6)), ("top2", (4, 5)))
         ]
     )
@@ -301,36 +301,45 @@ def _remove_stale_copies(path: Path) -> None:
 @contextmanager
 def new_version(path: str | Path, fresh: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a writable copy of the database at ``path`` (an empty database if ``fresh``) and
-    publish it atomically if the block succeeds.
+    publish it atomically if the block succeeds; the version it replaces is kept for rollback.
 
     The derived tables are rebuilt before publishing, so every published version is complete.
     On an exception, or if the process dies, the published database is exactly as it was.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with writer_lock(path):
-        _remove_stale_copies(path)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
+    with writer_lock(path), _publish_copy(path, fresh=fresh, keep_previous=True) as con:
+        yield con
+
+
+@contextmanager
+def _publish_copy(
+    path: Path, fresh: bool, keep_previous: bool
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """new_version's work; the caller holds the writer lock."""
+    _remove_stale_copies(path)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        if path.exists() and not fresh:
+            shutil.copyfile(path, tmp)
+        else:
+            tmp.unlink()
+        con = connect(tmp, read_only=False)
         try:
-            if path.exists() and not fresh:
-                shutil.copyfile(path, tmp)
-            else:
-                tmp.unlink()
-            con = connect(tmp, read_only=False)
-            try:
-                create_schema(con)
-                yield con
-                rebuild_derived(con)
-                con.execute("checkpoint")
-            finally:
-                con.close()
-            _keep_version(path)
-            os.replace(tmp, path)
+            create_schema(con)
+            yield con
+            rebuild_derived(con)
+            con.execute("checkpoint")
         finally:
-            for leftover in (tmp, Path(f"{tmp}.wal")):
-                leftover.unlink(missing_ok=True)
+            con.close()
+        if keep_previous:
+            _keep_version(path)
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}.wal")):
+            leftover.unlink(missing_ok=True)
 
 
 def derived_version(path: str | Path) -> int | None:
@@ -344,13 +353,25 @@ def derived_version(path: str | Path) -> int | None:
         con.close()
 
 
+def _outdated(path: Path) -> bool:
+    version = derived_version(path)
+    return version is None or version < DERIVED_VERSION
+
+
 def upgrade(path: str | Path) -> bool:
-    """Rebuild the derived tables of a store built by an older version of this code (as a new
-    published version, like an import). Returns whether it did."""
-    if derived_version(path) == DERIVED_VERSION:
+    """Rebuild the derived tables of a store built by older code (same records, new shape), as an
+    atomic replace under the writer lock. Returns whether it did.
+
+    The rebuilt file is not kept as a version of its own: the records did not change, so a later
+    rollback goes back to the previous import (and that store is upgraded again when opened)."""
+    path = Path(path)
+    if not _outdated(path):
         return False
-    with new_version(path):
-        pass
+    with writer_lock(path):
+        if not _outdated(path):  # another process upgraded it while this one waited
+            return False
+        with _publish_copy(path, fresh=False, keep_previous=False):
+            pass
     return True
 
 

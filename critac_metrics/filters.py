@@ -126,7 +126,9 @@ class Filters:
         return params
 
     def where(self) -> tuple[str, list[object]]:
-        """A WHERE clause over engagement_facts and its bound parameters (never formatted values)."""
+        """A WHERE clause over engagement_facts and its bound parameters (never formatted values).
+
+        comment_facts carries the same columns, so comments() applies it there too."""
         clauses, params = ["true"], []
         if self.start:
             clauses.append("requested_on >= ?")

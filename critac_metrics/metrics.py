@@ -5,9 +5,10 @@ DataFrame or dict. Filter values only ever reach SQL as bound parameters: the on
 SQL is ``Filters.where()``'s fixed clause shape and names from the closed sets declared below.
 
 Each query reads ``engagement_facts`` directly (no ``select *`` subquery: binding its ~90 columns
-costs more than a small query's whole run) and names only the columns it needs. Topic dimensions
-join their bridge table (``fact_topics``) instead of unnesting the topic lists. Distinct agencies
-and states are counted with the store's ``distinct_agencies`` and ``distinct_states`` macros (see ``db.rebuild_derived``).
+costs more than a small query's whole run) and names only the columns it needs. By topic, sums add
+up per topic set (``_summed_sql``) and other figures join ``fact_topics``; no query unnests the
+topic lists. Distinct agencies and states are counted with the store's ``distinct_agencies`` and
+``distinct_states`` macros. The derived tables are described in ``db.rebuild_derived``.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ DEFAULT_MIN_N = 5
 GRAINS = ("month", "quarter", "fiscal_year")
 MILESTONES = (1, 100, 250, 500, 1000, 1500, 2000, 2500, 5000, 10_000, 100_000, 1_000_000)
 
-# Dimension name -> expression over engagement_facts; the list-valued ones come from a bridge table
-# joined as ``d`` (one row per engagement and value).
+# Dimension name -> expression over engagement_facts. The list-valued ones (topic, topic_group)
+# read a bridge table that the query joins as ``d`` (_selection and _summed_sql do).
 DIMENSION_SQL = {
     "topic": "d.topic",
     "primary_topic": "primary_topic",
@@ -70,7 +71,7 @@ def _selection(filters: Filters, by: str | None = None) -> tuple[str, list]:
     return f"from engagement_facts{join} where {where}", params
 
 
-def _summed(
+def _summed_sql(
     filters: Filters,
     by: str | None,
     measures: dict[str, str],
@@ -81,7 +82,7 @@ def _summed(
     """SQL for additive ``measures`` (name -> aggregate over engagement rows) per ``value`` of
     ``by`` and per ``keys`` (name -> expression), with ``where`` and ``having`` applied.
 
-    A list-valued ``by`` (topics) adds up per topic set first (a few thousand sets) and then
+    A list-valued ``by`` (topics) adds up per topic set first (35k sets at 1M engagements) and then
     spreads each set's sums over its topics: the same totals as joining every engagement to its
     topics, at a fraction of the rows. Only sums and counts add up this way; distinct counts and
     medians by topic join ``fact_topics`` instead (``_selection``)."""
@@ -92,13 +93,14 @@ def _summed(
     key_inner = "".join(f", {expression} as {name}" for name, expression in keys.items())
     key_list = "".join(f", {name}" for name in keys)
     if by in SET_BRIDGES:
-        value = f"d.{by}"
-        grouped = f"select topic_set_id{key_inner}, {inner} {source} and {where} group by all"
-        rows = f"({grouped}) g join {SET_BRIDGES[by]} d using (topic_set_id)"
+        per_set = f"select topic_set_id{key_inner}, {inner} {source} and {where} group by all"
+        rows, value = f"({per_set}) g join {SET_BRIDGES[by]} d using (topic_set_id)", f"d.{by}"
     else:
-        value = _dimension(by) if by else "'All'"
-        rows = f"(select {value} as value{key_inner}, {inner} {source} and {where} group by all) g"
-        value = "g.value"
+        dimension = _dimension(by) if by else "'All'"
+        grouped = (
+            f"select {dimension} as value{key_inner}, {inner} {source} and {where} group by all"
+        )
+        rows, value = f"({grouped}) g", "g.value"
     sql = f"select {value} as value{key_list}, {outer} from {rows} group by all having {having}"
     return sql, params
 
@@ -313,14 +315,8 @@ def _by_period(
     return _fill_periods(frame, grain)
 
 
-def data_through(con: Connection) -> pd.Timestamp | None:
-    """The last day the data covers: the latest request or completion date in the store (kept in
-    store_meta by every import)."""
-    day = con.execute("select data_through from store_meta").fetchone()[0]
-    return None if day is None else pd.Timestamp(day)
-
-
-# A column carrying data_through() along with a query's rows (saves a statement per series).
+# The last day the data covers (the latest request or completion date, kept in store_meta by
+# every import), carried along with a series' own rows instead of costing a statement of its own.
 _DATA_THROUGH = "(select data_through from store_meta) as data_through"
 
 
@@ -375,7 +371,7 @@ def series_by(
 ) -> pd.DataFrame:
     """Engagements per period and dimension value (long format, zero-filled); ``only`` keeps
     just those values (e.g. the topics being compared)."""
-    summed, params = _summed(
+    summed, params = _summed_sql(
         filters,
         dimension,
         {"engagements": "count(*)"},
@@ -472,7 +468,7 @@ def _ordered(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
 
 def topic_by_agency_type(con: Connection, filters: Filters) -> pd.DataFrame:
     """Engagements per topic (rows) and agency type (columns); topics ordered by total."""
-    summed, params = _summed(
+    summed, params = _summed_sql(
         filters,
         "topic",
         {"engagements": "count(*)"},
@@ -647,6 +643,9 @@ def _answer_counts(
     for wave in waves:
         if wave is not None and wave not in schema.WAVES:
             raise ValueError(f"unknown wave {wave!r}; choose from {', '.join(schema.WAVES)}")
+    for item in items:  # item names become column names below: only the known ones
+        if item not in schema.SURVEY_ITEMS:
+            raise ValueError(f"unknown item {item!r}; choose from {', '.join(schema.SURVEY_ITEMS)}")
 
     def total(wave: str | None, column) -> str:
         return " + ".join(column(w) for w in ((wave,) if wave else schema.WAVES))
@@ -662,7 +661,7 @@ def _answer_counts(
     measures["completed"] = "count(*) filter (where is_completed)"
     measures["responded_engagements"] = "count(*) filter (where is_completed and responses > 0)"
     having = " or ".join(f"sum(w{n}_responses) > 0" for n in range(len(waves)))
-    summed, params = _summed(filters, by, measures, where="is_engagement", having=having)
+    summed, params = _summed_sql(filters, by, measures, where="is_engagement", having=having)
     wide = query(con, f"select * rename (value as segment) from ({summed})", params)
     rows = [
         {
@@ -787,18 +786,6 @@ def outcomes_by(
     )
     rates["response_rate"] = rates["responded_engagements"] / rates["completed"] * 100
     return frame.merge(rates, on=by, how="left")
-
-
-def response_rates_by(con: Connection, filters: Filters, by: str) -> pd.DataFrame:
-    summed, params = _summed(
-        filters,
-        by,
-        {"completed": "count(*)", "responded_engagements": "count(*) filter (where responses > 0)"},
-        where="is_completed",
-    )
-    frame = query(con, f"select * rename (value as {by}) from ({summed})", params)
-    frame["response_rate"] = frame["responded_engagements"] / frame["completed"] * 100
-    return frame
 
 
 def post_vs_follow_up(

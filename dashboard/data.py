@@ -21,9 +21,17 @@ _BUILD_LOCK = threading.Lock()
 
 def _ensure(path: Path) -> None:
     if path.exists():
+        _upgraded(str(path), db.file_identity(path))
         return
     with _BUILD_LOCK, st.spinner("Building the demo database from data/*.csv (first start only)…"):
         store.ensure_database(path)
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _upgraded(path: str, identity: tuple[int, int] | None) -> bool:
+    """Bring a store built by older code up to date, once per published file (db.upgrade)."""
+    with _BUILD_LOCK, st.spinner("Updating the database's summary tables for this version…"):
+        return db.upgrade(path)
 
 
 @st.cache_resource(max_entries=2)

@@ -13,7 +13,7 @@ import pytest
 
 from critac_metrics import db
 from critac_metrics import metrics as m
-from critac_metrics.filters import Filters
+from critac_metrics.filters import LIST_FILTERS, Filters
 from critac_metrics.ingest import ingest_files
 
 from . import reference as ref
@@ -316,6 +316,19 @@ def test_kpis_carry_the_positive_outcome_n_and_nothing_else(world, selection):
 def test_has_requests_matches_reference(world, selection):
     filters, sel = both(selection)
     assert m.has_requests(world.con, filters) is (ref.summary(world.data, sel)["requests"] > 0)
+
+
+def test_comment_facts_carry_every_column_the_filters_read(tiny):
+    """comments() applies Filters.where() to comment_facts: a filter column missing there would
+    break the comments table."""
+    columns = {row[0] for row in tiny.con.execute("describe comment_facts").fetchall()}
+    read = {"requested_on", "row_id"} | {s.column for s in LIST_FILTERS if s.field != "topics"}
+    assert read <= columns
+
+
+def test_outcomes_by_rejects_an_unknown_item_before_any_sql(tiny):
+    with pytest.raises(ValueError, match="unknown item"):
+        m.outcomes_by(tiny.con, Filters(), "agency_type", item="satisfaction_1 from agencies --")
 
 
 def test_fy2024_is_compared_with_fy2023_on_tiny(tiny):

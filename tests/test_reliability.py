@@ -394,23 +394,43 @@ def test_two_imports_keep_versions_and_rollback_restores_each_previous_one(tmp_p
     assert _digest(target) == digests[0]
 
 
-def test_a_store_built_by_older_code_gets_its_derived_tables_rebuilt_on_open(tmp_path, tiny_db):
-    """A database from before store_meta/fact_topics existed is brought up to date (as a new
-    version) by the CLI and the app, and then answers exactly like a fresh one."""
-    target = _copy(tiny_db, tmp_path / "store")
-    expected = metrics.summary(db.connect(tiny_db), Filters(topics=("De-escalation",)))
+def _as_if_built_by_older_code(target: Path) -> None:
     con = db.connect(target, read_only=False)
     for table in ("store_meta", "fact_topics", "fact_topic_groups"):
         con.execute(f"drop table {table}")
     con.close()
     assert db.derived_version(target) is None
 
-    store.ensure_database(target)  # what the app does before opening the store
 
+def test_a_store_built_by_older_code_gets_its_derived_tables_rebuilt_by_the_cli(tmp_path, tiny_db):
+    """A database from before store_meta/fact_topics existed is brought up to date (an atomic
+    replace, not a new version) and then answers exactly like a fresh one."""
+    target = _copy(tiny_db, tmp_path / "store")
+    expected = metrics.summary(db.connect(tiny_db), Filters(topics=("De-escalation",)))
+    _as_if_built_by_older_code(target)
+
+    result = subprocess.run(
+        [PY, "-m", "critac_metrics", "summary", "--db", str(target), "--topic", "De-escalation",
+         "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == json.loads(json.dumps(expected))
     assert db.derived_version(target) == db.DERIVED_VERSION
-    assert len(db.list_versions(target)) == 1  # the old file is kept, like after an import
-    assert metrics.summary(db.connect(target), Filters(topics=("De-escalation",))) == expected
+    assert db.list_versions(target) == []  # same records: not a version to roll back to
     assert db.upgrade(target) is False  # up to date: nothing is rebuilt
+
+
+def test_the_app_upgrades_a_store_built_by_older_code(monkeypatch, tmp_path, tiny_db):
+    target = _copy(tiny_db, tmp_path / "store")
+    _as_if_built_by_older_code(target)
+    monkeypatch.setenv("CRITAC_DB", str(target))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    fmt = registry.METRICS["engagements"].format
+    assert {m.label: m.value for m in at.metric}["Engagements"] == fmt(5)
+    assert db.derived_version(target) == db.DERIVED_VERSION
 
 
 def test_no_more_than_keep_versions_are_kept(tmp_path, tiny_db):
