@@ -161,6 +161,8 @@ def load(
     is_demo: bool,
     fresh: bool = False,
 ) -> None:
+    """Publish a new version with ``result``'s typed frames. The frames are handed over: each is
+    removed from ``result.frames`` once it is in the database (a million-row import's memory)."""
     with db.new_version(db_path, fresh=fresh) as con:
         db.seed_topics(con, load_topic_catalogue())
         for topic in result.new_topics:

@@ -14,6 +14,7 @@ topic lists. Distinct agencies and states are counted with the store's ``distinc
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -198,8 +199,8 @@ def kpis_with_comparison(
     """Headline figures with the previous period of equal length, the change, a sparkline, and
     for the positive-outcome rate the number of answers behind it (``n``)."""
     periods = _kpi_periods(con, filters, min_n)
-    current, previous = periods["current"], periods.get("previous", {})
-    spark = kpi_series(con, filters, "month" if periods["span_days"] <= 1100 else "quarter")
+    current, previous = periods.current, periods.previous or {}
+    spark = kpi_series(con, filters, "month" if periods.span_days <= 1100 else "quarter")
     rows = []
     for name, value in current.items():
         before = previous.get(name)
@@ -212,15 +213,37 @@ def kpis_with_comparison(
                 "change": change,
                 "change_pct": _pct(change, before) if change is not None and before else None,
                 "sparkline": _sparkline(spark, name),
-                "n": periods["positive_n"] if name == "positive_outcome_pct" else None,
+                "n": periods.positive_n if name == "positive_outcome_pct" else None,
             }
         )
     return pd.DataFrame(rows)
 
 
-def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> dict:
+@dataclass(frozen=True)
+class _KpiPeriods:
+    current: dict[str, float | None]
+    previous: dict[str, float | None] | None  # None: no previous period (open date range)
+    span_days: int  # first to last request in the selection
+    positive_n: int  # answers behind the current positive-outcome rate
+
+
+_NO_COUNTS = dict.fromkeys(
+    (
+        "engagements",
+        "agencies_served",
+        "completed",
+        "states_reached",
+        "answers",
+        "top2",
+        "responded",
+    ),
+    0,
+)
+
+
+def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> _KpiPeriods:
     """The KPI values of the selection and of its previous period, in one scan of both (the
-    previous period ends the day before this one starts), and the selection's span in days."""
+    previous period ends the day before this one starts)."""
     previous = filters.previous_period()
     source, params = _selection(
         filters if previous is None else filters.replace(start=previous.start)
@@ -242,19 +265,17 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> dict:
     """,
         ([] if previous is None else [filters.start]) + params,
     )
-    found = {bool(r["is_current"]): r for r in frame.to_dict("records")}
-    out = {"current": _kpi_values(found.get(True), min_n)}
-    out["span_days"] = int(found[True]["span_days"]) if True in found else 0
-    out["positive_n"] = int(found[True]["answers"]) if True in found else 0
-    if previous is not None:
-        out["previous"] = _kpi_values(found.get(False), min_n)
-    return out
+    rows = {bool(r["is_current"]): r for r in frame.to_dict("records")}
+    current = rows.get(True, {**_NO_COUNTS, "span_days": 0})
+    return _KpiPeriods(
+        current=_kpi_values(current, min_n),
+        previous=None if previous is None else _kpi_values(rows.get(False, _NO_COUNTS), min_n),
+        span_days=int(current["span_days"] or 0),
+        positive_n=int(current["answers"]),
+    )
 
 
-def _kpi_values(counts: dict | None, min_n: int) -> dict[str, float | None]:
-    counts = counts or dict.fromkeys(
-        ("engagements", "agencies_served", "completed", "states_reached", "answers", "top2",
-         "responded"), 0)  # fmt: skip
+def _kpi_values(counts: dict, min_n: int) -> dict[str, float | None]:
     answers = int(counts["answers"])
     return {
         "engagements": int(counts["engagements"]),
