@@ -52,6 +52,8 @@ WAVE_TITLES = {"post": "Post-engagement survey", "follow_up": "Follow-up survey"
 # Plotly never wraps text: subtitles are broken into lines this long (fits a ~600 px chart).
 SUBTITLE_WIDTH = 62
 SUBTITLE_LINE = 18  # px per subtitle line, for the top margin
+TITLE_PAD_TOP = 14  # px above the title
+DEMO_ROW = 30  # px of the row above the title that holds the demo label
 # A period that runs past the last day of data (``is_partial``): a hatched, lighter bar, an
 # open marker on lines, an asterisk on its tick label and a note in the subtitle.
 PARTIAL_OPACITY = 0.6
@@ -81,7 +83,7 @@ def _template() -> go.layout.Template:
                 "y": 1,
                 "yanchor": "top",
                 "yref": "container",
-                "pad": {"l": 14, "t": 14},
+                "pad": {"l": 14, "t": TITLE_PAD_TOP},
                 "font": {"size": 18},
             },
             "paper_bgcolor": "rgba(0,0,0,0)",
@@ -1195,6 +1197,10 @@ def with_context(
         name="context-footer",
     )
     if is_demo:
+        # The label gets a row of its own above the title: beside it, a long title in a
+        # half-width chart ran underneath the label.
+        top = (margin.t or 64) + DEMO_ROW
+        out.update_layout(margin={"t": top}, title={"pad": {"t": TITLE_PAD_TOP + DEMO_ROW}})
         out.add_annotation(
             text="<b>SYNTHETIC DEMO DATA</b>",
             xref="paper",
@@ -1203,7 +1209,7 @@ def with_context(
             y=1,
             xanchor="right",
             yanchor="bottom",
-            yshift=(margin.t or 64) - 30,
+            yshift=top - DEMO_ROW - 4,
             showarrow=False,
             font={"size": 12, "color": WARNING},
             bordercolor=WARNING,
