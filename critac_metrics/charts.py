@@ -1173,7 +1173,10 @@ def with_context(
     """A copy of ``fig`` that stands on its own as an image: the filter sentence and data date as a
     footer, and a 'SYNTHETIC DEMO DATA' label when ``is_demo``. ``background`` makes the paper
     opaque (exported images are often viewed on a dark or checkered background); None keeps it.
+    A figure that already carries its context (a report figure shown in the app) is returned as is.
     """
+    if any(a.name == "context-footer" for a in fig.layout.annotations):
+        return fig
     out = go.Figure(fig.to_dict())  # to_dict() is a deep copy
     margin = out.layout.margin
     bottom = margin.b if margin.b is not None else 48

@@ -594,6 +594,18 @@ def test_with_context_adds_footer_and_demo_label(tiny_con):
     assert not any("SYNTHETIC" in t for t in annotation_texts(fig))
 
 
+def test_with_context_is_applied_once(tiny_con):
+    """A report figure already carries its context; drawing it in the app must not add a second
+    footer and label."""
+    fig = charts.bar_breakdown(metrics.breakdown(tiny_con, Filters(), "topic"), "topic")
+    once = charts.with_context(fig, "Engagements requested at any time", dt.date(2025, 6, 30), True)
+    twice = charts.with_context(
+        once, "Engagements requested at any time", dt.date(2025, 6, 30), True
+    )
+    assert twice.to_plotly_json() == once.to_plotly_json()
+    assert sum("SYNTHETIC" in t for t in annotation_texts(twice)) == 1
+
+
 def test_modebar_config():
     config = charts.modebar_config("Engagements by topic (FY2024)")
     assert config["displaylogo"] is False
