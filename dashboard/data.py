@@ -21,7 +21,17 @@ _BUILD_LOCK = threading.Lock()
 
 def _ensure(path: Path) -> None:
     if path.exists():
-        _upgraded(str(path), db.file_identity(path))
+        try:
+            _upgraded(str(path), db.file_identity(path))
+        except OSError as exc:
+            st.error(
+                f"This database was built by an earlier version of the dashboard and its summary "
+                f"tables must be rebuilt once, but its folder cannot be written "
+                f"({exc.strerror or type(exc).__name__}). Open it once where it can be written, "
+                f"e.g. `python -m critac_metrics summary --db PATH`.",
+                icon=":material/database:",
+            )
+            st.stop()
         return
     with _BUILD_LOCK, st.spinner("Building the demo database from data/*.csv (first start only)…"):
         store.ensure_database(path)

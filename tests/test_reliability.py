@@ -433,6 +433,23 @@ def test_the_app_upgrades_a_store_built_by_older_code(monkeypatch, tmp_path, tin
     assert db.derived_version(target) == db.DERIVED_VERSION
 
 
+def test_an_old_store_that_cannot_be_written_gets_a_message_not_a_traceback(
+    monkeypatch, tmp_path, tiny_db
+):
+    target = _copy(tiny_db, tmp_path / "store")
+    _as_if_built_by_older_code(target)
+
+    def read_only(path):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(db, "upgrade", read_only)
+    monkeypatch.setenv("CRITAC_DB", str(target))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert "cannot be written (Permission denied)" in at.error[0].value
+    assert db.derived_version(target) is None  # nothing was written
+
+
 def test_no_more_than_keep_versions_are_kept(tmp_path, tiny_db):
     target = _copy(tiny_db, tmp_path / "store")
     counts = []
