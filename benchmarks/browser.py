@@ -21,28 +21,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import FY2024, PYTHON, ROOT, median  # noqa: E402
+from common import FY2024, ROOT, median  # noqa: E402
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))
+from tests.browser_support import (  # noqa: E402
+    CHROMIUM_ARGS,
+    chromium_path,
+    start_app,
+    stop,
+    wait_healthy,
+)
+
 AGENCY_TYPES = ["Tribal", "Campus", "County", "State", "Sheriff", "Other", "Territorial"]
 STATES = ["TX", "CA", "NY", "FL", "PA", "OH", "IL", "GA", "NC", "MI"]
 KPI = "[data-testid=stMetricValue]"
@@ -60,52 +56,6 @@ JS_HELPERS = """
       && !document.querySelector('[data-stale=true]');
 }
 """.replace("PLOTLY", PLOTLY)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(db: Path, home: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "CRITAC_DB": str(db), "HOME": str(home), "PYTHONUNBUFFERED": "1"}
-    command = [
-        PYTHON, "-m", "streamlit", "run", "app.py",
-        "--server.headless", "true",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-        "--server.runOnSave", "false",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().decode().strip() == "ok":
-                    return process, url
-        except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
-            pass
-        time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("streamlit did not become healthy within 90 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 def _wait_loaded(page, n_charts: int | None, timeout_ms: int) -> None:
@@ -131,14 +81,15 @@ def run(db: Path, rounds: int, timeout_ms: int = 120_000) -> dict:
         home = Path(tmp)
         log = home / "streamlit.log"
         started = time.perf_counter()
-        server, url = start_server(db, home, log)
+        server, url = start_app(db, home, log)
+        wait_healthy(server, url, log, timeout=90)
         out["server_healthy_s"] = time.perf_counter() - started
         old_home = os.environ.get("HOME")
         os.environ["HOME"] = str(home)
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(
-                    executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+                    executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
                 )
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
                 page.add_init_script(f"({JS_HELPERS})()")

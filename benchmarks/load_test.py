@@ -30,8 +30,6 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -48,16 +46,9 @@ if str(ROOT) not in sys.path:
 
 from critac_metrics import db, metrics, registry, schema  # noqa: E402
 from critac_metrics.filters import Filters  # noqa: E402
+from tests.browser_support import CHROMIUM_ARGS, start_app, stop, wait_healthy  # noqa: E402
 
 PY = sys.executable
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 KPI_LABELS = ("Engagements", "Agencies served")
 SETTLE_S = 0.5  # values unchanged for this long = settled
 
@@ -233,12 +224,6 @@ def machine_busy_seconds() -> tuple[float, float]:
     return (sum(values) - idle) / tick, sum(values) / tick
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 # -- data ------------------------------------------------------------------------------------------
 
 
@@ -337,50 +322,7 @@ def write_new_engagements(path: Path, c: Choices, n: int, seed: int) -> Path:
     return path
 
 
-# -- the server ------------------------------------------------------------------------------------
-
-
-def start_server(db_path: Path, port: int, home: Path, log_path: Path) -> subprocess.Popen:
-    env = {**os.environ, "CRITAC_DB": str(db_path), "HOME": str(home)}
-    log = log_path.open("w")
-    return subprocess.Popen(
-        [PY, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-
-
-def healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-            return r.read().strip() == b"ok"
-    except OSError:
-        return False
-
-
-def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("the Streamlit server exited during start-up")
-        if healthy(port):
-            return
-        time.sleep(0.3)
-    raise RuntimeError("the Streamlit server did not answer /_stcore/health")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=15)
+# -- the browser -----------------------------------------------------------------------------------
 
 
 def chromium_wrapper(folder: Path, chromium: str, nice: int) -> Path:
@@ -512,13 +454,13 @@ async def drive(args, folder: Path, served: Path, c: Choices, oracle: Oracle, ru
     from playwright.async_api import async_playwright
 
     csv_path = write_new_engagements(folder / "engagements_loadtest.csv", c, args.new, args.seed)
-    port = args.port or free_port()
     home = folder / "home"
     home.mkdir()
-    server = start_server(served, port, home, folder / "server.log")
+    server_log = folder / "server.log"
+    server, url = start_app(served, home, server_log, port=args.port or None)
     try:
-        await asyncio.to_thread(wait_healthy, port, server)
-        base = f"http://127.0.0.1:{port}/"
+        await asyncio.to_thread(wait_healthy, server, url, server_log)
+        base = f"{url}/"
         async with async_playwright() as p:
             browser = await p.chromium.launch(
                 executable_path=str(chromium_wrapper(folder, args.chromium, args.browser_nice)),

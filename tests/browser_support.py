@@ -60,9 +60,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_app(db: Path, home: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app.py`` on a free port against ``db``; return (process, base URL)."""
-    port = free_port()
+def start_app(
+    db: Path, home: Path, log: Path, port: int | None = None
+) -> tuple[subprocess.Popen, str]:
+    """Start ``streamlit run app.py`` against ``db`` on ``port`` (default: a free one); return
+    (process, base URL). The benchmarks start their servers with this too."""
+    port = port or free_port()
     env = {**os.environ, "CRITAC_DB": str(db), "HOME": str(home), "PYTHONUNBUFFERED": "1"}
     command = [
         sys.executable,
