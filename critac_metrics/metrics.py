@@ -282,7 +282,7 @@ def _kpi_values(counts: dict, min_n: int) -> dict[str, float | None]:
         "agencies_served": int(counts["agencies_served"]),
         "completion_rate": _pct(int(counts["completed"]), int(counts["engagements"])),
         "states_reached": int(counts["states_reached"]),
-        "positive_outcome_pct": None if answers < min_n else _pct(int(counts["top2"]), answers),
+        "positive_outcome_pct": _top2_pct(int(counts["top2"]), answers, min_n),
         "response_rate": _pct(int(counts["responded"]), int(counts["completed"])),
     }
 
@@ -779,12 +779,16 @@ def positive_outcome(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN
         params,
     )
     n = int(row["n"])
-    suppressed = n < min_n or row["responses"] == 0
     return {
         "n": n,
-        "top2_pct": None if suppressed else _pct(int(row["top2"]), n),
-        "suppressed": suppressed,
+        "top2_pct": _top2_pct(int(row["top2"]), n, min_n),
+        "suppressed": n < min_n or row["responses"] == 0,
     }
+
+
+def _top2_pct(top2: int, n: int, min_n: int) -> float | None:
+    """The positive-outcome rate of ``n`` answers, or None when suppressed (fewer than min_n)."""
+    return None if n < min_n else _pct(top2, n)
 
 
 def outcomes_by(

@@ -794,16 +794,15 @@ def chart_count(sections: Iterable[str] | None = None) -> int:
 
 def _kpis(ctx: _Context) -> tuple[tuple[Kpi, ...], str]:
     frame = metrics.kpis_with_comparison(ctx.con, ctx.filters, ctx.min_n)
-    positive = ctx.get("positive_outcome", ctx.min_n)
     previous_filters = ctx.filters.previous_period()
     out = []
     for row in frame.to_dict("records"):
         metric = registry.METRICS[row["metric"]]
         label, value = metric.label, metric.format(_none(row["value"]))
-        if row["metric"] == "positive_outcome_pct":
-            if positive["n"]:
-                label = f"{label} (n = {positive['n']:,})"
-            if positive["suppressed"] and positive["n"]:
+        if row["metric"] == "positive_outcome_pct" and row["n"]:  # answers behind the rate
+            n = int(row["n"])
+            label = f"{label} (n = {n:,})"
+            if n < ctx.min_n:  # suppressed: too few answers to show the rate
                 value = ctx.suppressed
         change = _change(_none(row["change"]), metric.fmt)
         previous = metric.format(_none(row["previous"])) if previous_filters else ""
