@@ -60,12 +60,16 @@ def tiny_dir(tmp_path_factory) -> Path:
     return directory
 
 
-@pytest.fixture(scope="session")
-def tiny_db(tmp_path_factory, tiny_dir) -> Path:
-    path = tmp_path_factory.mktemp("tinydb") / "tiny.duckdb"
-    report = ingest_files(path, sorted(tiny_dir.glob("*.csv")))
+def ingested(directory: Path, path: Path) -> Path:
+    """A database at ``path`` holding the CSV files in ``directory`` (the import must pass)."""
+    report = ingest_files(path, sorted(directory.glob("*.csv")))
     assert report.ok, report.summary_lines()
     return path
+
+
+@pytest.fixture(scope="session")
+def tiny_db(tmp_path_factory, tiny_dir) -> Path:
+    return ingested(tiny_dir, tmp_path_factory.mktemp("tinydb") / "tiny.duckdb")
 
 
 @pytest.fixture(scope="session")

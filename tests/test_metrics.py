@@ -14,10 +14,9 @@ import pytest
 from critac_metrics import db
 from critac_metrics import metrics as m
 from critac_metrics.filters import LIST_FILTERS, Filters
-from critac_metrics.ingest import ingest_files
 
 from . import reference as ref
-from .conftest import ROOT, TINY
+from .conftest import ROOT, TINY, ingested
 
 D = dt.date
 FY2024 = {"start": D(2023, 10, 1), "end": D(2024, 9, 30)}
@@ -80,10 +79,7 @@ def tiny_plus_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def tiny_plus_db(tmp_path_factory, tiny_plus_dir) -> Path:
-    path = tmp_path_factory.mktemp("tiny_plus_db") / "tiny_plus.duckdb"
-    report = ingest_files(path, sorted(tiny_plus_dir.glob("*.csv")))
-    assert report.ok, report.summary_lines()
-    return path
+    return ingested(tiny_plus_dir, tmp_path_factory.mktemp("tiny_plus_db") / "tiny_plus.duckdb")
 
 
 @pytest.fixture(scope="module")
