@@ -13,10 +13,13 @@ topic lists. Distinct agencies and states are counted with the store's ``distinc
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from . import db, schema
@@ -56,6 +59,41 @@ Connection = duckdb.DuckDBPyConnection
 
 def query(con: Connection, sql: str, params: list | None = None) -> pd.DataFrame:
     return con.execute(sql, params or []).df()
+
+
+def _fetch(con: Connection, sql: str, params: list) -> tuple[list[tuple], list[tuple]]:
+    """The rows ``sql`` returns and its column descriptions (name, type, ...)."""
+    rows = con.execute(sql, params).fetchall()
+    return rows, con.description
+
+
+# The dtype ``.df()`` gives a column of each DuckDB type the small queries below return.
+_NUMPY_DTYPES = {
+    "BIGINT": "int64",
+    "DOUBLE": "float64",
+    "DATE": "datetime64[us]",
+    "BOOLEAN": "bool",
+}
+
+
+def _frame(rows: list[tuple], description: list[tuple]) -> pd.DataFrame:
+    """``rows`` as the DataFrame ``.df()`` returns (same columns and dtypes); for a small result,
+    building it from ``fetchall()`` rows costs a fraction of ``.df()``."""
+    columns = zip(*rows, strict=True) if rows else ((),) * len(description)
+    return pd.DataFrame(
+        {
+            d[0]: _column(list(values), str(d[1]))
+            for d, values in zip(description, columns, strict=True)
+        }
+    )
+
+
+def _column(values: list, kind: str):
+    if kind == "VARCHAR":  # pandas infers "str" as .df() does (object when empty or all NULL)
+        return values if values else np.array([], dtype=object)
+    if kind == "BIGINT" and None in values:
+        return pd.array(values, dtype="Int64")
+    return np.array(values, dtype=_NUMPY_DTYPES[kind])
 
 
 def _record(con: Connection, sql: str, params: list) -> dict:
@@ -249,7 +287,7 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> _KpiPeriods:
         filters if previous is None else filters.replace(start=previous.start)
     )
     is_current = "true" if previous is None else "requested_on >= ?"
-    frame = query(
+    rows, description = _fetch(
         con,
         f"""
         select {is_current} as is_current,
@@ -265,7 +303,8 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> _KpiPeriods:
     """,
         ([] if previous is None else [filters.start]) + params,
     )
-    rows = {bool(r["is_current"]): r for r in frame.to_dict("records")}
+    names = [d[0] for d in description]
+    rows = {bool(row[0]): dict(zip(names, row, strict=True)) for row in rows}
     current = rows.get(True, {**_NO_COUNTS, "span_days": 0})
     return _KpiPeriods(
         current=_kpi_values(current, min_n),
@@ -307,7 +346,7 @@ def _period_sql(grain: str) -> str:
     raise ValueError(f"unknown grain {grain!r}; choose from {', '.join(GRAINS)}")
 
 
-def period_label(start: pd.Timestamp, grain: str) -> str:
+def period_label(start: dt.date, grain: str) -> str:
     if grain == "month":
         return f"{start:%Y-%m}"
     if grain == "quarter":
@@ -315,7 +354,8 @@ def period_label(start: pd.Timestamp, grain: str) -> str:
     return f"FY{start.year + 1}"
 
 
-PERIOD_FREQ = {"month": "MS", "quarter": "QS", "fiscal_year": "YS-OCT"}
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "fiscal_year": 12}
+_ONE_DAY = dt.timedelta(days=1)
 
 
 def _by_period(
@@ -325,7 +365,7 @@ def _by_period(
     and last present (missing counts are 0; missing rates stay empty)."""
     period = _period_sql(grain)
     source, params = _selection(filters)
-    frame = query(
+    rows, description = _fetch(
         con,
         f"""
         select {period}::date as period_start, {measures}, {_DATA_THROUGH}
@@ -333,7 +373,7 @@ def _by_period(
     """,
         params,
     )
-    return _fill_periods(frame, grain)
+    return _fill_periods(rows, description, grain)
 
 
 # The last day the data covers (the latest request or completion date, kept in store_meta by
@@ -341,34 +381,71 @@ def _by_period(
 _DATA_THROUGH = "(select data_through from store_meta) as data_through"
 
 
-def _fill_periods(frame: pd.DataFrame, grain: str, by: str | None = None) -> pd.DataFrame:
-    """Reindex on the full run of periods (and, with ``by``, every value in every period).
+def _fill_periods(
+    rows: list[tuple], description: list[tuple], grain: str, by: str | None = None
+) -> pd.DataFrame:
+    """Every period between the first and last of ``rows`` (and, with ``by``, every value in every
+    period), in order, with the counts of the periods (and values) without rows at 0 and their
+    rates empty.
 
-    ``frame`` carries ``data_through`` (see _DATA_THROUGH); ``is_partial`` marks a period that runs
-    past the last day of data (still in progress)."""
-    through = None if frame.empty else frame["data_through"].iloc[0]
-    through = None if through is None or pd.isna(through) else pd.Timestamp(through)
-    frame = frame.drop(columns="data_through").assign(
-        period_start=pd.to_datetime(frame["period_start"])
-    )
-    if frame.empty:
-        frame = frame.assign(period=pd.Series(dtype="str"), is_partial=pd.Series(dtype="bool"))
-        return frame[["period", *frame.columns[:-2], "is_partial"]]
-    starts = pd.date_range(
-        frame["period_start"].min(), frame["period_start"].max(), freq=PERIOD_FREQ[grain]
-    )
-    keys = ["period_start"] if by is None else ["period_start", by]
+    ``rows`` start with period_start (and ``by``) and end with ``data_through`` (see
+    _DATA_THROUGH); ``is_partial`` marks a period that runs past the last day of data (still in
+    progress)."""
+    if not rows:
+        return _no_periods(description)
+    width = 1 if by is None else 2  # the key columns: period_start (and by)
+    measures = [d[0] for d in description[width:-1]]
+    found = {row[:width]: row[width:-1] for row in rows}
+    starts = _period_starts(min(r[0] for r in rows), max(r[0] for r in rows), grain)
     if by is None:
-        index = pd.Index(starts, name="period_start")
+        keys = [(start,) for start in starts]
     else:
-        index = pd.MultiIndex.from_product([starts, sorted(frame[by].unique())], names=keys)
-    filled = frame.set_index(keys).reindex(index).reset_index()
-    counts = [c for c in filled.columns if c not in keys and not c.endswith("_rate")]
-    filled[counts] = filled[counts].fillna(0).astype("int64")
-    filled.insert(0, "period", [period_label(p, grain) for p in filled["period_start"]])
-    period_end = filled["period_start"] + pd.tseries.frequencies.to_offset(PERIOD_FREQ[grain])
-    filled["is_partial"] = False if through is None else period_end > through + pd.Timedelta(days=1)
-    return filled
+        keys = [(start, value) for start in starts for value in sorted({r[1] for r in rows})]
+    missing = (None,) * len(measures)
+    values = [found.get(key, missing) for key in keys]
+    columns = {
+        "period": [period_label(key[0], grain) for key in keys],
+        "period_start": np.array([key[0] for key in keys], dtype="datetime64[us]"),
+    }
+    if by is not None:
+        columns[by] = [key[1] for key in keys]
+    for i, name in enumerate(measures):
+        column = [row[i] for row in values]
+        if name.endswith("_rate"):
+            columns[name] = np.array(column, dtype="float64")  # None (no rows) becomes NaN
+        else:
+            columns[name] = np.array([v or 0 for v in column], dtype="int64")
+    columns["is_partial"] = _is_partial([key[0] for key in keys], rows[0][-1], grain)
+    return pd.DataFrame(columns)
+
+
+def _no_periods(description: list[tuple]) -> pd.DataFrame:
+    """The empty series: the columns of a filled one, typed as ``.df()`` types an empty result."""
+    frame = _frame([], description).drop(columns="data_through")
+    frame = frame.assign(period=pd.Series(dtype="str"), is_partial=pd.Series(dtype="bool"))
+    return frame[["period", *frame.columns[:-2], "is_partial"]]
+
+
+def _period_starts(first: dt.date, last: dt.date, grain: str) -> list[dt.date]:
+    """The start dates of every period from ``first``'s to ``last``'s (both period starts)."""
+    starts = [first]
+    while starts[-1] < last:
+        starts.append(_months_later(starts[-1], PERIOD_MONTHS[grain]))
+    return starts
+
+
+def _months_later(day: dt.date, months: int) -> dt.date:
+    """``day`` (the first of a month) ``months`` months later."""
+    index = day.year * 12 + day.month - 1 + months
+    return day.replace(year=index // 12, month=index % 12 + 1)
+
+
+def _is_partial(starts: list[dt.date], through: dt.date | None, grain: str) -> np.ndarray:
+    """Whether each period (by its start date) ends after ``through``, the last day of data."""
+    months = PERIOD_MONTHS[grain]
+    if through is None:
+        return np.zeros(len(starts), dtype=bool)
+    return np.array([_months_later(start, months) > through + _ONE_DAY for start in starts])
 
 
 def volume_series(con: Connection, filters: Filters, grain: str = "month") -> pd.DataFrame:
@@ -399,7 +476,7 @@ def series_by(
         {"period_start": f"{_period_sql(grain)}::date"},
         where="is_engagement",
     )
-    frame = query(
+    rows, description = _fetch(
         con,
         f"""
         select period_start, value as {dimension}, engagements, {_DATA_THROUGH} from ({summed})
@@ -408,7 +485,7 @@ def series_by(
     """,
         [*params, list(only), list(only)],
     )
-    return _fill_periods(frame, grain, by=dimension)
+    return _fill_periods(rows, description, grain, by=dimension)
 
 
 def cumulative_engagements(con: Connection, filters: Filters) -> pd.DataFrame:
@@ -461,9 +538,16 @@ def milestones(con: Connection, filters: Filters) -> pd.DataFrame:
 
 def breakdown(con: Connection, filters: Filters, dimension: str) -> pd.DataFrame:
     """Requests, engagements, completed and agencies per value of a dimension."""
+    return _frame(*_breakdown_rows(con, filters, dimension))
+
+
+def _breakdown_rows(
+    con: Connection, filters: Filters, dimension: str
+) -> tuple[list[tuple], list[tuple]]:
+    """``breakdown``'s rows (value, requests, engagements, completed, agencies) and columns."""
     value = _dimension(dimension)
     source, params = _selection(filters, dimension)
-    frame = query(
+    rows, description = _fetch(
         con,
         f"""
         select {value} as {dimension}, count(*) as requests,
@@ -475,16 +559,17 @@ def breakdown(con: Connection, filters: Filters, dimension: str) -> pd.DataFrame
     """,
         params,
     )
-    frame = frame.astype({c: "int64" for c in ("requests", "engagements", "completed", "agencies")})
-    return _ordered(frame, dimension)
+    return _ordered(rows, dimension), description
 
 
-def _ordered(frame: pd.DataFrame, dimension: str) -> pd.DataFrame:
+def _ordered(rows: list[tuple], dimension: str) -> list[tuple]:
+    """``rows`` (the dimension's value first) in the dimension's own order where it has one
+    (values outside it last, in the order they came)."""
     order = DIMENSION_ORDER.get(dimension)
     if not order:
-        return frame.reset_index(drop=True)
+        return rows
     rank = {v: i for i, v in enumerate(order)}
-    return frame.sort_values(dimension, key=lambda s: s.map(rank)).reset_index(drop=True)
+    return sorted(rows, key=lambda row: rank.get(row[0], len(rank)))
 
 
 def topic_by_agency_type(con: Connection, filters: Filters) -> pd.DataFrame:
@@ -496,15 +581,27 @@ def topic_by_agency_type(con: Connection, filters: Filters) -> pd.DataFrame:
         {"agency_type": "agency_type"},
         where="is_engagement",
     )
-    long = query(con, f"select value as topic, agency_type, engagements from ({summed})", params)
-    if long.empty:
+    rows = con.execute(
+        f"select value as topic, agency_type, engagements from ({summed})", params
+    ).fetchall()
+    if not rows:
         return pd.DataFrame(columns=["topic", *schema.AGENCY_TYPES])
-    wide = long.pivot_table(
-        index="topic", columns="agency_type", values="engagements", aggfunc="sum", fill_value=0
+    counts: dict[str, dict[str, int]] = {}
+    for topic, agency_type, engagements in rows:
+        per_type = counts.setdefault(topic, {})
+        per_type[agency_type] = per_type.get(agency_type, 0) + engagements
+    types = [t for t in schema.AGENCY_TYPES if any(t in per_type for per_type in counts.values())]
+    total = {topic: sum(per_type.get(t, 0) for t in types) for topic, per_type in counts.items()}
+    topics = sorted(sorted(counts), key=total.__getitem__, reverse=True)  # ties by name
+    return pd.DataFrame(
+        {
+            "topic": topics,
+            **{
+                t: np.array([counts[topic].get(t, 0) for topic in topics], dtype="int64")
+                for t in types
+            },
+        }
     )
-    wide = wide.reindex(columns=[t for t in schema.AGENCY_TYPES if t in wide.columns])
-    wide = wide.loc[wide.sum(axis=1).sort_values(ascending=False, kind="stable").index]
-    return wide.astype("int64").reset_index().rename_axis(columns=None)
 
 
 # -- reach --------------------------------------------------------------------------------------
@@ -549,13 +646,19 @@ def first_time_vs_repeat(
 
 def engagements_by_state(con: Connection, filters: Filters) -> pd.DataFrame:
     """Every state, DC and territory (zero where none), with engagements and agencies served."""
-    found = breakdown(con, filters, "state").set_index("state")
-    frame = pd.DataFrame({"state": schema.STATES})
-    frame["state_name"] = frame["state"].map(schema.STATE_NAMES)
-    frame["region"] = frame["state"].map(schema.STATE_REGION)
-    for column in ("engagements", "agencies"):
-        frame[column] = frame["state"].map(found[column]).fillna(0).astype("int64")
-    return frame
+    rows, _ = _breakdown_rows(con, filters, "state")
+    found = {row[0]: row for row in rows}  # state, requests, engagements, completed, agencies
+    none = (None, 0, 0, 0, 0)
+    per_state = [found.get(state, none) for state in schema.STATES]
+    return pd.DataFrame(
+        {
+            "state": schema.STATES,
+            "state_name": [schema.STATE_NAMES.get(state) for state in schema.STATES],
+            "region": [schema.STATE_REGION.get(state) for state in schema.STATES],
+            "engagements": np.array([row[2] for row in per_state], dtype="int64"),
+            "agencies": np.array([row[4] for row in per_state], dtype="int64"),
+        }
+    )
 
 
 def agency_table(con: Connection, filters: Filters, search: str = "") -> pd.DataFrame:
@@ -600,7 +703,7 @@ def timeliness(con: Connection, filters: Filters, by: str | None = None) -> pd.D
     """Median and 90th percentile days to start and start to completion (per dimension value)."""
     value = _dimension(by) if by else "'All'"
     source, params = _selection(filters, by)
-    frame = query(
+    rows, description = _fetch(
         con,
         f"""
         select {value} as {by or "segment"},
@@ -614,7 +717,7 @@ def timeliness(con: Connection, filters: Filters, by: str | None = None) -> pd.D
     """,
         params,
     )
-    return _ordered(frame, by) if by else frame
+    return _frame(_ordered(rows, by) if by else rows, description)
 
 
 def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
@@ -650,17 +753,29 @@ def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
 # -- outcomes -----------------------------------------------------------------------------------
 
 
+class _AnswerCounts(NamedTuple):
+    """How many of a segment's answers to an item in a wave were 1..5, and the segment's
+    completed and responded engagements."""
+
+    segment: str | None
+    wave: str | None
+    item: str
+    answers: tuple[int, ...]  # answers 1..5
+    completed: int
+    responded_engagements: int
+
+
 def _answer_counts(
     con: Connection,
     filters: Filters,
     waves: tuple[str | None, ...],
     by: str | None,
     items: tuple[str, ...] = schema.SURVEY_ITEMS,
-) -> pd.DataFrame:
-    """Long frame: segment, wave, item, c1..c5 summed over the selected engagements' responses,
-    for each of ``waves`` (None: all waves added up) in one scan; a segment without a response in
-    a wave is left out of that wave. With ``by``, also each segment's completed and responded
-    engagements (for response rates)."""
+) -> list[_AnswerCounts]:
+    """Per segment, wave and item: the answers 1..5 summed over the selected engagements'
+    responses, for each of ``waves`` (None: all waves added up) in one scan; a segment without a
+    response in a wave is left out of that wave. With ``by``, also each segment's completed and
+    responded engagements (for response rates)."""
     for wave in waves:
         if wave is not None and wave not in schema.WAVES:
             raise ValueError(f"unknown wave {wave!r}; choose from {', '.join(schema.WAVES)}")
@@ -683,23 +798,24 @@ def _answer_counts(
     measures["responded_engagements"] = "count(*) filter (where is_completed and responses > 0)"
     having = " or ".join(f"sum(w{n}_responses) > 0" for n in range(len(waves)))
     summed, params = _summed_sql(filters, by, measures, where="is_engagement", having=having)
-    wide = query(con, f"select * rename (value as segment) from ({summed})", params)
-    rows = [
-        {
-            "segment": record["segment"],
-            "wave": wave,
-            "item": item,
-            **{f"c{a}": int(record[f"w{n}_c{a}_{item}"]) for a in range(1, 6)},
-            "completed": int(record["completed"]),
-            "responded_engagements": int(record["responded_engagements"]),
-        }
-        for record in wide.to_dict("records")
+    rows, description = _fetch(
+        con, f"select * rename (value as segment) from ({summed}) order by segment", params
+    )
+    column = {d[0]: i for i, d in enumerate(description)}
+    return [
+        _AnswerCounts(
+            segment=row[column["segment"]],
+            wave=wave,
+            item=item,
+            answers=tuple(int(row[column[f"w{n}_c{a}_{item}"]]) for a in range(1, 6)),
+            completed=int(row[column["completed"]]),
+            responded_engagements=int(row[column["responded_engagements"]]),
+        )
+        for row in rows
         for n, wave in enumerate(waves)
-        if record[f"w{n}_responses"] > 0
+        if row[column[f"w{n}_responses"]] > 0
         for item in items
     ]
-    columns = ["segment", "wave", "item", *(f"c{a}" for a in range(1, 6))]
-    return pd.DataFrame(rows, columns=[*columns, "completed", "responded_engagements"])
 
 
 OUTCOME_FIGURES = (
@@ -723,27 +839,41 @@ def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tup
     return (max(0.0, centre - half) * 100, min(1.0, centre + half) * 100)
 
 
-def _outcome_figures(counts: pd.DataFrame, keys: list[str], min_n: int) -> pd.DataFrame:
-    """Aggregate c1..c5 by keys into n, top/bottom-2-box, Wilson interval, mean, with suppression."""
-    agg = counts.groupby(keys, sort=False)[[f"c{a}" for a in range(1, 6)]].sum().reset_index()
-    rows = []
-    for record in agg.to_dict("records"):
-        c = [record[f"c{a}"] for a in range(1, 6)]
-        n = sum(c)
-        suppressed = n < min_n
-        low, high = wilson_interval(c[3] + c[4], n)
-        figures = {
-            "top2_pct": _pct(c[3] + c[4], n),
-            "top2_low": low,
-            "top2_high": high,
-            "bottom2_pct": _pct(c[0] + c[1], n),
-            "mean": sum((a + 1) * c[a] for a in range(5)) / n if n else None,
-            **{f"pct_{a}": _pct(c[a - 1], n) for a in range(1, 6)},
-        }
-        if suppressed:
-            figures = dict.fromkeys(figures, math.nan)
-        rows.append({**{k: record[k] for k in keys}, "n": n, **figures, "suppressed": suppressed})
-    return pd.DataFrame(rows, columns=[*keys, "n", *OUTCOME_FIGURES, "suppressed"])
+def _outcome_figures(counts: list[_AnswerCounts], keys: dict[str, str], min_n: int) -> pd.DataFrame:
+    """The answers added up per ``keys`` (fields of the counts -> column names) into n,
+    top/bottom-2-box, Wilson interval, mean, with suppression; one row per key, in order of
+    first appearance (counts without a key value are left out, as a groupby leaves them)."""
+    totals: dict[tuple, list[int]] = {}
+    for count in counts:
+        key = tuple(getattr(count, field) for field in keys)
+        if None in key:
+            continue
+        total = totals.setdefault(key, [0] * 5)
+        for a, answered in enumerate(count.answers):
+            total[a] += answered
+    rows = [
+        {**dict(zip(keys.values(), key, strict=True)), **_answer_figures(c, min_n)}
+        for key, c in totals.items()
+    ]
+    return pd.DataFrame(rows, columns=[*keys.values(), "n", *OUTCOME_FIGURES, "suppressed"])
+
+
+def _answer_figures(c: list[int], min_n: int) -> dict:
+    """n, the OUTCOME_FIGURES and whether they are suppressed, from the answers 1..5 ``c``."""
+    n = sum(c)
+    suppressed = n < min_n
+    low, high = wilson_interval(c[3] + c[4], n)
+    figures = {
+        "top2_pct": _pct(c[3] + c[4], n),
+        "top2_low": low,
+        "top2_high": high,
+        "bottom2_pct": _pct(c[0] + c[1], n),
+        "mean": sum((a + 1) * c[a] for a in range(5)) / n if n else None,
+        **{f"pct_{a}": _pct(c[a - 1], n) for a in range(1, 6)},
+    }
+    if suppressed:
+        figures = dict.fromkeys(figures, math.nan)
+    return {"n": n, **figures, "suppressed": suppressed}
 
 
 def item_outcomes(
@@ -753,17 +883,14 @@ def item_outcomes(
     return _item_figures(_answer_counts(con, filters, (wave,), None), min_n)
 
 
-def _item_figures(counts: pd.DataFrame, min_n: int) -> pd.DataFrame:
-    if counts.empty:
-        counts = pd.DataFrame({"item": schema.SURVEY_ITEMS, **{f"c{a}": 0 for a in range(1, 6)}})
-    return _by_item_order(_outcome_figures(counts, ["item"], min_n))
-
-
-def _by_item_order(frame: pd.DataFrame) -> pd.DataFrame:
+def _item_figures(counts: list[_AnswerCounts], min_n: int) -> pd.DataFrame:
+    """Outcome figures per item, in the catalogue's item order (every item at n = 0 without
+    counts)."""
+    if not counts:
+        counts = [_AnswerCounts(None, None, item, (0,) * 5, 0, 0) for item in schema.SURVEY_ITEMS]
     rank = {item: i for i, item in enumerate(schema.SURVEY_ITEMS)}
-    return frame.sort_values("item", key=lambda s: s.map(rank), kind="stable").reset_index(
-        drop=True
-    )
+    in_order = sorted(counts, key=lambda count: rank.get(count.item, len(rank)))
+    return _outcome_figures(in_order, {"item": "item"}, min_n)
 
 
 def positive_outcome(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> dict:
@@ -803,14 +930,29 @@ def outcomes_by(
     beside them (empty for a segment without completed engagements)."""
     items = schema.SURVEY_ITEMS if item is None else (item,)
     counts = _answer_counts(con, filters, (wave,), by, items)
-    frame = _outcome_figures(counts, ["segment", "item"], min_n).rename(columns={"segment": by})
-    rates = (
-        counts.drop_duplicates("segment")
-        .rename(columns={"segment": by})[[by, "completed", "responded_engagements"]]
-        .query("completed > 0")
+    frame = _outcome_figures(counts, {"segment": by, "item": "item"}, min_n)
+    if not counts:
+        rates = ["completed", "responded_engagements", "response_rate"]
+        return pd.DataFrame(columns=[*frame.columns, *rates])
+    first = {}  # segment -> its first counts (each carries the segment's engagements)
+    for count in counts:
+        first.setdefault(count.segment, count)
+    rated = [first[segment] for segment in frame[by]]
+    rated = [count if count.completed > 0 else None for count in rated]  # None: no rate
+    frame["completed"] = _gapped([c.completed if c else None for c in rated])
+    frame["responded_engagements"] = _gapped(
+        [c.responded_engagements if c else None for c in rated]
     )
-    rates["response_rate"] = rates["responded_engagements"] / rates["completed"] * 100
-    return frame.merge(rates, on=by, how="left")
+    frame["response_rate"] = np.array(
+        [c.responded_engagements / c.completed * 100 if c else None for c in rated],
+        dtype="float64",
+    )
+    return frame
+
+
+def _gapped(values: list[int | None]) -> np.ndarray:
+    """Counts with gaps (None): int64 without any, else float64 with NaN in them."""
+    return np.array(values, dtype="float64" if None in values else "int64")
 
 
 def post_vs_follow_up(
@@ -819,7 +961,7 @@ def post_vs_follow_up(
     """Item outcomes for both waves side by side (long: wave, item, ...), in one scan."""
     counts = _answer_counts(con, filters, schema.WAVES, None)
     frames = [
-        _item_figures(counts[counts["wave"] == wave], min_n).assign(wave=wave)
+        _item_figures([c for c in counts if c.wave == wave], min_n).assign(wave=wave)
         for wave in schema.WAVES
     ]
     return pd.concat(frames, ignore_index=True)
