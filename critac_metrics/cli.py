@@ -146,7 +146,7 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    report, _ = validate_files(args.files, args.db)
+    report = validate_files(args.files, args.db)
     _print_report(report)
     return 0 if report.ok else 1
 

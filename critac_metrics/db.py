@@ -29,6 +29,17 @@ def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnecti
     return duckdb.connect(str(path), read_only=read_only, config=CONFIG)
 
 
+def limit_memory(con: duckdb.DuckDBPyConnection, limit: str, spill_dir: str | Path) -> None:
+    """Cap DuckDB's memory on ``con``; past it, DuckDB spills to ``spill_dir`` (a folder this code
+    made, never user input)."""
+    con.execute(f"set memory_limit = '{limit}'")
+    con.execute(f"set temp_directory = '{spill_dir}'")
+
+
+# What a writer (an import's load and rebuild) may hold in memory. At a million engagements the
+# rebuild would otherwise take about 1 GB; capped, it spills and takes a few seconds longer.
+WRITER_MEMORY_LIMIT = "300MB"
+
 SNAPSHOT_CATALOG = "store"
 
 
@@ -121,13 +132,13 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
     """
     not_engaged = ", ".join(f"'{s}'" for s in schema.NOT_ENGAGED)
     item_counts = ",\n".join(
-        f"count(*) filter (where {item} = {answer}) as {item}_{answer}"
+        f"(count(*) filter (where {item} = {answer}))::integer as {item}_{answer}"
         for item in schema.SURVEY_ITEMS
         for answer in range(1, 6)
     )
     con.execute(f"""
         create or replace table survey_rollup as
-        select engagement_id, wave, count(*) as responses,
+        select engagement_id, wave, count(*)::integer as responses,
         {item_counts}
         from survey_responses
         group by engagement_id, wave
@@ -173,8 +184,10 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         select distinct s.topic_set_id, t.topic_group
         from set_topics s join topics t using (topic) order by all
     """)
+    # Built in two steps so that no statement holds the survey rollups' hash tables together with
+    # the windows and joins of the engagement columns (the peak memory of a large import).
     con.execute(f"""
-        create or replace table engagement_facts as
+        create or replace temp table engagement_spine as
         with topic_groups as (
             select topic_set_id, list(topic_group order by topic_group) as topic_groups
             from set_topic_groups group by topic_set_id
@@ -213,8 +226,7 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             e.started_on, e.completed_on,
             date_diff('day', e.requested_on, e.started_on) as days_to_start,
             date_diff('day', e.started_on, e.completed_on) as days_start_to_completion,
-            date_diff('day', e.requested_on, e.completed_on) as days_to_completion,
-            {survey_columns}
+            date_diff('day', e.requested_on, e.completed_on) as days_to_completion
         from engagements e
         join agencies a using (agency_id)
         join agency_keys k using (agency_id)
@@ -223,9 +235,15 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         left join topic_sets ts on ts.topics = e.topics
         left join topic_groups tg on tg.topic_set_id = ts.topic_set_id
         left join agency_sequence s using (engagement_id)
-        {survey_joins}
-        order by o.row_id
     """)  # noqa: S608 - only constants from schema.py are interpolated
+    con.execute(f"""
+        create or replace table engagement_facts as
+        select e.*, {survey_columns}
+        from engagement_spine e
+        {survey_joins}
+        order by e.row_id
+    """)  # noqa: S608 - only constants from schema.py are interpolated
+    con.execute("drop table engagement_spine")
     con.execute("""
         create or replace table fact_topics as
         select topic, row_id from (select unnest(topics) as topic, row_id from engagement_facts)
@@ -328,10 +346,12 @@ def _publish_copy(
             tmp.unlink()
         con = connect(tmp, read_only=False)
         try:
-            create_schema(con)
-            yield con
-            rebuild_derived(con)
-            con.execute("checkpoint")
+            with tempfile.TemporaryDirectory(prefix="critac-spill-") as spill:
+                limit_memory(con, WRITER_MEMORY_LIMIT, spill)
+                create_schema(con)
+                yield con
+                rebuild_derived(con)
+                con.execute("checkpoint")
         finally:
             con.close()
         if keep_previous:

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from . import db, schema
 from .catalogue import load_topic_catalogue
 from .readers import ReadError, Sheet, frame_to_sheet, read_sheets
+from .staging import Staging, staged
 from .validate import Existing, Problem, Validated, validate
 
 UNKNOWN_TOPIC_GROUP = "Other (not in catalogue)"
@@ -83,54 +85,56 @@ def existing_keys(path: str | Path | None) -> Existing:
         return Existing(topics=catalogue)
     con = db.connect(path, read_only=True)
     try:
-        agencies = con.execute("select agency_id from agencies").fetchall()
-        engagements = con.execute("select engagement_id from engagements").fetchall()
         topics = con.execute("select topic from topics").fetchall()
     finally:
         con.close()
     return Existing(
-        agency_ids=frozenset(r[0] for r in agencies),
-        engagement_ids=frozenset(r[0] for r in engagements),
-        topics=tuple(dict.fromkeys([*catalogue, *(r[0] for r in topics)])),
+        topics=tuple(dict.fromkeys([*catalogue, *(r[0] for r in topics)])), store=Path(path)
     )
 
 
-def validate_files(
-    paths: list[str | Path], db_path: str | Path | None = None
-) -> tuple[ImportReport, Validated | None]:
+def validate_files(paths: list[str | Path], db_path: str | Path | None = None) -> ImportReport:
+    """Check ``paths`` as an import into ``db_path`` would, without loading anything."""
     report = ImportReport()
     sheets = read_files(paths, report)
     if not paths:
         report.errors.append(Problem("(import)", None, None, None, "no files given"))
-    return _validate_sheets(sheets, report, db_path)
+    with Staging() as staging:
+        _validate_sheets(sheets, report, db_path, staging)
+    return report
 
 
 def _validate_sheets(
-    sheets: list[Sheet], report: ImportReport, db_path: str | Path | None
-) -> tuple[ImportReport, Validated | None]:
+    sheets: list[Sheet], report: ImportReport, db_path: str | Path | None, staging: Staging
+) -> Validated | None:
     if report.errors:
-        return report, None
+        return None
     try:
         existing = existing_keys(db_path)
     except duckdb.Error as exc:
         name = Path(db_path).name
         reason = str(exc).strip().splitlines()[0][:200]
         report.errors.append(Problem(name, None, None, None, f"not a readable database ({reason})"))
-        return report, None
-    result = validate(sheets, existing)
+        return None
+    result = validate(sheets, existing, staging)
     report.errors += result.errors
     report.warnings += result.warnings
-    report.rows = {name: len(frame) for name, frame in result.frames.items()}
-    return report, result
+    report.rows = result.rows
+    return result
 
 
 def ingest_files(
     db_path: str | Path, paths: list[str | Path], source: str = "import", is_demo: bool = False
 ) -> ImportReport:
     """Validate ``paths`` and, only if there is no error, publish a new database version with them."""
-    report, result = validate_files(paths, db_path)
-    if report.ok and result is not None:
-        load(db_path, result, report, source=source, is_demo=is_demo)
+    report = ImportReport()
+    sheets = read_files(paths, report)
+    if not paths:
+        report.errors.append(Problem("(import)", None, None, None, "no files given"))
+    with Staging() as staging:
+        result = _validate_sheets(sheets, report, db_path, staging)
+        if report.ok and result is not None:
+            load(db_path, staging, result, report, source=source, is_demo=is_demo)
     return report
 
 
@@ -147,22 +151,27 @@ def ingest_frames(
     sheets = [
         frame_to_sheet(table, frame, f"{source} [{table}]") for table, frame in frames.items()
     ]
-    report, result = _validate_sheets(sheets, ImportReport(), None if fresh else db_path)
-    if report.ok and result is not None:
-        load(db_path, result, report, source=source, is_demo=is_demo, fresh=fresh)
+    report = ImportReport()
+    with Staging() as staging:
+        result = _validate_sheets(sheets, report, None if fresh else db_path, staging)
+        if report.ok and result is not None:
+            load(db_path, staging, result, report, source=source, is_demo=is_demo, fresh=fresh)
     return report
 
 
 def load(
     db_path: str | Path,
+    staging: Staging,
     result: Validated,
     report: ImportReport,
     source: str,
     is_demo: bool,
     fresh: bool = False,
 ) -> None:
-    """Publish a new version with ``result``'s typed frames. The frames are handed over: each is
-    removed from ``result.frames`` once it is in the database (a million-row import's memory)."""
+    """Publish a new version with the staged rows (each record replaces a stored one with its id)."""
+    staging.close()
+    # Arrow's allocator keeps what validation freed for reuse; hand it back before the rebuild.
+    pa.default_memory_pool().release_unused()
     with db.new_version(db_path, fresh=fresh) as con:
         db.seed_topics(con, load_topic_catalogue())
         for topic in result.new_topics:
@@ -170,31 +179,20 @@ def load(
                 "insert into topics values (?, ?, false) on conflict do nothing",
                 [topic, UNKNOWN_TOPIC_GROUP],
             )
+        con.execute("attach ? as staging (read_only)", [str(staging.path)])
         for name in schema.TABLE_ORDER:
-            if name in result.frames:
-                _upsert(con, schema.TABLES[name], result.frames.pop(name))
-        # The frames are in the database now; letting them go before the derived tables are
-        # built keeps a million-row import's peak memory down.
-        result.frames.clear()
+            if name in result.rows:
+                _upsert(con, schema.TABLES[name], f"staging.{staged(name)}")
+        con.execute("detach staging")
         _record_import(con, report, source, is_demo)
     report.loaded = True
 
 
-def _upsert(con: duckdb.DuckDBPyConnection, table: schema.Table, frame: pd.DataFrame) -> None:
+def _upsert(con: duckdb.DuckDBPyConnection, table: schema.Table, incoming: str) -> None:
     columns = ", ".join(table.column_names)
-    con.register("incoming", frame[list(table.column_names)])
-    con.execute(f"delete from {table.name} where {table.key} in (select {table.key} from incoming)")  # noqa: S608 - names come from schema.py
-    casts = ", ".join(_cast(c) for c in table.columns)
-    con.execute(f"insert into {table.name} ({columns}) select {casts} from incoming")  # noqa: S608 - names come from schema.py
-    con.unregister("incoming")
-
-
-def _cast(col: schema.Column) -> str:
-    if col.kind == "topics":
-        return f"{col.name}::varchar[]"
-    if col.kind == "date":
-        return f"{col.name}::date"
-    return f"{col.name}::{col.sql_type}"
+    key = table.key
+    con.execute(f"delete from {table.name} where {key} in (select {key} from {incoming})")  # noqa: S608 - names come from schema.py
+    con.execute(f"insert into {table.name} ({columns}) select {columns} from {incoming}")  # noqa: S608 - names come from schema.py
 
 
 def _record_import(

@@ -1,7 +1,13 @@
-"""Read CSV, Parquet and Excel exports into frames of text, one per table, with spreadsheet row numbers.
+"""Read CSV, Parquet and Excel exports as frames of text, one sheet per table, with spreadsheet row
+numbers.
 
 Everything is read as text so that validation sees exactly what the user typed and can quote it back.
 Native dates and numbers from Parquet and Excel are turned into their canonical text first.
+
+A sheet's headers are read when it is opened (so a file that cannot be read at all fails at once);
+its rows come in chunks of at most ``CHUNK_ROWS``, so a million-row CSV or Parquet file is never in
+memory whole. A file can still turn out unreadable part-way through (a malformed line, a bad
+byte): reading its chunks then raises ``ReadError``.
 """
 
 from __future__ import annotations
@@ -9,15 +15,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from .schema import TABLE_ORDER
 
 SUPPORTED = (".csv", ".parquet", ".xlsx")
 ROW_COLUMN = "__row"  # spreadsheet row number of each record (the header is row 1)
+CHUNK_ROWS = 122_880  # rows validated at a time: bounds an import's memory, not its size
 
 
 class ReadError(Exception):
@@ -28,7 +38,13 @@ class ReadError(Exception):
 class Sheet:
     table: str
     source: str  # "engagements.csv" or "export.xlsx [agencies]"
-    frame: pd.DataFrame  # all columns text, headers normalised, plus ROW_COLUMN
+    columns: tuple[str, ...]  # normalised headers
+    read_chunks: Callable[[], Iterator[pd.DataFrame]]
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        """The rows, CHUNK_ROWS at a time: all columns text (stripped), headers normalised, plus
+        ROW_COLUMN. Raises ReadError if the file turns out unreadable part-way through."""
+        return self.read_chunks()
 
 
 def table_for_name(name: str) -> str | None:
@@ -63,20 +79,42 @@ def read_sheets(path: str | Path) -> tuple[list[Sheet], list[str]]:
             f"{path.name}: cannot tell which table this is; the file name must start with "
             + ", ".join(TABLE_ORDER)
         )
-    frame = _read_csv(path) if suffix == ".csv" else _read_parquet(path)
-    return [Sheet(table, path.name, _prepare(frame, path.name))], []
+    sheet = _csv_sheet if suffix == ".csv" else _parquet_sheet
+    return [sheet(path, table)], []
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _csv_sheet(path: Path, table: str) -> Sheet:
     head = path.read_bytes()[:65536]
     if not head.strip():
         raise ReadError(f"{path.name}: the file is empty")
     if b"\x00" in head:
         raise ReadError(f"{path.name}: this is a binary file, not UTF-8 CSV text")
+    with _csv_errors(path):
+        header = _open_csv(path, nrows=0).columns
+    columns = _headers(header, path.name)
+
+    def read_chunks() -> Iterator[pd.DataFrame]:
+        with _csv_errors(path), _open_csv(path, chunksize=CHUNK_ROWS) as reader:
+            yield from _numbered(reader, columns)
+
+    return Sheet(table, path.name, columns, read_chunks)
+
+
+def _open_csv(path: Path, **kwargs):
+    return pd.read_csv(
+        path,
+        dtype=str,
+        keep_default_na=False,
+        encoding="utf-8-sig",
+        skip_blank_lines=True,
+        **kwargs,
+    )
+
+
+@contextmanager
+def _csv_errors(path: Path) -> Iterator[None]:
     try:
-        return pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=True
-        )
+        yield
     except UnicodeDecodeError as exc:
         raise ReadError(
             f"{path.name}: not UTF-8 text (byte {exc.start}); save the file as CSV UTF-8"
@@ -88,14 +126,32 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise ReadError(f"{path.name}: malformed CSV ({detail})") from None
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
+def _parquet_sheet(path: Path, table: str) -> Sheet:
+    with _parquet_errors(path):
+        schema = pq.ParquetFile(path).schema_arrow
+    # Files written by pandas keep the frame's index as a column; it is not data.
+    index = {
+        c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)
+    }
+    columns = _headers([name for name in schema.names if name not in index], path.name)
+
+    def read_chunks() -> Iterator[pd.DataFrame]:
+        with _parquet_errors(path):
+            batches = pq.ParquetFile(path).iter_batches(batch_size=CHUNK_ROWS)
+            frames = (_as_text(batch.to_pandas().reset_index(drop=True)) for batch in batches)
+            yield from _numbered(frames, columns)
+
+    return Sheet(table, path.name, columns, read_chunks)
+
+
+@contextmanager
+def _parquet_errors(path: Path) -> Iterator[None]:
     try:
-        frame = pd.read_parquet(path)
+        yield
     except Exception as exc:  # pyarrow raises many types for corrupt files
         raise ReadError(
             f"{path.name}: not a readable Parquet file ({type(exc).__name__})"
         ) from None
-    return _as_text(frame)
 
 
 def _read_workbook(path: Path) -> tuple[list[Sheet], list[str]]:
@@ -110,8 +166,7 @@ def _read_workbook(path: Path) -> tuple[list[Sheet], list[str]]:
         if table is None:
             warnings.append(f"{path.name}: sheet {name!r} ignored (no table of that name)")
             continue
-        source = f"{path.name} [{name}]"
-        sheets.append(Sheet(table, source, _prepare(_as_text(frame), source)))
+        sheets.append(frame_to_sheet(table, frame, f"{path.name} [{name}]"))
     if not sheets:
         raise ReadError(
             f"{path.name}: no sheet is named after a table (" + ", ".join(TABLE_ORDER) + ")"
@@ -120,21 +175,37 @@ def _read_workbook(path: Path) -> tuple[list[Sheet], list[str]]:
 
 
 def frame_to_sheet(table: str, frame: pd.DataFrame, source: str) -> Sheet:
-    """An in-memory frame (e.g. generated demo data) as if it had been read from a file."""
-    return Sheet(table, source, _prepare(_as_text(frame), source))
+    """An in-memory frame (a workbook's sheet, generated demo data) as if it had been read from a
+    file; its chunks are slices of it."""
+    columns = _headers(frame.columns, source)
+
+    def read_chunks() -> Iterator[pd.DataFrame]:
+        slices = (frame.iloc[i : i + CHUNK_ROWS] for i in range(0, len(frame), CHUNK_ROWS))
+        return _numbered((_as_text(piece) for piece in slices), columns)
+
+    return Sheet(table, source, columns, read_chunks)
 
 
-def _prepare(frame: pd.DataFrame, source: str) -> pd.DataFrame:
-    headers = [normalise_header(h) for h in frame.columns]
-    if len(frame.columns) == 0:
+def _headers(headers, source: str) -> tuple[str, ...]:
+    names = [normalise_header(h) for h in headers]
+    if not names:
         raise ReadError(f"{source}: the file has no header row")
-    dupes = sorted({h for h in headers if headers.count(h) > 1})
+    dupes = sorted({h for h in names if names.count(h) > 1})
     if dupes:
         raise ReadError(f"{source}: duplicate column header(s) {', '.join(dupes)}")
-    frame = frame.set_axis(headers, axis=1)
-    frame = frame.astype(str).apply(lambda col: col.str.strip())
-    frame[ROW_COLUMN] = range(2, len(frame) + 2)
-    return frame
+    return tuple(names)
+
+
+def _numbered(frames, columns: tuple[str, ...]) -> Iterator[pd.DataFrame]:
+    """Each frame with the normalised headers, every cell stripped text, and its spreadsheet row
+    numbers (counting on from the previous frame's)."""
+    next_row = 2
+    for frame in frames:
+        frame = frame.set_axis(list(columns), axis=1)
+        frame = frame.astype(str).apply(lambda col: col.str.strip())
+        frame[ROW_COLUMN] = range(next_row, next_row + len(frame))
+        next_row += len(frame)
+        yield frame
 
 
 def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
@@ -145,8 +216,10 @@ def _column_as_text(col: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(col):
         if getattr(col.dt, "tz", None) is not None:
             col = col.dt.tz_localize(None)
-        midnight = col.isna() | (col == col.dt.normalize())
-        text = col.dt.strftime("%Y-%m-%d").where(midnight, col.astype(str))
+        text = col.dt.strftime("%Y-%m-%d")
+        timed = col.notna() & (col != col.dt.normalize())  # a time of day: keep it visible
+        if timed.any():
+            text = text.where(~timed, col.astype(str))
         return text.fillna("")
     if pd.api.types.is_integer_dtype(col) or pd.api.types.is_bool_dtype(col):
         return col.astype(str).where(col.notna(), "")

@@ -1,0 +1,128 @@
+"""A scratch DuckDB file that holds an import's typed rows between validation and load.
+
+Validation reads a file a chunk at a time and appends each chunk's typed rows here, with where
+each row came from (``__source``, ``__row``) and its order in the import (``__seq``). The checks
+that need every row at once (duplicate ids, references between tables and to the stored rows)
+then run as queries, and the load copies the staged tables into the new database version. So an
+import's memory does not grow with its size: DuckDB spills to disk past ``MEMORY_LIMIT``.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from . import db, schema
+from .readers import ROW_COLUMN
+
+MEMORY_LIMIT = "200MB"
+STORE = "store"  # the catalog name of the stored database, attached for reference checks
+
+
+def staged(table: str) -> str:
+    """The staging table of a contract table."""
+    return f"staged_{table}"
+
+
+class Staging:
+    """Use as a context manager; the scratch folder is removed on exit."""
+
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="critac-import-")
+        self.path = Path(self._folder.name) / "staging.duckdb"
+        self.rows: dict[str, int] = {}  # staged rows per table
+        self._next_seq = 0
+        self._con: duckdb.DuckDBPyConnection | None = db.connect(self.path, read_only=False)
+        db.limit_memory(self._con, MEMORY_LIMIT, Path(self._folder.name) / "spill")
+
+    def __enter__(self) -> Staging:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+        self._folder.cleanup()
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        if self._con is None:
+            raise RuntimeError("the staging database is closed")
+        return self._con
+
+    def close(self) -> None:
+        """Close the connection (the load attaches the file read-only)."""
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def append(self, table: schema.Table, typed: pd.DataFrame, text: pd.DataFrame) -> None:
+        """Stage a chunk: ``typed`` values, with ``text``'s source and spreadsheet row numbers."""
+        name = staged(table.name)
+        if table.name not in self.rows:
+            columns = ", ".join(f"{c.name} {_sql_type(c)}" for c in table.columns)
+            self.con.execute(
+                f"create table {name} ({columns}, __source varchar, __row bigint, __seq bigint)"
+            )
+            self.rows[table.name] = 0
+        chunk = typed.assign(
+            __source=text["__source"].to_numpy(),
+            __row=text[ROW_COLUMN].to_numpy(),
+            __seq=range(self._next_seq, self._next_seq + len(typed)),
+        )
+        casts = ", ".join(f"{c.name}::{_sql_type(c)}" for c in table.columns)
+        self.con.register("chunk", pa.Table.from_pandas(chunk, preserve_index=False))
+        try:
+            insert = f"insert into {name} select {casts}, __source, __row, __seq from chunk"  # noqa: S608 - names come from schema.py
+            self.con.execute(insert)
+        finally:
+            self.con.unregister("chunk")
+        self.rows[table.name] += len(typed)
+        self._next_seq += len(typed)
+
+    def duplicates(self, table: str, column: str) -> list[tuple[str, int, str]]:
+        """(source, row, value) of every staged row whose ``column`` value occurs more than once."""
+        name = staged(table)
+        return self.con.execute(f"""
+            select __source, __row, {column} from {name}
+            where {column} in (
+                select {column} from {name} where {column} is not null
+                group by all having count(*) > 1
+            )
+            order by __seq
+        """).fetchall()  # noqa: S608 - names come from schema.py
+
+    def attach_store(self, path: str | Path) -> None:
+        """Make the stored rows visible to ``missing_references``."""
+        self.con.execute(f"attach ? as {STORE} (read_only)", [str(path)])
+
+    def _store_attached(self) -> bool:
+        found = self.con.execute(
+            "select count(*) from duckdb_databases() where database_name = ?", [STORE]
+        ).fetchone()[0]
+        return bool(found)
+
+    def missing_references(
+        self, child: str, column: str, parent: str
+    ) -> list[tuple[str, int, str]]:
+        """(source, row, value) of staged ``child`` rows whose ``column`` names no ``parent`` row,
+        staged or stored."""
+        key = schema.TABLES[parent].key
+        parents = [staged(parent)] if parent in self.rows else []
+        if self._store_attached():
+            parents.append(f"{STORE}.{parent}")
+        absent = "".join(
+            f" and not exists (select 1 from {p} where {p}.{key} = c.{column})"  # noqa: S608 - names come from schema.py
+            for p in parents
+        )
+        return self.con.execute(f"""
+            select __source, __row, {column} from {staged(child)} c
+            where {column} is not null{absent}
+            order by __seq
+        """).fetchall()  # noqa: S608 - names come from schema.py
+
+
+def _sql_type(col: schema.Column) -> str:
+    return "VARCHAR[]" if col.kind == "topics" else col.sql_type
