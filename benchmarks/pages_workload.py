@@ -42,7 +42,10 @@ def _chain() -> str:
     names = []
     frame = sys._getframe(2)
     while frame is not None:
-        if frame.f_globals.get("__name__") == _METRICS_MODULE and frame.f_code.co_name != "query":
+        if frame.f_globals.get("__name__") == _METRICS_MODULE and frame.f_code.co_name not in (
+            "query",
+            "_fetch",
+        ):
             names.append(frame.f_code.co_name)
         frame = frame.f_back
     return ">".join(reversed(names)) or "(outside metrics)"

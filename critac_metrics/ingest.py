@@ -79,7 +79,8 @@ def read_files(paths: list[str | Path], report: ImportReport) -> list[Sheet]:
     return sheets
 
 
-def existing_keys(path: str | Path | None) -> Existing:
+def what_is_stored(path: str | Path | None) -> Existing:
+    """The topic catalogue (the built-in one and any topics the store added) and the store."""
     catalogue = tuple(load_topic_catalogue()["topic"])
     if path is None or not Path(path).exists():
         return Existing(topics=catalogue)
@@ -110,7 +111,7 @@ def _validate_sheets(
     if report.errors:
         return None
     try:
-        existing = existing_keys(db_path)
+        existing = what_is_stored(db_path)
     except duckdb.Error as exc:
         name = Path(db_path).name
         reason = str(exc).strip().splitlines()[0][:200]

@@ -84,7 +84,8 @@ def read_sheets(path: str | Path) -> tuple[list[Sheet], list[str]]:
 
 
 def _csv_sheet(path: Path, table: str) -> Sheet:
-    head = path.read_bytes()[:65536]
+    with path.open("rb") as handle:
+        head = handle.read(65536)
     if not head.strip():
         raise ReadError(f"{path.name}: the file is empty")
     if b"\x00" in head:

@@ -166,7 +166,9 @@ REFERENCES = (
 )
 
 
-def validate(sheets: list[Sheet], existing: Existing = Existing(), staging: Staging | None = None):
+def validate(
+    sheets: list[Sheet], existing: Existing = Existing(), staging: Staging | None = None
+) -> Validated:
     """Check every sheet and stage its typed rows in ``staging`` (a scratch one if not given)."""
     if staging is None:
         with Staging() as scratch:
