@@ -33,10 +33,15 @@ class ImportReport:
     def ok(self) -> bool:
         return not self.errors
 
+    @property
+    def error_count(self) -> int:
+        """Rows with a problem, including those counted but not listed (Problem.more)."""
+        return sum(1 + p.more for p in self.errors)
+
     def summary_lines(self, max_errors: int = 200) -> list[str]:
         lines = []
         if self.errors:
-            lines.append(f"REJECTED: {len(self.errors)} error(s); nothing was changed.")
+            lines.append(f"REJECTED: {self.error_count:,} error(s); nothing was changed.")
             lines += [f"  error: {p}" for p in self.errors[:max_errors]]
             if len(self.errors) > max_errors:
                 lines.append(f"  ... and {len(self.errors) - max_errors} more error(s)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pandas as pd
@@ -82,17 +83,18 @@ class Staging:
         self.rows[table.name] += len(typed)
         self._next_seq += len(typed)
 
-    def duplicates(self, table: str, column: str) -> list[tuple[str, int, str]]:
-        """(source, row, value) of every staged row whose ``column`` value occurs more than once."""
+    def duplicates(self, table: str, column: str, listed: int) -> list[Found]:
+        """Staged rows whose ``column`` value occurs more than once (the first ``listed`` per file)."""
         name = staged(table)
-        return self.con.execute(f"""
-            select __source, __row, {column} from {name}
+        return self._first_per_file(
+            f"""
+            select __source, __row, {column} as value, __seq from {name}
             where {column} in (
                 select {column} from {name} where {column} is not null
                 group by all having count(*) > 1
-            )
-            order by __seq
-        """).fetchall()  # noqa: S608 - names come from schema.py
+            )""",  # noqa: S608 - names come from schema.py
+            listed,
+        )
 
     def attach_store(self, path: str | Path) -> None:
         """Make the stored rows visible to ``missing_references``."""
@@ -104,11 +106,9 @@ class Staging:
         ).fetchone()[0]
         return bool(found)
 
-    def missing_references(
-        self, child: str, column: str, parent: str
-    ) -> list[tuple[str, int, str]]:
-        """(source, row, value) of staged ``child`` rows whose ``column`` names no ``parent`` row,
-        staged or stored."""
+    def missing_references(self, child: str, column: str, parent: str, listed: int) -> list[Found]:
+        """Staged ``child`` rows whose ``column`` names no ``parent`` row, staged or stored (the
+        first ``listed`` per file)."""
         key = schema.TABLES[parent].key
         parents = [staged(parent)] if parent in self.rows else []
         if self._store_attached():
@@ -117,11 +117,33 @@ class Staging:
             f" and not exists (select 1 from {p} where {p}.{key} = c.{column})"  # noqa: S608 - names come from schema.py
             for p in parents
         )
-        return self.con.execute(f"""
-            select __source, __row, {column} from {staged(child)} c
-            where {column} is not null{absent}
+        return self._first_per_file(
+            f"""
+            select __source, __row, {column} as value, __seq from {staged(child)} c
+            where {column} is not null{absent}""",  # noqa: S608 - names come from schema.py
+            listed,
+        )
+
+    def _first_per_file(self, rows_sql: str, listed: int) -> list[Found]:
+        found = self.con.execute(
+            f"""
+            select __source, __row, value, count(*) over (partition by __source) as total
+            from ({rows_sql})
+            qualify row_number() over (partition by __source order by __seq) <= ?
             order by __seq
-        """).fetchall()  # noqa: S608 - names come from schema.py
+            """,  # noqa: S608 - the caller's SQL is built from schema.py names
+            [listed],
+        ).fetchall()
+        return [Found(*row) for row in found]
+
+
+class Found(NamedTuple):
+    """A row a staged check found, and how many rows of its file that check found in all."""
+
+    source: str
+    row: int
+    value: str
+    total: int
 
 
 def _sql_type(col: schema.Column) -> str:

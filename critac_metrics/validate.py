@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,9 +21,14 @@ import pyarrow.compute as pc
 
 from . import schema
 from .readers import ROW_COLUMN, ReadError, Sheet
-from .staging import Staging
+from .staging import Found, Staging
 
 ENUM_DISPLAY_LIMIT = 10
+
+
+# A file with the same mistake in every row (dates written 10/01/2023, say) lists this many rows
+# per file, column and rule, and counts the rest: a million listed problems would take gigabytes.
+LISTED_PER_RULE = 100
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,12 @@ class Problem:
     column: str | None
     value: str | None
     rule: str
+    more: int = 0  # further rows of this file with this problem in this column, not listed
+
+    @property
+    def detail(self) -> str:
+        """The rule, and how many more rows break it where there are too many to list."""
+        return self.rule + (f" (and {self.more:,} more row(s) like this)" if self.more else "")
 
     def __str__(self) -> str:
         where = self.source
@@ -41,7 +52,7 @@ class Problem:
         if self.column:
             where += f", column {self.column}"
         value = "" if self.value is None else f" {self.value[:80]!r}:"
-        return f"{where}:{value} {self.rule}"
+        return f"{where}:{value} {self.detail}"
 
 
 @dataclass
@@ -52,6 +63,28 @@ class Validated:
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     new_topics: list[str] = field(default_factory=list)
+    # per (file, column, rule): rows listed in ``errors`` so far, and rows found beyond those
+    listed: Counter = field(default_factory=Counter)
+    unlisted: Counter = field(default_factory=Counter)
+
+    def flag(self, found: list[tuple[str, int, str | None]], column: str | None, rule: str) -> None:
+        """Add the rows (source, row, value) that break ``rule``, up to LISTED_PER_RULE per file;
+        count the rest."""
+        for source, row, value in found:
+            key = (source, column, rule)
+            if self.listed[key] < LISTED_PER_RULE:
+                self.errors.append(Problem(source, int(row), column, value, rule))
+                self.listed[key] += 1
+            else:
+                self.unlisted[key] += 1
+
+    def count_unlisted(self) -> None:
+        """Note on the last listed row of each (file, column, rule) how many more there were."""
+        last = {(p.source, p.column, p.rule): i for i, p in enumerate(self.errors)}
+        for key, more in self.unlisted.items():
+            i = last[key]
+            self.errors[i] = replace(self.errors[i], more=self.errors[i].more + more)
+        self.unlisted.clear()
 
 
 @dataclass(frozen=True)
@@ -63,13 +96,17 @@ class Existing:
     store: Path | None = None
 
 
-def _problems(frame: pd.DataFrame, mask: pd.Series, column: str | None, rule: str) -> list[Problem]:
+def _flag(out: Validated, frame: pd.DataFrame, mask: pd.Series, column: str | None, rule: str):
+    """Flag the rows of ``frame`` (one chunk of one file) where ``mask`` holds."""
+    if not mask.any():
+        return
+    key = (frame["__source"].iat[0], column, rule)
+    room = max(LISTED_PER_RULE - out.listed[key], 0)
     bad = frame.loc[mask]
-    values = bad[column] if column in bad else pd.Series([None] * len(bad), index=bad.index)
-    return [
-        Problem(src, int(row), column, value, rule)
-        for src, row, value in zip(bad["__source"], bad[ROW_COLUMN], values, strict=True)
-    ]
+    listed = bad.head(room)
+    values = listed[column] if column in listed else [None] * len(listed)
+    out.flag(zip(listed["__source"], listed[ROW_COLUMN], values, strict=True), column, rule)
+    out.unlisted[key] += len(bad) - len(listed)
 
 
 def _describe_allowed(allowed: tuple[str, ...]) -> str:
@@ -85,8 +122,7 @@ class _TableCheck:
         self.typed: dict[str, pd.Series] = {}
 
     def error(self, mask: pd.Series, column: str | None, rule: str) -> None:
-        if mask.any():
-            self.out.errors.extend(_problems(self.frame, mask, column, rule))
+        _flag(self.out, self.frame, mask, column, rule)
 
     def run(self) -> pd.DataFrame:
         for col in self.table.columns:
@@ -182,21 +218,27 @@ def validate(
             read_through &= _check_sheet(sheet, table, out, staging, topics)
         for col in table.columns:
             if col.unique and name in staging.rows:
-                _add(out, staging.duplicates(name, col.name), col.name, DUPLICATE_RULE)
+                found = staging.duplicates(name, col.name, LISTED_PER_RULE)
+                _add(out, found, col.name, DUPLICATE_RULE)
     topics.report(out)
     if existing.store is not None:
         staging.attach_store(existing.store)
     # A file that broke off part-way has rows missing: references to them would be false alarms.
     for child, column, parent in REFERENCES if read_through else ():
         if child in staging.rows:
-            missing = staging.missing_references(child, column, parent)
+            missing = staging.missing_references(child, column, parent, LISTED_PER_RULE)
             _add(out, missing, column, f"no such {column} in {parent}")
+    out.count_unlisted()
     out.rows = dict(staging.rows)
     return out
 
 
-def _add(out: Validated, found: list[tuple[str, int, str]], column: str, rule: str) -> None:
-    out.errors.extend(Problem(source, row, column, value, rule) for source, row, value in found)
+def _add(out: Validated, found: list[Found], column: str, rule: str) -> None:
+    """Flag what a staged check found (the first rows per file, each with the file's total)."""
+    out.flag([(f.source, f.row, f.value) for f in found], column, rule)
+    totals = {f.source: f.total for f in found}
+    for source, total in totals.items():
+        out.unlisted[(source, column, rule)] += total - sum(f.source == source for f in found)
 
 
 def _check_sheet(
@@ -252,7 +294,7 @@ def _check_engagements(
         ),
     ]
     for mask, column, rule in checks:
-        out.errors.extend(_problems(text, mask.fillna(False), column, rule))
+        _flag(out, text, mask.fillna(False), column, rule)
     typed["topics"] = topics.parse(text, out)
 
 
@@ -304,13 +346,12 @@ class _TopicParser:
         empty_part = per_row(
             [p.has_empty_part and cell != "" for p, cell in zip(parsed, distinct, strict=True)]
         )
-        out.errors.extend(
-            _problems(
-                text,
-                pd.Series(empty_part.astype(bool), index=text.index),
-                "topics",
-                "each topic between ';' separators must be non-empty",
-            )
+        _flag(
+            out,
+            text,
+            pd.Series(empty_part.astype(bool), index=text.index),
+            "topics",
+            "each topic between ';' separators must be non-empty",
         )
         for key in dict.fromkeys(k for p in parsed for k in p.unknown):
             naming = per_row([key in p.unknown for p in parsed]).astype(bool)

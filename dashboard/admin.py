@@ -99,7 +99,7 @@ def show_report(report: ImportReport | str) -> None:
         counts = ", ".join(f"{n:,} {table}" for table, n in report.rows.items())
         st.success(f"Imported {counts}. Every page now shows the new data.")
     else:
-        st.error(f"Rejected: {len(report.errors):,} error(s). Nothing was changed.")
+        st.error(f"Rejected: {report.error_count:,} error(s). Nothing was changed.")
         st.dataframe(_problems(report.errors), hide_index=True, width="stretch")
     if report.warnings:
         st.warning(f"{len(report.warnings):,} warning(s)")
@@ -109,7 +109,7 @@ def show_report(report: ImportReport | str) -> None:
 def _problems(problems) -> pd.DataFrame:
     return pd.DataFrame(
         [
-            {"file": p.source, "row": p.row, "column": p.column, "value": p.value, "rule": p.rule}
+            {"file": p.source, "row": p.row, "column": p.column, "value": p.value, "rule": p.detail}
             for p in problems
         ]
     )

@@ -12,6 +12,7 @@ import pytest
 
 from critac_metrics import db, readers
 from critac_metrics.ingest import ingest_files, validate_files
+from critac_metrics.validate import LISTED_PER_RULE
 
 from .conftest import ROOT, TINY, write_tiny
 
@@ -450,3 +451,38 @@ def test_a_malformed_line_after_the_first_chunk_rejects_the_import(tmp_path, mon
     [problem] = report.errors
     assert problem.source == "agencies.csv" and "malformed CSV" in problem.rule
     assert not target.exists()
+
+
+def test_a_mistake_in_every_row_lists_the_first_rows_and_counts_the_rest(tmp_path, chunking):
+    """A date format typo in a big export: the first rows are listed, the rest counted."""
+    header, row = TINY["agencies.csv"].splitlines()[:2]
+    rows = [row.replace("A1,", f"A{i},").replace(",municipal,", ",city,") for i in range(1, 251)]
+    (tmp_path / "agencies.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+    report = validate_files([tmp_path / "agencies.csv"])
+
+    flagged = [p for p in report.errors if p.column == "agency_type"]
+    assert len(flagged) == LISTED_PER_RULE
+    assert [p.row for p in flagged] == list(range(2, LISTED_PER_RULE + 2))
+    assert [p.more for p in flagged] == [0] * (LISTED_PER_RULE - 1) + [250 - LISTED_PER_RULE]
+    assert report.error_count == 250
+    lines = report.summary_lines()
+    assert lines[0] == "REJECTED: 250 error(s); nothing was changed."
+    assert f"(and {250 - LISTED_PER_RULE} more row(s) like this)" in "\n".join(lines)
+
+
+def test_duplicates_and_missing_references_are_listed_and_counted_per_file(tmp_path, chunking):
+    files = write_tiny(tmp_path)
+    header, row = TINY["survey_responses.csv"].splitlines()[:2]
+    rows = [row.replace(",E1,", ",E404,") for _ in range(LISTED_PER_RULE + 20)]  # all "R1"
+    (tmp_path / "survey_responses.csv").write_text(
+        "\n".join([header, *rows]) + "\n", encoding="utf-8"
+    )
+
+    report = validate_files(files)
+
+    for rule in ("duplicate id", "no such engagement_id"):
+        found = [p for p in report.errors if rule in p.rule]
+        assert len(found) == LISTED_PER_RULE, rule
+        assert sum(1 + p.more for p in found) == LISTED_PER_RULE + 20, rule
+    assert report.error_count == 2 * (LISTED_PER_RULE + 20)
