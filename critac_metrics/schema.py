@@ -333,7 +333,9 @@ Excel `.xlsx`. A file's table is named by the start of its file stem (`agencies_
   (group "Other (not in catalogue)") with a warning.
 - **All or nothing.** Any error rejects the whole import and leaves the database exactly as it was.
   The report names the file, the row as a spreadsheet shows it (the header is row 1), the column,
-  the offending value and the rule, for every error. Warnings do not block.
+  the offending value and the rule, for every error; when more than 100 rows of a file break the
+  same rule in the same column, the first 100 are listed and the rest counted. Warnings do not
+  block.
 - **Re-importing** a record whose id already exists replaces it; importing the same files twice
   changes nothing. References (`agency_id`, `engagement_id`) may point at rows already stored or
   in the same import.
