@@ -22,6 +22,7 @@ from . import data
 
 MAX_UPLOAD_MB = 50
 ADMIN = "is_admin"
+LAST_IMPORT = "last_import_report"
 
 
 def configured_password() -> str | None:
@@ -72,7 +73,13 @@ def _upload_form() -> None:
         submitted = st.form_submit_button("Validate and import", type="primary")
     if submitted and files:
         report = _import(files)
+        if isinstance(report, ImportReport) and report.ok:
+            # The page above was drawn from the old data: draw it again, then say what loaded.
+            st.session_state[LAST_IMPORT] = report
+            st.rerun()
         show_report(report)
+    elif (loaded := st.session_state.pop(LAST_IMPORT, None)) is not None:
+        show_report(loaded)
 
 
 def _import(files) -> ImportReport | str:
@@ -96,7 +103,9 @@ def show_report(report: ImportReport | str) -> None:
         st.error(report)
         return
     if report.ok:
-        counts = ", ".join(f"{n:,} {table}" for table, n in report.rows.items())
+        counts = "; ".join(
+            f"{table}: {n:,} row{'' if n == 1 else 's'}" for table, n in report.rows.items()
+        )
         st.success(f"Imported {counts}. Every page now shows the new data.")
     else:
         st.error(f"Rejected: {report.error_count:,} error(s). Nothing was changed.")

@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
+from critac_metrics import db
 from critac_metrics.filters import Filters
 from dashboard.pages import PAGES
 
@@ -321,3 +323,45 @@ def test_the_csv_download_holds_every_filtered_row(app, demo_db):
         rows = list(csv.DictReader(fh))
     assert len(rows) == cli_summary(str(demo_db), query_pairs(query))["requests"]
     assert {row["agency_type"] for row in rows} == {"tribal", "campus"}
+
+
+# -- 10. an administrator's upload ----------------------------------------------------------------
+
+
+def test_an_admin_upload_loads_and_the_page_shows_the_new_rows_at_once(
+    page, demo_db, browser_home, tmp_path, monkeypatch
+):
+    """Sign in, upload one new engagement: the success message and, on the same screen, figures
+    that include it (the page is drawn again after the import, not left showing the old data)."""
+    store = tmp_path / "store" / "critac.duckdb"
+    store.parent.mkdir()
+    shutil.copyfile(demo_db, store)
+    before = cli_summary(str(store), ())["requests"]
+    header, row = (ROOT / "data" / "engagements.csv").read_text(encoding="utf-8").splitlines()[:2]
+    upload = tmp_path / "engagements_new.csv"
+    upload.write_text(f"{header}\nE-UPLOAD-1,{row.split(',', 1)[1]}\n", encoding="utf-8")
+    monkeypatch.setenv("CRITAC_ADMIN_PASSWORD", "s3cret")
+    log = tmp_path / "admin.log"
+    process, url = start_app(store, browser_home, log)
+    try:
+        wait_healthy(process, url, log)
+        page.goto(url + "/data")
+        main = page.locator(MAIN)
+        expect(main.get_by_text(f"{before:,} engagement records")).to_be_visible(timeout=LOAD_MS)
+        page.get_by_label("Admin password").fill("s3cret")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(upload))
+        page.get_by_role("button", name="Validate and import").click()
+        expect(main.get_by_text("Imported engagements: 1 row.")).to_be_visible(timeout=LOAD_MS)
+        expect(main.get_by_text(f"{before + 1:,} engagement records")).to_be_visible()
+        con = db.connect(store)
+        try:
+            ids = con.execute(
+                "select engagement_id from engagements where agency_id = ?", [row.split(",")[1]]
+            ).fetchall()
+        finally:
+            con.close()
+        assert ("E-UPLOAD-1",) in ids
+        _no_exception(page)
+    finally:
+        stop(process)
