@@ -215,11 +215,17 @@ class Baseline:
         previous = self._kpi_values(prev_filters) if prev_filters else {}
         s = self.select(f)
         span = (s["requested_on"].max() - s["requested_on"].min()).days if len(s) else 0
-        spark = self.kpi_series(f, "month" if span <= 1100 else "quarter")
+        grain = "month" if span <= 1100 else "quarter"
+        spark = self.kpi_series(f, grain)
+        if len(spark):  # without the period still in progress at the last day of any data
+            through = max(self.df["requested_on"].max(), self.df["completed_on"].max())
+            ends = spark["period_start"] + pd.tseries.frequencies.to_offset(FREQ[grain])
+            spark = spark[ends <= through + pd.Timedelta(days=1)]
         rows = []
         for name, value in current.items():
             before = previous.get(name)
-            line = [float(v) for v in spark[name].fillna(0)] if name in spark else []
+            values = spark[name].dropna() if name in spark else []
+            line = [float(v) for v in values]
             rows.append({"metric": name, "value": value, "previous": before, "sparkline": line})
         return pd.DataFrame(rows)
 

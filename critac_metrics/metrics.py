@@ -327,9 +327,14 @@ def _kpi_values(counts: dict, min_n: int) -> dict[str, float | None]:
 
 
 def _sparkline(series: pd.DataFrame, name: str) -> list[float]:
+    """The metric per period, leaving out the period still in progress (its part-period value
+    would read as a drop) and, for a rate, the periods without engagements (no rate, not 0%)."""
     if name not in series:
         return []
-    return [float(v) for v in series[name].fillna(0)]
+    values = series.loc[~series["is_partial"], name]
+    if name.endswith("_rate"):
+        values = values.dropna()
+    return [float(v) for v in values]
 
 
 # -- volume and trend ---------------------------------------------------------------------------

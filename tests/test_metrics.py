@@ -267,6 +267,16 @@ def check_kpis_with_comparison(world, case):
         same(got, want, f"{world.name}/{case}/{name}")
 
 
+def test_sparklines_leave_out_the_month_in_progress_and_months_without_a_rate(tiny):
+    """Tiny, all time: engagements in Dec 2022, Sep 2023, Oct 2023, Mar 2024 and Oct 2024; the
+    data runs through 1 Oct 2024, so October 2024 is still in progress."""
+    frame = keyed(m.kpis_with_comparison(tiny.con, Filters()), ["metric"])
+    engagements = frame["engagements"]["sparkline"]
+    assert len(engagements) == 22  # Dec 2022 – Sep 2024
+    assert engagements[0] == 1 and sum(engagements) == 4
+    assert frame["completion_rate"]["sparkline"] == [100.0] * 4
+
+
 @pytest.mark.parametrize(
     ("current", "previous"),
     [
