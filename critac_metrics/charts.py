@@ -424,13 +424,16 @@ def cumulative(cum_df: pd.DataFrame, milestones_df: pd.DataFrame | None = None) 
 # label from its milestone (px left, px up).
 MILESTONE_PLOT = (480, 300)
 MILESTONE_OFFSET = (14, 30)
+MILESTONE_OFFSET_EARLY = (18, 8)  # px right, px down: a label under-right of its milestone
+MILESTONE_LABEL_PX = 28  # the height of a two-line label
 MILESTONE_CHAR_PX = 6.5  # width of a character at the label's 11 px font
 
 
 def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> list[tuple]:
     """Milestone markers, and labels for those not too close to the previous label.
 
-    Returns (x, y, label width in px) per label."""
+    Returns (x, y, label width in px) per label placed above-left (the ones the axes must make
+    room for)."""
     names = [f"{_ordinal(int(m))} engagement" for m in ms["milestone"]]
     months = [f"{pd.Timestamp(d):%b %Y}" for d in ms["requested_on"]]
     labels = [f"{n} · {m}" for n, m in zip(names, months, strict=True)]
@@ -450,12 +453,16 @@ def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> list[tuple
     # hover) but gets no label.
     two_lines = [f"{n}<br>{m}" for n, m in zip(names, months, strict=True)]
     placed = []
-    (first, last), _ = span
+    (first, last), top = span
     for label, x, y in _spaced(two_lines, ms["requested_on"], ms["milestone"], span):
-        if pd.Timestamp(x) - first < 0.08 * (last - first):
-            # No room above-left at the very start (e.g. the 1st engagement): the marker and its
-            # hover stay, the label would push the axis back before the data begins.
+        early = pd.Timestamp(x) - first < 0.3 * (last - first)
+        if early and y / top * MILESTONE_PLOT[1] < MILESTONE_OFFSET_EARLY[1] + MILESTONE_LABEL_PX:
+            # No room left of it (the axis would start long before the data) nor under it (the
+            # x axis): the marker and its hover stay (e.g. the 1st engagement).
             continue
+        # Early in the span, above-left would run into the y axis' labels; under-right of a
+        # rising line is clear of it too.
+        offset = MILESTONE_OFFSET_EARLY if early else (-MILESTONE_OFFSET[0], -MILESTONE_OFFSET[1])
         fig.add_annotation(
             x=x,
             y=y,
@@ -463,14 +470,16 @@ def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> list[tuple
             showarrow=True,
             arrowhead=0,
             arrowcolor=MUTED,
-            ax=-MILESTONE_OFFSET[0],
-            ay=-MILESTONE_OFFSET[1],
-            xanchor="right",
-            align="right",
+            ax=offset[0],
+            ay=offset[1],
+            xanchor="left" if early else "right",
+            yanchor="top" if early else "auto",
+            align="left" if early else "right",
             font={"size": 11, "color": INK},
         )
-        width = MILESTONE_CHAR_PX * max(len(part) for part in label.split("<br>"))
-        placed.append((x, y, width))
+        if not early:
+            width = MILESTONE_CHAR_PX * max(len(part) for part in label.split("<br>"))
+            placed.append((x, y, width))
     return placed
 
 
@@ -557,11 +566,12 @@ def bar_breakdown(
         notes.append("An engagement counts once under each of its topics")
     if value == "requests":
         notes.append("Requests of any status")
-    if _is_empty(df):
-        return empty_figure(title, subtitle=" · ".join(notes) or None)
     frame = df
-    if dimension not in NATURAL_ORDER:
-        frame = frame.sort_values(value, ascending=False, kind="stable")
+    if not _is_empty(df) and dimension not in NATURAL_ORDER:
+        # A ranking: a value with none (a topic whose only request was declined) is not in it.
+        frame = frame[frame[value] > 0].sort_values(value, ascending=False, kind="stable")
+    if _is_empty(frame):
+        return empty_figure(title, subtitle=" · ".join(notes) or None)
     if top and len(frame) > top:
         notes.append(f"Top {top} of {len(frame)} shown")
         frame = frame.head(top)

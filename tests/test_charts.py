@@ -98,11 +98,22 @@ def test_cumulative_with_milestones(tiny_con):
     markers = trace_named(fig, "Milestones")
     assert arr(markers.y).tolist() == [1]
     assert list(markers.text) == ["1st engagement · Dec 2022"]  # the hover
-    # At the very start of the data there is no room for a label: the marker and hover stay.
-    assert not any("1st engagement" in text for text in annotation_texts(fig))
+    # At the very start of the data the label goes under-right (1 of 5 leaves room under it),
+    # so the x axis need not start long before the data.
+    [label] = [a for a in fig.layout.annotations if a.showarrow]
+    assert label.text.startswith("1st engagement") and label.xanchor == "left"
     assert pd.Timestamp(fig.layout.xaxis.range[0]) >= pd.Timestamp(
         cum["requested_on"].min()
     ) - pd.Timedelta(days=31)
+
+
+def test_a_milestone_at_the_start_without_room_under_it_keeps_only_its_marker(tiny_con):
+    cum = metrics.cumulative_engagements(tiny_con, Filters())
+    ms = metrics.milestones(tiny_con, Filters())
+    tall = cum.assign(cumulative=cum["cumulative"] * 100)  # the 1st of 500: at the x axis
+    fig = charts.cumulative(tall, ms)
+    assert arr(trace_named(fig, "Milestones").y).tolist() == [1]
+    assert not [a for a in fig.layout.annotations if a.showarrow]
 
 
 def test_cumulative_milestone_labels_fit_a_half_width_chart(demo_con):
@@ -114,7 +125,14 @@ def test_cumulative_milestone_labels_fit_a_half_width_chart(demo_con):
     assert len(labels) >= 3
     assert "500th engagement<br>" in " ".join(a.text for a in labels)  # two short lines
     plot_px, plot_height = charts.MILESTONE_PLOT
-    for label in labels:
+    y_top = fig.layout.yaxis.range[1]
+    early = [a for a in labels if a.xanchor == "left"]
+    assert [a.text.split("<br>")[0] for a in early] == ["250th engagement"]
+    for label in early:  # under-right of its milestone: clear of the y axis and above the x axis
+        assert label.ax > 0 and label.ay > 0
+        assert (pd.Timestamp(label.x) - start) / (end - start) < 0.35
+        assert label.y / y_top * plot_height >= label.ay + charts.MILESTONE_LABEL_PX
+    for label in (a for a in labels if a not in early):
         assert label.xanchor == "right" and label.ax < 0 and label.ay < 0  # above-left
         room = (pd.Timestamp(label.x) - start) / (end - start) * plot_px
         width = charts.MILESTONE_CHAR_PX * max(len(part) for part in label.text.split("<br>"))
@@ -252,12 +270,23 @@ def test_bar_breakdown_topic_note_and_top(tiny_con):
     assert fig.data[0].customdata[0][0] == "De-escalation"
 
 
+def test_a_ranking_leaves_out_values_with_none(tiny_con):
+    """Campus agencies: School Safety was requested (E4) but declined, so it has no engagement."""
+    frame = metrics.breakdown(tiny_con, Filters(agency_types=("campus",)), "topic")
+    assert frame.set_index("topic").loc["School Safety", "engagements"] == 0
+    fig = charts.bar_breakdown(frame, "topic")
+    assert [row[0] for row in fig.data[0].customdata] == ["Active Shooter Response"]
+    nothing = charts.bar_breakdown(frame[frame["engagements"] == 0], "topic")
+    assert not nothing.data  # the empty figure, with its message
+
+
 def test_subtitles_wrap_for_a_half_width_chart(demo_con):
     frame = metrics.breakdown(demo_con, Filters(), "topic")
     fig = charts.bar_breakdown(frame, "topic", top=12)
     subtitle = fig.layout.title.subtitle.text
+    ranked = int((frame["engagements"] > 0).sum())
     assert subtitle == (
-        f"An engagement counts once under each of its topics<br>Top 12 of {len(frame)} shown"
+        f"An engagement counts once under each of its topics<br>Top 12 of {ranked} shown"
     )
     one_line = charts.bar_breakdown(frame, "topic")
     assert "<br>" not in one_line.layout.title.subtitle.text
