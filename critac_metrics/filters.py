@@ -176,7 +176,10 @@ class Filters:
     def describe(self, noun: str = "Engagements") -> str:
         """One sentence for captions: 'Engagements requested in FY2024 by tribal and campus agencies
         on De-escalation'."""
-        parts = [noun, _describe_dates(self.start, self.end)]
+        dates = _describe_dates(self.start, self.end)
+        if noun.lower().startswith("request"):  # not "Requests requested in FY2024"
+            dates = dates.replace("requested", "made", 1)
+        parts = [noun, dates]
         if self.agency_types:
             parts.append(f"by {_join(self.agency_types, 'and')} agencies")
         if self.states:

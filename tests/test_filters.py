@@ -142,6 +142,11 @@ def test_describe_is_one_plain_sentence(filters, sentence):
     assert filters.describe() == sentence
 
 
+def test_requests_are_described_as_made_not_requested():
+    assert Filters().describe("Requests") == "Requests made at any time"
+    assert Filters(*fiscal_year_bounds(2024)).describe("Requests") == "Requests made in FY2024"
+
+
 def test_fiscal_year_bounds():
     assert fiscal_year_bounds(2024) == (D(2023, 10, 1), D(2024, 9, 30))
 
