@@ -1,12 +1,18 @@
 """CRI-TAC Impact Dashboard: `streamlit run app.py` (CRITAC_DB=/path/to.duckdb for real data)."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard import data, layout, sidebar, state
 from dashboard.pages import PAGES
 
+# A local icon file: a material icon as page_icon is fetched from fonts.gstatic.com by the browser,
+# which fails on a network without internet access.
 st.set_page_config(
-    page_title="CRI-TAC Impact Dashboard", page_icon=":material/insights:", layout="wide"
+    page_title="CRI-TAC Impact Dashboard",
+    page_icon=str(Path(__file__).parent / "dashboard" / "favicon.png"),
+    layout="wide",
 )
 
 try:
