@@ -234,6 +234,9 @@ def metrics_markdown() -> str:
         "- Fiscal years are federal: FY2024 runs 1 Oct 2023 – 30 Sep 2024.",
         "- Outcome figures built on fewer answers than the minimum n (default 5) are suppressed in "
         "the metric itself, so no page, download or export can show them.",
+        "- A KPI tile's sparkline shows the figure per month (per quarter when the selection spans "
+        "more than about three years) up to the last period that is over; a rate has no point "
+        "for a period without engagements.",
         "",
     ]
     for group in dict.fromkeys(m.group for m in METRICS.values()):
