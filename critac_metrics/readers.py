@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -158,9 +159,17 @@ def _parquet_errors(path: Path) -> Iterator[None]:
 def _read_workbook(path: Path) -> tuple[list[Sheet], list[str]]:
     try:
         book = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
+        unsaved = _formulas_without_values(path, [n for n in book if table_for_name(str(n))])
     except Exception as exc:  # openpyxl/zipfile raise many types for corrupt files
         kind = type(exc).__name__
         raise ReadError(f"{path.name}: not a readable .xlsx workbook ({kind})") from None
+    if unsaved:
+        sheet, cell, formula = unsaved[0]
+        raise ReadError(
+            f"{path.name}: {len(unsaved):,} formula cell(s) have no saved value and would import"
+            f" as blank (first: sheet {sheet!r}, cell {cell}, {formula[:60]}); open and save the"
+            " workbook in Excel or LibreOffice, or paste the values, and import it again"
+        )
     sheets, warnings = [], []
     for name, frame in book.items():
         table = table_for_name(str(name))
@@ -173,6 +182,40 @@ def _read_workbook(path: Path) -> tuple[list[Sheet], list[str]]:
             f"{path.name}: no sheet is named after a table (" + ", ".join(TABLE_ORDER) + ")"
         )
     return sheets, warnings
+
+
+def _formulas_without_values(path: Path, sheets: list[str]) -> list[tuple[str, str, str]]:
+    """(sheet, cell, formula) of each formula in ``sheets`` the workbook saved no value for.
+
+    pandas reads the values a workbook saved with its formulas: Excel and LibreOffice save them,
+    but a workbook written by a script (openpyxl) often has none, and such a cell would read as
+    blank without a word."""
+    formulas: dict[tuple[str, str], str] = {}
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        for name in sheets:
+            for row in book[name].iter_rows():
+                for cell in row:
+                    if cell.data_type == "f":
+                        formulas[name, cell.coordinate] = str(cell.value)
+    finally:
+        book.close()
+    if not formulas:
+        return []
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        empty = {
+            (name, cell.coordinate)
+            for name in {name for name, _ in formulas}
+            for row in book[name].iter_rows()
+            for cell in row
+            if (name, getattr(cell, "coordinate", None)) in formulas and cell.value is None
+        }
+    finally:
+        book.close()
+    return [
+        (name, cell, formula) for (name, cell), formula in formulas.items() if (name, cell) in empty
+    ]
 
 
 def frame_to_sheet(table: str, frame: pd.DataFrame, source: str) -> Sheet:

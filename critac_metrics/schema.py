@@ -322,6 +322,8 @@ file in step with the code that enforces it.
 An import is one or more files: CSV (UTF-8, with or without BOM, LF or CRLF line ends), Parquet, or
 Excel `.xlsx`. A file's table is named by the start of its file stem (`agencies_2024.csv` feeds
 `agencies`); in a workbook, by the start of each sheet name (other sheets are ignored with a warning).
+A workbook cell holding a formula is read as the value the workbook saved with it; a workbook
+written by a script may have saved none, and is then refused rather than read as blank.
 
 - **Headers** are matched case-insensitively, with surrounding spaces trimmed and inner spaces read
   as underscores (`Agency ID` is `agency_id`). Unknown extra columns are ignored with a warning.

@@ -329,7 +329,8 @@ def test_parquet_with_native_types_loads_the_same_rows(tmp_path, tiny_db, tiny_d
 def test_excel_workbook_with_one_sheet_per_table(tmp_path, tiny_db, tiny_dir):
     path = tmp_path / "critac_export.xlsx"
     frames = _tiny_frames(tiny_dir)
-    # openpyxl writes a text starting with "=" as a formula, which has no cached value to read back.
+    # openpyxl writes a text starting with "=" as a formula, which has no cached value to read back
+    # (test_a_formula_without_a_saved_value_rejects_the_workbook).
     formula_like = frames["survey_responses"]["comment"].str.startswith("=", na=False)
     assert formula_like.any()
     frames["survey_responses"] = frames["survey_responses"][~formula_like]
@@ -355,6 +356,8 @@ def test_excel_errors_name_the_sheet_and_row(tmp_path, tiny_dir):
     path = tmp_path / "export.xlsx"
     frames = _tiny_frames(tiny_dir)
     frames["agencies"].loc[2, "state"] = "XX"
+    comments = frames["survey_responses"]["comment"]  # R7's '=HYPERLINK' would be a formula
+    frames["survey_responses"] = frames["survey_responses"][~comments.str.startswith("=", na=False)]
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for table, frame in frames.items():
             frame.to_excel(writer, sheet_name=table, index=False)
@@ -363,6 +366,26 @@ def test_excel_errors_name_the_sheet_and_row(tmp_path, tiny_dir):
         "export.xlsx [agencies], row 4, column state: 'XX': must be one of AL, AK, AZ, AR, CA, CO, "
         "CT, DE, FL, GA, ..."
     ]
+
+
+def test_a_formula_without_a_saved_value_rejects_the_workbook(tmp_path, tiny_db, copy_db, tiny_dir):
+    """openpyxl writes a formula with no saved value; read as it is, the cell would be blank. (So
+    does to_excel with R7's comment, the text '=HYPERLINK("x")'.)"""
+    target = copy_db(tiny_db)
+    before = _digest(target)
+    path = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for table, frame in _tiny_frames(tiny_dir).items():
+            frame.to_excel(writer, sheet_name=table, index=False)
+        writer.book["engagements"]["K3"] = "=20+5"  # E2's participants (row 3, column K)
+
+    report = ingest_files(target, [path])
+
+    [problem] = report.errors
+    assert problem.source == "export.xlsx"
+    assert "2 formula cell(s) have no saved value" in problem.rule
+    assert "sheet 'engagements', cell K3, =20+5" in problem.rule
+    assert _digest(target) == before
 
 
 UNREADABLE = [
