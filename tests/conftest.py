@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -41,6 +43,23 @@ R6,E3,2024-05-04,post,Sergeant,4,4,5,,4,
 R7,E7,2022-12-10,post,Sheriff,3,,4,5,5,=HYPERLINK("x")
 """,
 }
+
+
+def run_cli(*args: str | Path, ok: bool | None = True) -> subprocess.CompletedProcess:
+    """Run ``python -m critac_metrics ARGS``; ``ok=True`` asserts exit 0, ``ok=False`` a non-zero
+    exit, ``ok=None`` neither."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "critac_metrics", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if ok is True:
+        assert proc.returncode == 0, proc.stderr + proc.stdout
+    elif ok is False:
+        assert proc.returncode != 0, proc.stdout
+    return proc
 
 
 def write_tiny(directory: Path) -> list[Path]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,25 +13,9 @@ from critac_metrics import db
 from critac_metrics import demo as demo_module
 
 from . import reference as ref
-from .conftest import ROOT, TINY, write_tiny
+from .conftest import ROOT, TINY, run_cli, write_tiny
 
 D = dt.date
-
-
-def run(*args: str | Path, ok: bool | None = True) -> subprocess.CompletedProcess:
-    """Run the CLI; ``ok=True`` asserts exit 0, ``ok=False`` asserts a non-zero exit."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "critac_metrics", *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if ok is True:
-        assert proc.returncode == 0, proc.stderr + proc.stdout
-    elif ok is False:
-        assert proc.returncode != 0, proc.stdout
-    return proc
 
 
 def strict_json(text: str):
@@ -85,7 +67,7 @@ SUMMARY_KEYS = [
 def tiny_cli_db(tmp_path_factory, tiny_dir) -> Path:
     """The tiny files loaded with `ingest` (one import: no earlier version is kept)."""
     path = tmp_path_factory.mktemp("cli") / "tiny.duckdb"
-    proc = run("ingest", "--db", path, *sorted(tiny_dir.glob("*.csv")))
+    proc = run_cli("ingest", "--db", path, *sorted(tiny_dir.glob("*.csv")))
     assert "Loaded" in proc.stdout
     assert path.exists()
     return path
@@ -101,7 +83,7 @@ def demo_data():
 
 def test_demo_builds_a_database(tmp_path):
     path = tmp_path / "demo300.duckdb"
-    run("demo", "--db", path, "--engagements", "300", "--seed", "7")
+    run_cli("demo", "--db", path, "--engagements", "300", "--seed", "7")
     expected = demo_module.generate(300, 7)
     con = db.connect(path)
     try:
@@ -123,7 +105,7 @@ def test_demo_builds_a_database(tmp_path):
 
 
 def test_ingest_then_summary_json_equals_reference(tiny_cli_db, tiny_dir):
-    proc = run("summary", "--db", tiny_cli_db, "--json")
+    proc = run_cli("summary", "--db", tiny_cli_db, "--json")
     result = strict_json(proc.stdout)
     assert list(result) == SUMMARY_KEYS
     expected = as_python(ref.summary(ref.load(tiny_dir), ref.Selection()))
@@ -160,7 +142,7 @@ SUMMARY_CASES = {
 def test_summary_with_filters_equals_reference_on_demo(demo_db, demo_data, case):
     args, selection = SUMMARY_CASES[case]
     min_n = int(args[args.index("--min-n") + 1]) if "--min-n" in args else 5
-    proc = run("summary", "--db", demo_db, "--json", *args)
+    proc = run_cli("summary", "--db", demo_db, "--json", *args)
     result = strict_json(proc.stdout)
     assert list(result) == SUMMARY_KEYS
     expected = as_python(ref.summary(demo_data, ref.Selection(**selection), min_n))
@@ -170,7 +152,7 @@ def test_summary_with_filters_equals_reference_on_demo(demo_db, demo_data, case)
 
 
 def test_summary_without_json_prints_a_readable_table(demo_db, demo_data):
-    proc = run("summary", "--db", demo_db, "--start", "2023-10-01", "--end", "2024-09-30")
+    proc = run_cli("summary", "--db", demo_db, "--start", "2023-10-01", "--end", "2024-09-30")
     out = proc.stdout
     expected = ref.summary(demo_data, ref.Selection(start=D(2023, 10, 1), end=D(2024, 9, 30)))
     assert not out.lstrip().startswith("{")
@@ -207,7 +189,7 @@ def test_series_json_periods_in_order_with_zero_filled_gaps(
     tiny_cli_db, tiny_dir, demo_db, demo_data, dataset, grain, args
 ):
     path, data = (tiny_cli_db, ref.load(tiny_dir)) if dataset == "tiny" else (demo_db, demo_data)
-    proc = run("series", "--db", path, "--grain", grain, "--json", *args)
+    proc = run_cli("series", "--db", path, "--grain", grain, "--json", *args)
     records = strict_json(proc.stdout)
     sel = ref.Selection()
     if args:
@@ -228,7 +210,7 @@ def test_series_json_periods_in_order_with_zero_filled_gaps(
 
 
 def test_validate_exit_codes(tmp_path, tiny_dir):
-    proc = run("validate", *sorted(tiny_dir.glob("*.csv")))
+    proc = run_cli("validate", *sorted(tiny_dir.glob("*.csv")))
     assert "Valid" in proc.stdout
     bad = tmp_path / "bad"
     write_tiny(bad)
@@ -236,7 +218,7 @@ def test_validate_exit_codes(tmp_path, tiny_dir):
         ",completed,virtual_consultation", ",done,virtual_consultation"
     )
     (bad / "engagements.csv").write_text(text, encoding="utf-8")
-    proc = run("validate", *sorted(bad.glob("*.csv")), ok=False)
+    proc = run_cli("validate", *sorted(bad.glob("*.csv")), ok=False)
     assert proc.returncode == 1
     message = proc.stderr + proc.stdout
     assert "REJECTED" in message
@@ -255,7 +237,7 @@ def test_validate_exit_codes(tmp_path, tiny_dir):
     ],
 )
 def test_unknown_filter_value_fails_with_a_clear_message(tiny_cli_db, args, words):
-    proc = run("summary", "--db", tiny_cli_db, "--json", *args, ok=False)
+    proc = run_cli("summary", "--db", tiny_cli_db, "--json", *args, ok=False)
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
     for word in words:
@@ -263,7 +245,7 @@ def test_unknown_filter_value_fails_with_a_clear_message(tiny_cli_db, args, word
 
 
 def test_summary_on_a_missing_database_fails_clearly(tmp_path):
-    proc = run("summary", "--db", tmp_path / "nowhere.duckdb", ok=False)
+    proc = run_cli("summary", "--db", tmp_path / "nowhere.duckdb", ok=False)
     assert "Traceback" not in proc.stderr
     assert "no database" in proc.stderr
 
@@ -272,7 +254,7 @@ def test_summary_on_a_missing_database_fails_clearly(tmp_path):
 
 
 def test_rollback_with_no_kept_version_errors_clearly(tiny_cli_db):
-    proc = run("rollback", "--db", tiny_cli_db, ok=False)
+    proc = run_cli("rollback", "--db", tiny_cli_db, ok=False)
     assert "Traceback" not in proc.stderr
     assert "no earlier version" in proc.stderr
 
@@ -288,7 +270,7 @@ def _engagements(path: Path) -> dict[str, str]:
 
 def test_rollback_after_two_ingests_restores_the_first_version(tmp_path, tiny_dir):
     path = tmp_path / "store.duckdb"
-    run("ingest", "--db", path, *sorted(tiny_dir.glob("*.csv")))
+    run_cli("ingest", "--db", path, *sorted(tiny_dir.glob("*.csv")))
     first = _engagements(path)
     second_dir = tmp_path / "second"
     second_dir.mkdir()
@@ -299,9 +281,9 @@ def test_rollback_after_two_ingests_restores_the_first_version(tmp_path, tiny_di
         + "E8,A4,2025-01-15,requested,training,Crisis Intervention,,,,,\n",
         encoding="utf-8",
     )
-    run("ingest", "--db", path, second_dir / "engagements.csv")
+    run_cli("ingest", "--db", path, second_dir / "engagements.csv")
     second = _engagements(path)
     assert second["E5"] == "withdrawn" and "E8" in second
-    proc = run("rollback", "--db", path)
+    proc = run_cli("rollback", "--db", path)
     assert "Restored" in proc.stdout
     assert _engagements(path) == first

@@ -24,8 +24,6 @@ import os
 import random
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -44,7 +42,7 @@ from critac_metrics.readers import frame_to_sheet
 from critac_metrics.validate import Existing, validate
 from dashboard.pages import PAGES
 
-from .conftest import ROOT, TINY
+from .conftest import ROOT, TINY, run_cli
 
 FUZZ = settings(
     max_examples=25,
@@ -637,13 +635,7 @@ def test_cli_ingest_of_nasty_files_never_shows_a_traceback(tmp_path, tiny_db, ca
     before = _digest(target)
     path = tmp_path / name
     path.write_bytes(content)
-    result = subprocess.run(
-        [sys.executable, "-m", "critac_metrics", "ingest", "--db", str(target), str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    result = run_cli("ingest", "--db", target, path, ok=None)
     assert "Traceback" not in result.stderr, result.stderr[-2000:]
     if result.returncode == 0:
         assert result.stdout.startswith("Loaded")
@@ -666,15 +658,7 @@ def test_cli_ingest_into_a_db_that_is_not_a_database_says_so_without_a_traceback
 ):
     target = tmp_path / "critac.duckdb"
     make_db(target)
-    result = subprocess.run(
-        [sys.executable, "-m", "critac_metrics", "ingest", "--db", str(target)]
-        + [str(tiny_dir / "agencies.csv")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
-    assert result.returncode != 0
+    result = run_cli("ingest", "--db", target, tiny_dir / "agencies.csv", ok=False)
     assert "Traceback" not in result.stderr, result.stderr[-1500:]
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +12,7 @@ from critac_metrics import db, readers
 from critac_metrics.ingest import ingest_files, validate_files
 from critac_metrics.validate import LISTED_PER_RULE
 
-from .conftest import ROOT, TINY, write_tiny
+from .conftest import TINY, run_cli, write_tiny
 
 
 def _digest(path: Path) -> str:
@@ -409,12 +407,7 @@ def test_unreadable_files_get_one_clear_line_from_the_cli(
     before = _digest(target)
     path = tmp_path / name
     path.write_bytes(content)
-    result = subprocess.run(
-        [sys.executable, "-m", "critac_metrics", "ingest", "--db", str(target), str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    )
+    result = run_cli("ingest", "--db", target, path, ok=None)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert message in result.stderr
