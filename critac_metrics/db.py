@@ -67,9 +67,8 @@ def snapshot_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection
 def _table_ddl(table: schema.Table) -> str:
     cols = []
     for col in table.columns:
-        sql_type = "VARCHAR[]" if col.kind == "topics" else col.sql_type
         not_null = " NOT NULL" if col.required else ""
-        cols.append(f"{col.name} {sql_type}{not_null}")
+        cols.append(f"{col.name} {col.sql_type}{not_null}")
     cols.append(f"PRIMARY KEY ({table.key})")
     return f"CREATE TABLE IF NOT EXISTS {table.name} (\n  " + ",\n  ".join(cols) + "\n)"
 

@@ -99,12 +99,18 @@ def what_is_stored(path: str | Path | None) -> Existing:
     )
 
 
-def validate_files(paths: list[str | Path], db_path: str | Path | None = None) -> ImportReport:
-    """Check ``paths`` as an import into ``db_path`` would, without loading anything."""
+def _opened(paths: list[str | Path]) -> tuple[ImportReport, list[Sheet]]:
+    """A report for an import of ``paths``, with the files' sheets (and any that cannot be read)."""
     report = ImportReport()
     sheets = read_files(paths, report)
     if not paths:
         report.errors.append(Problem("(import)", None, None, None, "no files given"))
+    return report, sheets
+
+
+def validate_files(paths: list[str | Path], db_path: str | Path | None = None) -> ImportReport:
+    """Check ``paths`` as an import into ``db_path`` would, without loading anything."""
+    report, sheets = _opened(paths)
     with Staging() as staging:
         _validate_sheets(sheets, report, db_path, staging)
     return report
@@ -133,10 +139,7 @@ def ingest_files(
     db_path: str | Path, paths: list[str | Path], source: str = "import", is_demo: bool = False
 ) -> ImportReport:
     """Validate ``paths`` and, only if there is no error, publish a new database version with them."""
-    report = ImportReport()
-    sheets = read_files(paths, report)
-    if not paths:
-        report.errors.append(Problem("(import)", None, None, None, "no files given"))
+    report, sheets = _opened(paths)
     with Staging() as staging:
         result = _validate_sheets(sheets, report, db_path, staging)
         if report.ok and result is not None:

@@ -185,7 +185,7 @@ class Column:
 
     @property
     def sql_type(self) -> str:
-        return {"date": "DATE", "int": "BIGINT"}.get(self.kind, "VARCHAR")
+        return {"date": "DATE", "int": "BIGINT", "topics": "VARCHAR[]"}.get(self.kind, "VARCHAR")
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ class Staging:
         self.path = Path(self._folder.name) / "staging.duckdb"
         self.rows: dict[str, int] = {}  # staged rows per table
         self._next_seq = 0
+        self._store_attached = False
         self._con: duckdb.DuckDBPyConnection | None = db.connect(self.path, read_only=False)
         db.limit_memory(self._con, MEMORY_LIMIT, Path(self._folder.name) / "spill")
 
@@ -63,7 +64,7 @@ class Staging:
         """Stage a chunk: ``typed`` values, with ``text``'s source and spreadsheet row numbers."""
         name = staged(table.name)
         if table.name not in self.rows:
-            columns = ", ".join(f"{c.name} {_sql_type(c)}" for c in table.columns)
+            columns = ", ".join(f"{c.name} {c.sql_type}" for c in table.columns)
             self.con.execute(
                 f"create table {name} ({columns}, __source varchar, __row bigint, __seq bigint)"
             )
@@ -73,7 +74,7 @@ class Staging:
             __row=text[ROW_COLUMN].to_numpy(),
             __seq=range(self._next_seq, self._next_seq + len(typed)),
         )
-        casts = ", ".join(f"{c.name}::{_sql_type(c)}" for c in table.columns)
+        casts = ", ".join(f"{c.name}::{c.sql_type}" for c in table.columns)
         self.con.register("chunk", pa.Table.from_pandas(chunk, preserve_index=False))
         try:
             insert = f"insert into {name} select {casts}, __source, __row, __seq from chunk"  # noqa: S608 - names come from schema.py
@@ -99,19 +100,14 @@ class Staging:
     def attach_store(self, path: str | Path) -> None:
         """Make the stored rows visible to ``missing_references``."""
         self.con.execute(f"attach ? as {STORE} (read_only)", [str(path)])
-
-    def _store_attached(self) -> bool:
-        found = self.con.execute(
-            "select count(*) from duckdb_databases() where database_name = ?", [STORE]
-        ).fetchone()[0]
-        return bool(found)
+        self._store_attached = True
 
     def missing_references(self, child: str, column: str, parent: str, listed: int) -> list[Found]:
         """Staged ``child`` rows whose ``column`` names no ``parent`` row, staged or stored (the
         first ``listed`` per file)."""
         key = schema.TABLES[parent].key
         parents = [staged(parent)] if parent in self.rows else []
-        if self._store_attached():
+        if self._store_attached:
             parents.append(f"{STORE}.{parent}")
         absent = "".join(
             f" and not exists (select 1 from {p} where {p}.{key} = c.{column})"  # noqa: S608 - names come from schema.py
@@ -144,7 +140,3 @@ class Found(NamedTuple):
     row: int
     value: str
     total: int
-
-
-def _sql_type(col: schema.Column) -> str:
-    return "VARCHAR[]" if col.kind == "topics" else col.sql_type
