@@ -67,9 +67,11 @@ class Validated:
     listed: Counter = field(default_factory=Counter)
     unlisted: Counter = field(default_factory=Counter)
 
-    def flag(self, found: list[tuple[str, int, str | None]], column: str | None, rule: str) -> None:
-        """Add the rows (source, row, value) that break ``rule``, up to LISTED_PER_RULE per file;
-        count the rest."""
+    def flag(
+        self, found, column: str | None, rule: str, beyond: dict[str, int] | None = None
+    ) -> None:
+        """Add the rows (source, row, value) that break ``rule``, up to LISTED_PER_RULE per file,
+        and count the rest; ``beyond`` counts rows per file found but not passed in ``found``."""
         for source, row, value in found:
             key = (source, column, rule)
             if self.listed[key] < LISTED_PER_RULE:
@@ -77,6 +79,8 @@ class Validated:
                 self.listed[key] += 1
             else:
                 self.unlisted[key] += 1
+        for source, rows in (beyond or {}).items():
+            self.unlisted[source, column, rule] += rows
 
     def count_unlisted(self) -> None:
         """Note on the last listed row of each (file, column, rule) how many more there were."""
@@ -100,13 +104,11 @@ def _flag(out: Validated, frame: pd.DataFrame, mask: pd.Series, column: str | No
     """Flag the rows of ``frame`` (one chunk of one file) where ``mask`` holds."""
     if not mask.any():
         return
-    key = (frame["__source"].iat[0], column, rule)
-    room = max(LISTED_PER_RULE - out.listed[key], 0)
     bad = frame.loc[mask]
-    listed = bad.head(room)
-    values = listed[column] if column in listed else [None] * len(listed)
-    out.flag(zip(listed["__source"], listed[ROW_COLUMN], values, strict=True), column, rule)
-    out.unlisted[key] += len(bad) - len(listed)
+    shown = bad.head(LISTED_PER_RULE)  # no more can be listed; the rest are only counted
+    values = shown[column] if column in shown else [None] * len(shown)
+    rows = zip(shown["__source"], shown[ROW_COLUMN], values, strict=True)
+    out.flag(rows, column, rule, beyond={frame["__source"].iat[0]: len(bad) - len(shown)})
 
 
 def _describe_allowed(allowed: tuple[str, ...]) -> str:
@@ -235,10 +237,9 @@ def validate(
 
 def _add(out: Validated, found: list[Found], column: str, rule: str) -> None:
     """Flag what a staged check found (the first rows per file, each with the file's total)."""
-    out.flag([(f.source, f.row, f.value) for f in found], column, rule)
-    totals = {f.source: f.total for f in found}
-    for source, total in totals.items():
-        out.unlisted[(source, column, rule)] += total - sum(f.source == source for f in found)
+    passed = Counter(f.source for f in found)
+    beyond = {f.source: f.total - passed[f.source] for f in found}
+    out.flag([(f.source, f.row, f.value) for f in found], column, rule, beyond)
 
 
 def _check_sheet(
