@@ -12,16 +12,16 @@ from pathlib import Path
 import duckdb
 
 from . import db, metrics, registry
-from .filters import LIST_FILTERS, Filters
+from .filters import LIST_FILTERS, Filters, parse_date
 from .ingest import ingest_files, validate_files
 from .store import build_demo_database, topic_names
 
 
 def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    day, problem = parse_date(text)  # the same rule as a date in a URL
+    if day is None:
+        raise argparse.ArgumentTypeError(f"{problem}: {text!r}")
+    return day
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:

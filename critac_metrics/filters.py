@@ -7,7 +7,9 @@ clause with bound parameters for ``engagement_facts``, and describes itself in o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import functools
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 
 from . import schema
@@ -23,6 +25,71 @@ def fiscal_year_bounds(fiscal_year: int) -> tuple[dt.date, dt.date]:
 
 def fiscal_year_of(day: dt.date) -> int:
     return day.year + (day.month >= 10)
+
+
+# -- dates: the one place for what a date filter may hold -----------------------------------------
+#
+# - A filter date is any day of the calendar, 0001-01-01 to 9999-12-31: a link with dates outside
+#   the data is valid and selects nothing (the pages show their empty state).
+# - From a URL or a flag a date is ASCII ``YYYY-MM-DD``; anything else (2023-02-30, 10000-01-01,
+#   2024-W01-1) is dropped with a notice, like any other bad value.
+# - Text and arithmetic on filter dates never raise: a fiscal year or a previous period that would
+#   fall outside the calendar is simply not used.
+# - A date picker offers the data contract's dates (schema.DATE_RANGE), widened to include the
+#   dates it must show, so a shared link's dates never fall outside it.
+
+FIRST_DAY, LAST_DAY = dt.date.min, dt.date.max
+DATA_DAYS = tuple(dt.date.fromisoformat(day) for day in schema.DATE_RANGE)
+DATE_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DATE_RULE = "not a date (YYYY-MM-DD)"
+CALENDAR_RULE = f"not a date the calendar holds ({FIRST_DAY} to {LAST_DAY})"
+
+
+def parse_date(text: str) -> tuple[dt.date | None, str | None]:
+    """A date from a URL or a flag, or None and the rule it breaks (for a one-line notice)."""
+    text = text.strip()
+    if re.fullmatch(r"[0-9]{5,}-[0-9]{2}-[0-9]{2}|0000-[0-9]{2}-[0-9]{2}", text):
+        return None, CALENDAR_RULE
+    if not DATE_PATTERN.fullmatch(text):
+        return None, DATE_RULE
+    try:
+        return dt.date.fromisoformat(text), None
+    except ValueError:  # 2023-02-30, 2024-13-01
+        return None, DATE_RULE
+
+
+def picker_bounds(*days: dt.date | None) -> tuple[dt.date, dt.date]:
+    """``min_value`` and ``max_value`` for a date picker that must show ``days``."""
+    shown = [day for day in days if day is not None]
+    return min([DATA_DAYS[0], *shown]), max([DATA_DAYS[1], *shown])
+
+
+def year_before(day: dt.date) -> dt.date:
+    """The same day a year earlier; 29 February gives 28 February (never raises for year > 1)."""
+    if (day.month, day.day) == (2, 29):
+        return day.replace(year=day.year - 1, day=28)
+    return day.replace(year=day.year - 1)
+
+
+def fiscal_year_spanned(start: dt.date, end: dt.date) -> int | None:
+    """The fiscal year that runs exactly from ``start`` to ``end``, if any."""
+    fy = fiscal_year_of(end)
+    if FIRST_DAY.year < fy <= LAST_DAY.year and (start, end) == fiscal_year_bounds(fy):
+        return fy
+    return None
+
+
+def _none_outside_calendar(method: Callable[..., Filters | None]):
+    """A period computed from filter dates is None where it would leave the calendar."""
+
+    @functools.wraps(method)
+    def safe(self: Filters) -> Filters | None:
+        try:
+            return method(self)
+        except (OverflowError, ValueError):  # before 0001-01-01 or after 9999-12-31
+            return None
+
+    return safe
 
 
 @dataclass(frozen=True)
@@ -82,9 +149,9 @@ class Filters:
         for key in ("start", "end"):
             raw = get(key)
             if raw:
-                parsed = _parse_date(raw[-1])
+                parsed, problem = parse_date(raw[-1])
                 if parsed is None:
-                    notices.append(f"Ignored {key}={_quote(raw[-1])}: not a date (YYYY-MM-DD).")
+                    notices.append(f"Ignored {key}={_quote(raw[-1])}: {problem}.")
                 else:
                     values[key] = parsed
         if "start" in values and "end" in values and values["start"] > values["end"]:
@@ -152,6 +219,7 @@ class Filters:
                 params.extend(selected)
         return " and ".join(clauses), params
 
+    @_none_outside_calendar
     def previous_period(self) -> Filters | None:
         """The same filters over the equally long period just before this one (None if unbounded).
 
@@ -199,8 +267,7 @@ def _describe_dates(start: dt.date | None, end: dt.date | None) -> str:
     if start is None and end is None:
         return "requested at any time"
     if start and end:
-        fy = fiscal_year_of(end)
-        if (start, end) == fiscal_year_bounds(fy):
+        if fy := fiscal_year_spanned(start, end):
             return f"requested in FY{fy}"
         if (start.month, start.day, end.month, end.day) == (
             1,
@@ -216,7 +283,7 @@ def _describe_dates(start: dt.date | None, end: dt.date | None) -> str:
 
 
 def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%b %Y}"
+    return f"{day.day} {day:%b} {day.year:04d}"  # strftime's %Y gives "1" for the year 1
 
 
 def _join(items: Iterable[str], conjunction: str) -> str:
@@ -235,13 +302,6 @@ def _getter(params: Mapping[str, str | list[str]]):
         return [str(v) for v in raw]
 
     return get
-
-
-def _parse_date(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text.strip()) if len(text.strip()) == 10 else None
-    except ValueError:
-        return None
 
 
 def _quote(value: str, limit: int = 40) -> str:

@@ -8,7 +8,14 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from critac_metrics import schema
-from critac_metrics.filters import LIST_FILTERS, Filters, fiscal_year_bounds, fiscal_year_of
+from critac_metrics.filters import (
+    LIST_FILTERS,
+    Filters,
+    fiscal_year_bounds,
+    fiscal_year_of,
+    picker_bounds,
+    year_before,
+)
 
 from . import data, state
 
@@ -39,8 +46,14 @@ def _options(field: str) -> tuple[list[str], callable]:
     return list(spec.allowed), _pretty
 
 
+def current_day() -> dt.date:
+    """Today, as the presets see it (tests replace this to run the app on a given day)."""
+    return dt.date.today()
+
+
 def last_12_months(today: dt.date) -> tuple[dt.date, dt.date]:
-    return today.replace(year=today.year - 1) + dt.timedelta(days=1), today
+    """The year ending today: on 29 February 2028, 1 March 2027 – 29 February 2028."""
+    return year_before(today) + dt.timedelta(days=1), today
 
 
 def date_presets(today: dt.date) -> dict[str, tuple[dt.date | None, dt.date | None]]:
@@ -92,7 +105,7 @@ def _reset() -> None:
 
 
 def render(filters: Filters, today: dt.date | None = None) -> None:
-    presets = date_presets(today or dt.date.today())
+    presets = date_presets(today or current_day())
     _sync_widgets(filters, presets)
     with st.sidebar:
         st.header("Filters")
@@ -106,12 +119,18 @@ def render(filters: Filters, today: dt.date | None = None) -> None:
             "Fiscal years are federal: FY2024 = 1 Oct 2023 – 30 Sep 2024.",
         )
         if st.session_state["w_preset"] == CUSTOM:
+            # The picker's range always includes the dates it shows (a shared link may hold any
+            # calendar date), or Streamlit raises instead of drawing the page.
+            low, high = picker_bounds(
+                filters.start, filters.end, *st.session_state.get("w_dates") or ()
+            )
             st.date_input(
                 "Date range",
                 key="w_dates",
                 on_change=_apply,
                 args=(presets,),
-                min_value=dt.date(FIRST_FISCAL_YEAR - 1, 10, 1),
+                min_value=low,
+                max_value=high,
                 format="YYYY-MM-DD",
             )
         for spec in LIST_FILTERS:
