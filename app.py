@@ -20,12 +20,20 @@ try:
 except FileNotFoundError as exc:  # CRITAC_DB points at nothing: say so instead of a traceback
     st.error(str(exc))
     st.stop()
+except data.Unreadable as exc:  # damaged, not a database, or not readable: what to do, no paths
+    st.error(str(exc), icon=":material/database:")
+    st.stop()
 
-filters = state.current_filters()
-if state.presenting():
-    layout.presentation_mode()
-else:
-    sidebar.render(filters)
+try:
+    filters = state.current_filters()
+    if state.presenting():
+        layout.presentation_mode()
+    else:
+        sidebar.render(filters)
 
-pages = [st.Page(p.path, title=p.title, icon=p.icon, default=i == 0) for i, p in enumerate(PAGES)]
-st.navigation(pages).run()
+    pages = [
+        st.Page(p.path, title=p.title, icon=p.icon, default=i == 0) for i, p in enumerate(PAGES)
+    ]
+    st.navigation(pages).run()
+except data.Unreadable as exc:  # a damaged part of the file that only this page reads
+    st.error(str(exc), icon=":material/database:")

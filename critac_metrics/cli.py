@@ -127,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args)
     except duckdb.Error as exc:  # e.g. --db names a file that is not a DuckDB database
         where = getattr(args, "db", None) or "the database"
+        if args.command in READERS and db.is_unreadable(exc):  # a damaged block found by a query
+            print(_unreadable(where, exc), file=sys.stderr)
+            return 1
         print(f"error: {where}: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `summary | head`: the reader left; that is not an error
@@ -169,12 +172,25 @@ def _open(path: Path):
         raise SystemExit(f"error: no database at {path}")
     try:
         db.upgrade(path)  # a store built by older code gets its derived tables rebuilt once
+        return db.connect(path, read_only=True)
     except OSError as exc:
         raise SystemExit(
             f"error: {path} was built by an older version and its summary tables must be rebuilt,"
             f" but it cannot be written here ({exc.strerror or exc})"
         ) from None
-    return db.connect(path, read_only=True)
+    except duckdb.Error as exc:  # damaged, not a database, a folder, not readable
+        raise SystemExit(_unreadable(path, exc)) from None
+
+
+READERS = ("summary", "series", "report")  # the commands that only read the database
+
+
+def _unreadable(path, exc: duckdb.Error) -> str:
+    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return (
+        f"error: {path} can't be read as a dashboard database ({reason}); restore the previous"
+        f" version with `python -m critac_metrics rollback --db {path}` or import the data again"
+    )
 
 
 def _cmd_summary(args) -> int:

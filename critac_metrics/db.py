@@ -439,3 +439,12 @@ def file_identity(path: str | Path) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return (st.st_ino, st.st_mtime_ns)
+
+
+def is_unreadable(exc: BaseException) -> bool:
+    """Whether a DuckDB error means the file itself can't be read (damaged, truncated, not a
+    database, not readable) rather than a mistake in a query. A checksum mismatch is a bare
+    ``duckdb.Error``."""
+    return type(exc) is duckdb.Error or isinstance(
+        exc, (duckdb.IOException, duckdb.SerializationException, duckdb.InternalException)
+    )

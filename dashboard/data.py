@@ -7,6 +7,7 @@ version), so a new import is picked up on the next rerun without restarting the 
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
@@ -17,6 +18,27 @@ from critac_metrics import db, metrics, store
 from critac_metrics.filters import Filters
 
 _BUILD_LOCK = threading.Lock()
+log = logging.getLogger(__name__)
+
+UNREADABLE = (
+    "The dashboard can't read its database: the file is damaged, is not a dashboard database, or "
+    "the server may not read it. An administrator can restore the previous version "
+    "(`python -m critac_metrics rollback --db FILE`) or import the data again; the server log "
+    "names the file and the cause."
+)
+
+
+class Unreadable(Exception):
+    """The database can't be opened or read. The message says what to do and names no server path
+    (the log has the details)."""
+
+    def __init__(self) -> None:
+        super().__init__(UNREADABLE)
+
+
+def _unreadable(exc: BaseException) -> Unreadable:
+    log.error("cannot read the database %s: %s", database_path(), exc)
+    return Unreadable()
 
 
 def _ensure(path: Path) -> None:
@@ -55,9 +77,18 @@ def database_path() -> Path:
 
 
 def version() -> tuple[int, int] | None:
+    """The published version's identity, after opening it (raises Unreadable if it can't be read,
+    FileNotFoundError if there is none)."""
     path = database_path()
-    _ensure(path)
-    return db.file_identity(path)
+    try:
+        _ensure(path)
+        current = db.file_identity(path)
+        _connection(str(path), current)  # opened here, so a damaged file is found on every page
+    except FileNotFoundError:
+        raise
+    except (duckdb.Error, OSError) as exc:  # not a database, damaged, a folder, no permission
+        raise _unreadable(exc) from None
+    return current
 
 
 def run(fn, *args, **kwargs):
@@ -66,6 +97,10 @@ def run(fn, *args, **kwargs):
     cursor = db.snapshot_cursor(_connection(str(database_path()), current))
     try:
         return fn(cursor, *args, **kwargs)
+    except duckdb.Error as exc:
+        if db.is_unreadable(exc):  # a damaged block further into the file, found by this query
+            raise _unreadable(exc) from None
+        raise
     finally:
         cursor.close()
 
