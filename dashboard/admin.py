@@ -1,15 +1,22 @@
 """Import from the Data page, for administrators only.
 
 Disabled unless an admin password is configured (``CRITAC_ADMIN_PASSWORD`` or the Streamlit secret
-``admin_password``); the password is compared in constant time. Uploads are bounded in size and
-type, validated with the same all-or-nothing import as the CLI, and published atomically.
+``admin_password``); the password is compared in constant time, and wrong attempts are throttled
+per server process (a growing delay, then a lockout; see ``SignInThrottle``). Uploads are bounded
+in size and type, validated with the same all-or-nothing import as the CLI, and published
+atomically.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -23,6 +30,82 @@ from . import data
 MAX_UPLOAD_MB = 50
 ADMIN = "is_admin"
 LAST_IMPORT = "last_import_report"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    ok: bool
+    locked_for: float = 0.0  # seconds until sign-in is possible again (0: not locked)
+
+
+class SignInThrottle:
+    """Wrong admin passwords, counted for the whole server process (every browser session).
+
+    Each attempt after a recent failure waits first: ``first_delay`` seconds, doubling with each
+    further failure up to ``max_delay``. ``max_failures`` failures within ``window`` seconds lock
+    sign-in for ``lockout`` seconds from the last one; during a lockout no password is compared,
+    not even the right one. Attempts are checked one at a time, so many sessions at once can't
+    try faster. A right password clears the count. Failures are logged, never the password.
+    """
+
+    def __init__(
+        self,
+        *,
+        first_delay: float = 1.0,
+        max_delay: float = 8.0,
+        max_failures: int = 5,
+        window: float = 900.0,
+        lockout: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.first_delay, self.max_delay = first_delay, max_delay
+        self.max_failures, self.window, self.lockout = max_failures, window, lockout
+        self.clock, self.sleep = clock, sleep
+        self._failures: list[float] = []  # times of recent failures
+        self._lock = threading.Lock()
+
+    def delay(self) -> float:
+        """How long the next attempt waits (0 after no recent failure)."""
+        count = len(self._recent())
+        return 0.0 if count == 0 else min(self.first_delay * 2 ** (count - 1), self.max_delay)
+
+    def locked_for(self) -> float:
+        recent = self._recent()
+        if len(recent) < self.max_failures:
+            return 0.0
+        return max(0.0, recent[-1] + self.lockout - self.clock())
+
+    def attempt(self, given: str, password: str) -> Attempt:
+        with self._lock:
+            if remaining := self.locked_for():
+                log.warning("admin sign-in refused: locked for another %.0f s", remaining)
+                return Attempt(ok=False, locked_for=remaining)
+            if wait := self.delay():
+                self.sleep(wait)
+            if hmac.compare_digest(given.encode(), password.encode()):
+                self._failures.clear()
+                return Attempt(ok=True)
+            self._failures = [*self._recent(), self.clock()]
+            remaining = self.locked_for()
+            log.warning(
+                "admin sign-in failed: wrong password (%d in the last %.0f s)%s",
+                len(self._failures),
+                self.window,
+                f"; sign-in locked for {remaining:.0f} s" if remaining else "",
+            )
+            return Attempt(ok=False, locked_for=remaining)
+
+    def _recent(self) -> list[float]:
+        now = self.clock()
+        horizon = max(self.window, self.lockout)
+        self._failures = [t for t in self._failures if now - t < horizon]
+        return self._failures
+
+
+THROTTLE = SignInThrottle()  # one per server process: shared by every session
 
 
 def configured_password() -> str | None:
@@ -55,10 +138,18 @@ def _sign_in(password: str) -> None:
     with st.form("admin_sign_in"):
         given = st.text_input("Admin password", type="password")
         if st.form_submit_button("Sign in"):
-            if hmac.compare_digest(given.encode(), password.encode()):
+            attempt = THROTTLE.attempt(given, password)
+            if attempt.ok:
                 st.session_state[ADMIN] = True
                 st.rerun()
-            st.error("Wrong password.")
+            if attempt.locked_for:
+                minutes = max(1, round(attempt.locked_for / 60))
+                st.error(
+                    f"Too many wrong passwords: sign-in is locked for about {minutes} minute"
+                    f"{'' if minutes == 1 else 's'}. Try again later."
+                )
+            else:
+                st.error("Wrong password.")
 
 
 def _upload_form() -> None:
