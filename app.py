@@ -14,6 +14,12 @@ st.set_page_config(
     page_icon=str(Path(__file__).parent / "dashboard" / "favicon.png"),
     layout="wide",
 )
+# st.dataframe's own "Download as CSV" (and copy to clipboard) writes cell text raw, so a comment
+# like =cmd|' /C calc'!A0 would run as a formula in a spreadsheet. Downloads go through the app's
+# own buttons instead (critac_metrics.downloads neutralises formulas). Also set in
+# .streamlit/config.toml, which covers a server's very first run; this covers a server started
+# from another folder, which doesn't read that file.
+st.set_option("client.disableDataExport", True)
 
 try:
     data.version()
