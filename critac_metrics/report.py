@@ -859,8 +859,10 @@ def build_deck(report: Report, image_dir: Path | None = None) -> bytes:
     deck.core_properties.subject = report.sentence
     _title_slide(deck, report)
     _kpi_slide(deck, report)
-    for number, chart in enumerate(report.charts, start=1):
-        png = render.to_png(chart.figure, IMAGE_WIDTH, IMAGE_HEIGHT, IMAGE_SCALE)
+    pngs = render.to_pngs(
+        [chart.figure for chart in report.charts], IMAGE_WIDTH, IMAGE_HEIGHT, IMAGE_SCALE
+    )
+    for number, (chart, png) in enumerate(zip(report.charts, pngs, strict=True), start=1):
         if image_dir is not None:
             image_dir.mkdir(parents=True, exist_ok=True)
             (image_dir / f"{number:02d}-{chart.key}.png").write_bytes(png)

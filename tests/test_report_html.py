@@ -60,3 +60,23 @@ def test_bundle_registers_every_trace_type_the_report_draws(tmp_path, full_repor
     target.write_text(report.build_html(full_report), encoding="utf-8")
     registered = set(off_the_event_loop(_registered_traces, target.as_uri()))
     assert trace_types(full_report) <= registered, trace_types(full_report) - registered
+
+
+def test_chart_images_drawn_together_come_back_in_order():
+    """The deck draws its images in a batch over several tabs: each slide must get its own."""
+    need_browser()
+    import io
+
+    import plotly.graph_objects as go
+    from PIL import Image
+
+    from critac_metrics import render
+
+    colours = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180)]
+    figs = [
+        go.Figure(go.Bar(y=[i + 1]), layout={"paper_bgcolor": f"rgb{c}"})
+        for i, c in enumerate(colours)
+    ]
+    pngs = render.to_pngs(figs, 120, 80, scale=1)
+    corners = [Image.open(io.BytesIO(png)).convert("RGB").getpixel((1, 1)) for png in pngs]
+    assert corners == colours
