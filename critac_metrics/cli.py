@@ -254,8 +254,10 @@ def _cmd_series(args) -> int:
 
 
 def _cmd_report(args) -> int:
-    from . import report  # plotly and python-pptx load only for this command
+    from . import render, report  # plotly and python-pptx load only for this command
 
+    if args.format == "pptx":
+        render.warm_up()  # Chromium starts while the figures are queried
     con = _open(args.db)
     filters = _filters(args, con)
     try:

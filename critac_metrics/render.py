@@ -11,10 +11,13 @@ threads calling it at once could receive each other's images.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
+import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -23,6 +26,7 @@ import plotly.io as pio
 CHROMIUM_MISSING = "PowerPoint export needs Chromium for chart images: apt-get install chromium"
 START_TIMEOUT = 90.0  # seconds for the browser to start and draw a first image
 IMAGE_TIMEOUT = 90.0  # seconds for one image
+TABS = 2  # browser tabs drawing at once: a deck's images come out ~1.7x faster on 2 cores than 1
 
 _LOCK = threading.RLock()
 _state: dict = {"browser": None, "broken": None}
@@ -123,7 +127,7 @@ def start() -> str:
         if path is None:
             raise ChromiumMissing()
         pio.defaults.headers = {}  # else a warning on every image
-        kaleido.start_sync_server(mathjax=False, path=path, silence_warnings=True)
+        kaleido.start_sync_server(n=TABS, mathjax=False, path=path, silence_warnings=True)
         _state["browser"] = path
         probe = go.Figure(go.Bar(y=[1]))
         try:
@@ -143,6 +147,38 @@ def to_png(fig: go.Figure, width: int, height: int, scale: float = 2) -> bytes:
             lambda: pio.to_image(fig, format="png", width=width, height=height, scale=scale),
             IMAGE_TIMEOUT,
         )
+
+
+def to_pngs(figs: Sequence[go.Figure], width: int, height: int, scale: float = 2) -> list[bytes]:
+    """PNGs of several figures at once, drawn ``TABS`` at a time (a deck's chart images)."""
+    if not figs:
+        return []
+    with _LOCK, tempfile.TemporaryDirectory(prefix="critac-render-") as folder:
+        start()
+        paths = [Path(folder) / f"{i:03d}.png" for i in range(len(figs))]
+        # Kaleido returns (does not raise) the errors of a batch: a missing file is the sign.
+        errors = _call(
+            lambda: pio.write_images(list(figs), paths, width=width, height=height, scale=scale),
+            IMAGE_TIMEOUT * len(figs),
+        )
+        missing = [i for i, path in enumerate(paths) if not path.exists()]
+        if missing:
+            raise RenderError(
+                f"chart image {missing[0] + 1} of {len(figs)} was not drawn: {errors}"
+            )
+        return [path.read_bytes() for path in paths]
+
+
+def warm_up() -> None:
+    """Start the renderer on a background thread (a deck is often next); errors surface later,
+    on the first real image, where they can be shown."""
+
+    def start_quietly() -> None:
+        with contextlib.suppress(Exception):  # reported by the call that needs an image
+            start()
+
+    if available():
+        threading.Thread(target=start_quietly, name="critac-render-warm-up", daemon=True).start()
 
 
 def stop() -> None:

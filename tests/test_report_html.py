@@ -1,0 +1,82 @@
+"""The offline HTML report's size and its trimmed plotly.js (issue 15: ≤ 1.5 MB, still offline)."""
+
+from __future__ import annotations
+
+import plotly.offline
+import pytest
+
+from critac_metrics import db, report
+from critac_metrics.filters import Filters
+
+from .browser_support import CHROMIUM_ARGS, off_the_event_loop
+from .test_report import CHROMIUM, need_browser
+
+MAX_HTML_BYTES = 1_500_000
+
+
+@pytest.fixture(scope="module")
+def full_report(demo_db) -> report.Report:
+    con = db.connect(demo_db)
+    try:
+        return report.collect(con, Filters(), None)  # every section
+    finally:
+        con.close()
+
+
+def trace_types(rep: report.Report) -> set[str]:
+    return {trace.type for chart in rep.charts for trace in chart.figure.data}
+
+
+def test_html_report_of_every_section_is_small(full_report):
+    page = report.build_html(full_report).encode("utf-8")
+    assert len(page) <= MAX_HTML_BYTES, f"{len(page):,} bytes"
+    assert page.count(b"Plotly.newPlot") == len(full_report.charts)
+
+
+def test_bundled_plotly_matches_plotly_py():
+    """Upgrading plotly without rebuilding tools/plotly_bundle fails here, not in a browser."""
+    version = plotly.offline.get_plotlyjs_version()
+    assert f"plotly.js v{version} " in report.plotly_js()[:200]
+
+
+def _registered_traces(url: str) -> list[str]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.route("**/*", lambda r: r.continue_() if r.request.url == url else r.abort())
+            page.goto(url)
+            return page.evaluate("Object.keys(Plotly.PlotSchema.get().traces)")
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_bundle_registers_every_trace_type_the_report_draws(tmp_path, full_report):
+    need_browser()
+    target = tmp_path / "report.html"
+    target.write_text(report.build_html(full_report), encoding="utf-8")
+    registered = set(off_the_event_loop(_registered_traces, target.as_uri()))
+    assert trace_types(full_report) <= registered, trace_types(full_report) - registered
+
+
+def test_chart_images_drawn_together_come_back_in_order():
+    """The deck draws its images in a batch over several tabs: each slide must get its own."""
+    need_browser()
+    import io
+
+    import plotly.graph_objects as go
+    from PIL import Image
+
+    from critac_metrics import render
+
+    colours = [(230, 25, 75), (60, 180, 75), (0, 130, 200), (245, 130, 48), (145, 30, 180)]
+    figs = [
+        go.Figure(go.Bar(y=[i + 1]), layout={"paper_bgcolor": f"rgb{c}"})
+        for i, c in enumerate(colours)
+    ]
+    pngs = render.to_pngs(figs, 120, 80, scale=1)
+    corners = [Image.open(io.BytesIO(png)).convert("RGB").getpixel((1, 1)) for png in pngs]
+    assert corners == colours
