@@ -115,8 +115,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("contract", help="print docs/data-contract.md generated from the schema")
 
-    p = sub.add_parser("rollback", help="publish the previous database version again")
+    p = sub.add_parser(
+        "rollback",
+        help="publish a kept database version again (default: the one before the published one)",
+    )
     p.add_argument("--db", required=True, type=Path)
+    p.add_argument(
+        "--to",
+        metavar="VERSION",
+        help="the kept version to restore, by name (see --list); without it, the version before"
+        " the published one when the command starts, and nothing is done if an import publishes"
+        " meanwhile",
+    )
+    p.add_argument("--list", action="store_true", help="list the kept versions, change nothing")
+    p.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
 
@@ -131,6 +143,13 @@ def main(argv: list[str] | None = None) -> int:
             print(_unreadable(where, exc), file=sys.stderr)
             return 1
         print(f"error: {where}: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        return 1
+    except db.WriteError as exc:  # a read-only folder, a full disk: nothing was changed
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # any other file the system refused (e.g. TMPDIR)
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or type(exc).__name__}{where}", file=sys.stderr)
         return 1
     except BrokenPipeError:  # `summary | head`: the reader left; that is not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -282,10 +301,47 @@ def _cmd_contract(args) -> int:
 
 
 def _cmd_rollback(args) -> int:
+    if args.list:
+        return _list_versions(args)
+    if args.to is not None and args.to.strip() == "":
+        print("error: --to needs a version name (see rollback --list)", file=sys.stderr)
+        return 2
     try:
-        restored = db.rollback(args.db)
-    except FileNotFoundError as exc:
+        done = db.rollback(args.db, to=args.to)
+    except (db.RollbackError, db.WriteError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"Restored {args.db} to the version kept as {restored.name}")
+    if args.json:
+        result = {
+            "db": str(args.db),
+            "from": done.replaced.as_json(),
+            "to": done.restored.as_json(),
+            "dropped": list(done.dropped),
+        }
+        print(json.dumps(result, indent=2, default=str))
+        return 0
+    print(f"Restored {args.db} to version {done.restored.name}.")
+    print(f"  from: {done.replaced.describe()}")
+    print(f"  to:   {done.restored.describe()}")
+    if done.dropped:
+        print(f"  newer kept versions removed: {', '.join(done.dropped)}")
+    return 0
+
+
+def _list_versions(args) -> int:
+    if not args.db.exists() and not db.list_versions(args.db):
+        print(f"error: no database at {args.db}", file=sys.stderr)
+        return 1
+    kept = db.versions(args.db)
+    published = db.describe_version(args.db)
+    if args.json:
+        result = {"published": published.as_json(), "kept": [v.as_json() for v in kept]}
+        print(json.dumps(result, indent=2, default=str))
+        return 0
+    print(f"{'VERSION':<24} CONTENTS")
+    print(f"{'(published)':<24} {published.describe()}")
+    for version in reversed(kept):  # newest first: the default --to is the first line below
+        print(f"{version.name:<24} {version.describe()}")
+    if not kept:
+        print("No earlier version is kept.")
     return 0

@@ -8,12 +8,18 @@ snapshot; new connections see the new one; a crash mid-import leaves the publish
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import secrets
 import shutil
+import stat
 import tempfile
+import time
+import weakref
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -293,6 +299,147 @@ def seed_topics(con: duckdb.DuckDBPyConnection, catalogue) -> None:
     con.unregister("catalogue_df")
 
 
+class WriteError(OSError):
+    """A folder or file could not be written (read-only, full disk, no permission) and nothing was
+    changed. ``str()`` is one line for the user; ``reason`` is the system's reason alone."""
+
+    def __init__(self, message: str, reason: str, cause: OSError | None = None) -> None:
+        super().__init__(cause.errno if cause else None, cause.strerror if cause else reason)
+        self.message = message
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _reason(exc: BaseException) -> str:
+    """One short line saying why a write failed, with the file's name but not the server's path."""
+    if isinstance(exc, OSError):
+        text = exc.strerror or type(exc).__name__
+        return f"{text}: {Path(os.fsdecode(exc.filename)).name}" if exc.filename else text
+    lines = str(exc).strip().splitlines()
+    return lines[0][:200] if lines else type(exc).__name__
+
+
+@contextmanager
+def _write_errors(path: Path, action: str) -> Iterator[None]:
+    """Turn a failed write to the store (a read-only folder, a full disk) into one WriteError."""
+    try:
+        yield
+    except WriteError:
+        raise
+    except (OSError, duckdb.IOException) as exc:
+        reason = _reason(exc)
+        cause = exc if isinstance(exc, OSError) else None
+        if cause is None and "no space left" in reason.lower():
+            cause = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        raise WriteError(
+            f"{path}: could not {action} ({reason}); nothing was changed", reason, cause
+        ) from exc
+
+
+# -- scratch folders in TMPDIR ----------------------------------------------------------------------
+
+SCRATCH_PREFIXES = ("critac-import-", "critac-spill-")
+_HELD = ".held"  # inside a scratch folder, locked (flock) by the process that uses the folder
+# A scratch folder without a lock file is one being made right now, or one left by older code.
+UNLOCKED_SCRATCH_TTL = 3600.0
+
+
+class ScratchDir:
+    """A private folder in TMPDIR for one import's staging or spill files.
+
+    The process that made it holds an exclusive ``flock`` on ``.held`` inside it for as long as it
+    uses it. ``cleanup()`` removes it; if the process is killed first, the next ``ScratchDir`` (the
+    next import) finds the lock free and removes the folder (``remove_stale_scratch``). A lock,
+    not a process id, says who is alive: it is released by the kernel when the process dies,
+    whatever PID namespace the processes are in, and a reused PID cannot keep it."""
+
+    def __init__(self, prefix: str) -> None:
+        remove_stale_scratch()
+        root = tempfile.gettempdir()
+        try:
+            self.path = Path(tempfile.mkdtemp(prefix=prefix))
+        except OSError as exc:
+            reason = _reason(exc)
+            raise WriteError(
+                f"could not make a scratch folder in {root} ({reason}); nothing was changed."
+                " Set TMPDIR to a writable folder with free space.",
+                reason,
+                exc,
+            ) from exc
+        try:
+            # Locked before it gets its final name, so a cleaner never finds it free while alive.
+            pending = self.path / f"{_HELD}.pending"
+            handle = pending.open("w")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            pending.rename(self.path / _HELD)
+        except BaseException:
+            shutil.rmtree(self.path, ignore_errors=True)
+            raise
+        self._finalizer = weakref.finalize(self, _remove_scratch, self.path, handle)
+
+    def cleanup(self) -> None:
+        self._finalizer()
+
+
+def _remove_scratch(path: Path, handle) -> None:
+    shutil.rmtree(path, ignore_errors=True)
+    handle.close()  # released after removal: no cleaner can take a half-removed folder for stale
+
+
+@contextmanager
+def scratch_dir(prefix: str) -> Iterator[Path]:
+    """A ``ScratchDir`` for the block's duration."""
+    scratch = ScratchDir(prefix)
+    try:
+        yield scratch.path
+    finally:
+        scratch.cleanup()
+
+
+def remove_stale_scratch(root: str | Path | None = None) -> list[Path]:
+    """Remove this user's scratch folders in ``root`` (default TMPDIR) left by killed processes:
+    those whose ``.held`` lock no process holds (and, from older code, unlocked ones more than an
+    hour old). Returns what it removed; never raises."""
+    root = Path(root or tempfile.gettempdir())
+    removed = []
+    for prefix in SCRATCH_PREFIXES:
+        try:
+            candidates = list(root.glob(prefix + "*"))
+        except OSError:
+            continue
+        for folder in candidates:
+            with suppress(OSError):
+                info = folder.lstat()
+                if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+                    continue  # a symbolic link, a file, or another user's folder
+                if _stale(folder, info):
+                    removed.append(folder)
+    return removed
+
+
+def _stale(folder: Path, info: os.stat_result) -> bool:
+    """Whether ``folder`` is left by a dead process; if so, remove it (holding its lock)."""
+    try:
+        handle = (folder / _HELD).open("r")
+    except FileNotFoundError:
+        if time.time() - info.st_mtime < UNLOCKED_SCRATCH_TTL:
+            return False
+        shutil.rmtree(folder, ignore_errors=True)
+        return True
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # held by a live process
+        shutil.rmtree(folder, ignore_errors=True)
+        return True
+
+
+# -- writers ----------------------------------------------------------------------------------------
+
+
 @contextmanager
 def writer_lock(path: Path) -> Iterator[None]:
     """One writer at a time per database (imports, demo rebuilds, rollbacks), across processes.
@@ -309,11 +456,51 @@ def writer_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# What a killed writer leaves beside the database: an import's or upgrade's working copy (and
+# its WAL), a rollback's copy. Readers never open them; the next writer removes them.
+_WORKING_COPY_SUFFIXES = (".new", ".new.wal", ".rollback")
+
+
 def _remove_stale_copies(path: Path) -> None:
     """Copies left by a writer that was killed (only called while holding the writer lock)."""
-    for pattern in (f".{path.name}.*.new", f".{path.name}.*.new.wal"):
-        for stale in path.parent.glob(pattern):
+    for suffix in _WORKING_COPY_SUFFIXES:
+        for stale in path.parent.glob(f".{path.name}.*{suffix}"):
             stale.unlink(missing_ok=True)
+
+
+def _working_copy(path: Path, suffix: str) -> tuple[Path, int]:
+    """A new empty file ``.<name>.<random><suffix>`` beside ``path``, and the mode a new file gets
+    here (0666 less the umask: unlike ``mkstemp``'s 0600, which readers running as another user
+    could not open)."""
+    while True:
+        candidate = path.with_name(f".{path.name}.{secrets.token_hex(6)}{suffix}")
+        try:
+            fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        try:
+            return candidate, stat.S_IMODE(os.fstat(fd).st_mode)
+        finally:
+            os.close(fd)
+
+
+def _give_access(copy: Path, published: Path, default_mode: int) -> None:
+    """Give ``copy`` the mode, owner and group of the ``published`` file it will replace (a new
+    database: ``default_mode``), so whoever could read the database still can after a publish.
+
+    The owner can be kept only by root; otherwise the group is kept if this user is in it."""
+    try:
+        before = os.stat(published)
+    except FileNotFoundError:
+        os.chmod(copy, default_mode)
+        return
+    for owner in (before.st_uid, -1):
+        try:
+            os.chown(copy, owner, before.st_gid)
+            break
+        except PermissionError:
+            continue
+    os.chmod(copy, stat.S_IMODE(before.st_mode))  # after chown, which may clear setgid bits
 
 
 @contextmanager
@@ -323,11 +510,14 @@ def new_version(path: str | Path, fresh: bool = False) -> Iterator[duckdb.DuckDB
 
     The derived tables are rebuilt before publishing, so every published version is complete.
     On an exception, or if the process dies, the published database is exactly as it was.
+    A folder that cannot be written or a full disk raises ``WriteError`` (one line, nothing left
+    behind). The new file keeps the published file's mode, owner and group.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with writer_lock(path), _publish_copy(path, fresh=fresh, keep_previous=True) as con:
-        yield con
+    with _write_errors(path, "write a new version"):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with writer_lock(path), _publish_copy(path, fresh=fresh, keep_previous=True) as con:
+            yield con
 
 
 @contextmanager
@@ -336,9 +526,7 @@ def _publish_copy(
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """new_version's work; the caller holds the writer lock."""
     _remove_stale_copies(path)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".new", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp, default_mode = _working_copy(path, ".new")
     try:
         if path.exists() and not fresh:
             shutil.copyfile(path, tmp)
@@ -346,7 +534,7 @@ def _publish_copy(
             tmp.unlink()
         con = connect(tmp, read_only=False)
         try:
-            with tempfile.TemporaryDirectory(prefix="critac-spill-") as spill:
+            with scratch_dir("critac-spill-") as spill:
                 limit_memory(con, WRITER_MEMORY_LIMIT, spill)
                 create_schema(con)
                 yield con
@@ -354,12 +542,20 @@ def _publish_copy(
                 con.execute("checkpoint")
         finally:
             con.close()
-        if keep_previous:
-            _keep_version(path)
-        os.replace(tmp, path)
+        _give_access(tmp, path, default_mode)
+        kept = _keep_version(path) if keep_previous else None
+        try:
+            os.replace(tmp, path)
+        except OSError:
+            if kept is not None:
+                kept.unlink(missing_ok=True)
+            raise
+        if kept is not None:
+            _prune_versions(path)
     finally:
         for leftover in (tmp, Path(f"{tmp}.wal")):
-            leftover.unlink(missing_ok=True)
+            with suppress(OSError):
+                leftover.unlink(missing_ok=True)
 
 
 def derived_version(path: str | Path) -> int | None:
@@ -387,7 +583,7 @@ def upgrade(path: str | Path) -> bool:
     path = Path(path)
     if not _outdated(path):
         return False
-    with writer_lock(path):
+    with _write_errors(path, "rebuild its summary tables"), writer_lock(path):
         if not _outdated(path):  # another process upgraded it while this one waited
             return False
         with _publish_copy(path, fresh=False, keep_previous=False):
@@ -399,37 +595,163 @@ def versions_dir(path: Path) -> Path:
     return path.with_name(path.name + ".versions")
 
 
-def _keep_version(path: Path) -> None:
+def _keep_version(path: Path) -> Path | None:
+    """Keep the published file as a version (a hard link: the old inode survives the replace)."""
     if not path.exists():
-        return
+        return None
     folder = versions_dir(path)
     folder.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-    os.link(path, folder / f"{stamp}.duckdb")  # a hard link: the old inode survives the replace
-    for old in sorted(folder.glob("*.duckdb"))[:-KEEP_VERSIONS]:
-        old.unlink()
+    kept = folder / f"{stamp}.duckdb"
+    os.link(path, kept)
+    return kept
+
+
+def _prune_versions(path: Path) -> None:
+    """Keep the newest KEEP_VERSIONS (after a publish: a failure here must not undo it)."""
+    for old in list_versions(path)[:-KEEP_VERSIONS]:
+        with suppress(OSError):
+            old.unlink()
 
 
 def list_versions(path: str | Path) -> list[Path]:
+    """The kept versions' files, oldest first; a version's name is its file's stem."""
     return sorted(versions_dir(Path(path)).glob("*.duckdb"))
 
 
-def rollback(path: str | Path) -> Path:
-    """Publish the newest kept version again (atomically); return the version restored."""
+CONTRACT_TABLES = ("agencies", "engagements", "survey_responses")
+PUBLISHED = "published"  # the name ``Version`` gives the published file
+
+
+@dataclass(frozen=True)
+class Version:
+    """What a database version holds: its last import and its row counts."""
+
+    name: str  # a kept version's name (``rollback --to NAME``), or PUBLISHED
+    path: Path
+    last_import: int | None = None
+    imported_at: datetime | None = None  # UTC, as recorded in the import log
+    source: str | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+    readable: bool = True
+
+    def describe(self) -> str:
+        """One line, e.g. ``import 3 of 2026-11-27 10:11 UTC (cli): 4 agencies, 9 engagements,
+        7 survey responses``."""
+        if not self.readable:
+            return "not readable"
+        if self.last_import is None:
+            what = "no import recorded"
+        else:
+            when = f"{self.imported_at:%Y-%m-%d %H:%M:%S} UTC" if self.imported_at else "unknown"
+            what = f"import {self.last_import} of {when} ({self.source})"
+        counts = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in self.rows.items())
+        return f"{what}: {counts}"
+
+    def as_json(self) -> dict:
+        return {
+            "version": self.name,
+            "last_import": self.last_import,
+            "imported_at": self.imported_at.isoformat() if self.imported_at else None,
+            "source": self.source,
+            "rows": self.rows,
+            "readable": self.readable,
+        }
+
+
+def describe_version(file: str | Path, name: str = PUBLISHED) -> Version:
+    """Read a version's last import and row counts (a private read-only attach: no file lock is
+    held after it returns, and DuckDB's per-path instance cache is not involved)."""
+    file = Path(file)
+    con = duckdb.connect(":memory:", config=CONFIG)
+    try:
+        con.execute("attach ? as version (read_only)", [str(file)])
+        last = con.execute(
+            "select import_id, imported_at, source from version.imports"
+            " order by import_id desc limit 1"
+        ).fetchall()
+        rows = {
+            table: con.execute(f"select count(*) from version.{table}").fetchone()[0]  # noqa: S608 - fixed names
+            for table in CONTRACT_TABLES
+        }
+    except duckdb.Error:
+        return Version(name, file, readable=False)
+    finally:
+        con.close()
+    last_import, imported_at, source = last[0] if last else (None, None, None)
+    return Version(name, file, last_import, imported_at, source, rows)
+
+
+def versions(path: str | Path) -> list[Version]:
+    """The kept versions, oldest first, described."""
+    return [describe_version(kept, kept.stem) for kept in list_versions(path)]
+
+
+class RollbackError(Exception):
+    """A rollback that was refused (nothing kept, no such version, the database changed while the
+    command waited). Nothing was changed; ``str()`` is one line for the user."""
+
+
+@dataclass(frozen=True)
+class RolledBack:
+    """What a rollback did: the version it replaced and the one it published again."""
+
+    replaced: Version
+    restored: Version
+    dropped: tuple[str, ...]  # kept versions newer than the restored one, removed with it
+
+
+def rollback(path: str | Path, to: str | None = None) -> RolledBack:
+    """Publish a kept version again (atomically, with the published file's mode and group).
+
+    ``to`` names the kept version to restore (``versions`` lists them). Without it, the newest
+    version kept *when this function is called* is restored, and only if the published file is
+    still the one it was then: if another writer publishes while this call waits for the writer
+    lock (an import finishing), the call is refused (``RollbackError``) instead of undoing that
+    import. With ``to``, exactly the named version is restored, whatever was published meanwhile.
+
+    The restored version and every kept version newer than it leave the list (history goes back to
+    it); the replaced file is not kept. A folder that cannot be written or a full disk raises
+    ``WriteError`` (one line; the published file unchanged, no copy left behind).
+    """
     path = Path(path)
-    with writer_lock(path):
-        versions = list_versions(path)
-        if not versions:
-            raise FileNotFoundError(f"no earlier version of {path} is kept in {versions_dir(path)}")
-        newest = versions[-1]
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".rollback", dir=path.parent
-        )
-        os.close(fd)
-        shutil.copyfile(newest, tmp_name)
-        os.replace(tmp_name, path)
-        newest.unlink()
-    return newest
+    seen = file_identity(path)
+    named = to is not None
+    if to is None:
+        kept = list_versions(path)
+        if not kept:
+            raise RollbackError(f"no earlier version of {path} is kept in {versions_dir(path)}")
+        to = kept[-1].stem
+    to = to.removesuffix(".duckdb")
+    with _write_errors(path, "roll back"), writer_lock(path):
+        if not named and file_identity(path) != seen:
+            now = describe_version(path)
+            raise RollbackError(
+                f"{path} changed while this rollback waited (another writer published"
+                f" {now.describe()}); nothing was restored. See `rollback --list` and name the"
+                " version with `--to VERSION`."
+            )
+        kept = list_versions(path)
+        names = [p.stem for p in kept]
+        if to not in names:
+            raise RollbackError(
+                f"no kept version of {path} is named {to!r}; `rollback --list` shows them"
+            )
+        index = names.index(to)
+        replaced, restored = describe_version(path), describe_version(kept[index], to)
+        _remove_stale_copies(path)
+        tmp, default_mode = _working_copy(path, ".rollback")
+        try:
+            shutil.copyfile(kept[index], tmp)
+            _give_access(tmp, path, default_mode)
+            os.replace(tmp, path)
+        finally:
+            with suppress(OSError):
+                tmp.unlink(missing_ok=True)
+        for gone in kept[index:]:  # published now, or newer than what is published
+            with suppress(OSError):
+                gone.unlink()
+    return RolledBack(replaced, restored, tuple(names[index + 1 :]))
 
 
 def file_identity(path: str | Path) -> tuple[int, int] | None:

@@ -177,10 +177,37 @@ def load(
     is_demo: bool,
     fresh: bool = False,
 ) -> None:
-    """Publish a new version with the staged rows (each record replaces a stored one with its id)."""
+    """Publish a new version with the staged rows (each record replaces a stored one with its id).
+
+    A folder that cannot be written or a full disk is reported as the import's one error."""
     staging.close()
     # Arrow's allocator keeps what validation freed for reuse; hand it back before the rebuild.
     pa.default_memory_pool().release_unused()
+    try:
+        _publish(db_path, staging, result, report, source, is_demo, fresh)
+    except db.WriteError as exc:
+        report.errors.append(
+            Problem(
+                Path(db_path).name,
+                None,
+                None,
+                None,
+                f"the files are valid, but the database could not be written ({exc.reason})",
+            )
+        )
+        return
+    report.loaded = True
+
+
+def _publish(
+    db_path: str | Path,
+    staging: Staging,
+    result: Validated,
+    report: ImportReport,
+    source: str,
+    is_demo: bool,
+    fresh: bool,
+) -> None:
     with db.new_version(db_path, fresh=fresh) as con:
         db.seed_topics(con, load_topic_catalogue())
         for topic in result.new_topics:
@@ -194,7 +221,6 @@ def load(
                 _upsert(con, schema.TABLES[name], f"staging.{staged(name)}")
         con.execute("detach staging")
         _record_import(con, report, source, is_demo)
-    report.loaded = True
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, table: schema.Table, incoming: str) -> None:

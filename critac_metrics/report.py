@@ -1214,8 +1214,12 @@ def write(
     except (render.ChromiumMissing, render.RenderError) as exc:
         raise ExportError(str(exc)) from exc
     path = Path(out) if out else Path(report.file_name(fmt))
-    path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".part")
-    temporary.write_bytes(content)
-    temporary.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(content)
+        temporary.replace(path)
+    except OSError as exc:  # a read-only folder, a full disk: no half-written file is left
+        temporary.unlink(missing_ok=True)
+        raise ExportError(f"cannot write {path}: {exc.strerror or type(exc).__name__}") from exc
     return path

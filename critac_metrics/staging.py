@@ -9,7 +9,6 @@ import's memory does not grow with its size: DuckDB spills to disk past ``MEMORY
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
@@ -30,16 +29,21 @@ def staged(table: str) -> str:
 
 
 class Staging:
-    """Use as a context manager; the scratch folder is removed on exit."""
+    """Use as a context manager; the scratch folder is removed on exit (or, if the process is
+    killed, by the next import: ``db.ScratchDir``)."""
 
     def __init__(self) -> None:
-        self._folder = tempfile.TemporaryDirectory(prefix="critac-import-")
-        self.path = Path(self._folder.name) / "staging.duckdb"
+        self._folder = db.ScratchDir("critac-import-")
+        self.path = self._folder.path / "staging.duckdb"
         self.rows: dict[str, int] = {}  # staged rows per table
         self._next_seq = 0
         self._store_attached = False
-        self._con: duckdb.DuckDBPyConnection | None = db.connect(self.path, read_only=False)
-        db.limit_memory(self._con, MEMORY_LIMIT, Path(self._folder.name) / "spill")
+        try:
+            self._con: duckdb.DuckDBPyConnection | None = db.connect(self.path, read_only=False)
+            db.limit_memory(self._con, MEMORY_LIMIT, self._folder.path / "spill")
+        except BaseException:
+            self._folder.cleanup()
+            raise
 
     def __enter__(self) -> Staging:
         return self
