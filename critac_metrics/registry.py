@@ -35,7 +35,8 @@ def format_value(value: float | None, fmt: str) -> str:
 _ENGAGEMENT = (
     "An engagement is a request the programme accepted: approved, in progress or completed. "
     "Requests awaiting approval, declined or withdrawn are not engagements. An engagement is "
-    "delivered once it is completed. Dates filter on the day the request was made."
+    "delivered once it is completed. Charts and breakdowns that say engagements count accepted "
+    "ones. Dates filter on the day the request was made."
 )
 _SERVED = (
     "An agency is served by a delivered (completed) engagement: agencies whose requests are only "
@@ -45,7 +46,8 @@ _HEADLINE = (
     "Delivered engagements headline the KPI tiles, with accepted engagements beside them: "
     "delivered counts assistance agencies actually received, the figure the surveys and the "
     "agency counts follow, while accepted also counts work not yet done, which can still be "
-    "withdrawn."
+    "withdrawn. By request date, a recent period's delivered count keeps rising as its work "
+    "finishes: compare periods like for like."
 )
 _FIRST_TIME = (
     "First-time and repeat count agencies, not engagements: an agency served is first-time when "
@@ -115,9 +117,9 @@ METRICS: dict[str, Metric] = {
         Metric(
             "repeat_agencies",
             "Repeat agencies",
-            "Agencies served that had a delivered engagement before the selection (or outside its "
-            "filters, earlier). Counts agencies, not engagements. First-time + repeat = agencies "
-            "served.",
+            "Agencies served that already had a delivered engagement, requested before any of "
+            "theirs in the selection (whatever its topic or other filters). Counts agencies, not "
+            "engagements. First-time + repeat = agencies served.",
             "count",
             "Reach",
         ),
