@@ -338,7 +338,7 @@ def _period_axis(periods: list[str], partial: list[str]) -> dict:
 def volume_trend(series_df: pd.DataFrame, grain: str = "month") -> go.Figure:
     """Engagements per period as bars; all requests and completed engagements as lines."""
     title = f"Engagements per {GRAIN_NOUNS.get(grain, grain)}"
-    subtitle = "Bars: engagements · lines: requests (any status), completed"
+    subtitle = "Bars: engagements (accepted) · lines: requests (any status), completed (delivered)"
     if _is_empty(series_df, "requests"):
         return empty_figure(title)
     x = series_df["period"].tolist()
