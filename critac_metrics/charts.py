@@ -258,7 +258,9 @@ def _ordinal(n: int) -> str:
 
 
 def _value_label(value: str) -> str:
-    return {"agencies": "Agencies served"}.get(value, registry_label(value))
+    # Charts keep the short noun: every engagement is an accepted request (docs/metrics.md).
+    short = {"agencies": "Agencies served", "engagements": "Engagements"}
+    return short.get(value, registry_label(value))
 
 
 def _dimension_label(dimension: str) -> str:
@@ -336,7 +338,7 @@ def _period_axis(periods: list[str], partial: list[str]) -> dict:
 def volume_trend(series_df: pd.DataFrame, grain: str = "month") -> go.Figure:
     """Engagements per period as bars; all requests and completed engagements as lines."""
     title = f"Engagements per {GRAIN_NOUNS.get(grain, grain)}"
-    subtitle = "Bars: engagements · lines: requests (any status), completed"
+    subtitle = "Bars: engagements (accepted) · lines: requests (any status), completed (delivered)"
     if _is_empty(series_df, "requests"):
         return empty_figure(title)
     x = series_df["period"].tolist()
@@ -519,32 +521,34 @@ def backlog(df: pd.DataFrame) -> go.Figure:
 
 
 def first_time_vs_repeat(df: pd.DataFrame) -> go.Figure:
-    """Engagements per period by agencies on their first engagement vs returning agencies."""
+    """Agencies served per period: first-time agencies (first delivered engagement ever in the
+    period) vs repeat agencies (served before). Counts agencies, not engagements."""
     grain = _grain_of(df["period"]) if not _is_empty(df) else "fiscal_year"
-    title = f"First-time and returning agencies per {GRAIN_NOUNS[grain]}"
-    subtitle = "Engagements by agencies on their first engagement ever vs agencies served before"
-    if _is_empty(df) or not (df["first_time"].sum() + df["repeat"].sum()):
+    title = f"Agencies served per {GRAIN_NOUNS[grain]}: first-time and repeat"
+    subtitle = (
+        "Counts agencies, each once a period: first-time = first delivered engagement ever; "
+        "repeat = served before"
+    )
+    first, repeat = "first_time_agencies", "repeat_agencies"
+    if _is_empty(df) or not (df[first].sum() + df[repeat].sum()):
         return empty_figure(title)
     x = df["period"].tolist()
     flags = _partial_flags(df)
     fig = go.Figure()
-    for column, name, colour in (
-        ("first_time", "First engagement", PALETTE[0]),
-        ("repeat", "Returning agency", PALETTE[1]),
-    ):
+    for column, colour in ((first, PALETTE[0]), (repeat, PALETTE[1])):
         fig.add_bar(
             x=x,
             y=df[column],
-            name=name,
+            name=registry_label(column),
             marker=_partial_bar_marker(colour, flags),
             customdata=_iso(df["period_start"]),
             hovertext=_partial_hover(flags),
-            hovertemplate="%{y:,}%{hovertext}",
+            hovertemplate="%{y:,} agencies%{hovertext}",
         )
-    total = (df["first_time"] + df["repeat"]).max()
+    total = (df[first] + df[repeat]).max()
     partial = _partial_periods(df)
     fig.update_xaxes(**_period_axis(x, partial))
-    fig.update_yaxes(title_text="Engagements", **_count_axis(total))
+    fig.update_yaxes(title_text="Agencies served", **_count_axis(total))
     fig.update_layout(barmode="stack", hovermode="x unified", legend_traceorder="normal")
     return _finish(fig, title, _with_partial_note(subtitle, partial), legend="top")
 

@@ -222,8 +222,8 @@ def _cmd_summary(args) -> int:
     print(filters.describe())
     for name in (
         "requests",
-        "engagements",
         "completed",
+        "engagements",
         "completion_rate",
         "agencies_served",
         "states_reached",

@@ -115,7 +115,7 @@ def answer_column(wave: str, item: str, answer: int) -> str:
     return f"{wave}_{item}_{answer}"
 
 
-DERIVED_VERSION = 7  # bump when rebuild_derived changes shape; older stores are rebuilt on open
+DERIVED_VERSION = 8  # bump when rebuild_derived changes shape; older stores are rebuilt on open
 
 
 def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
@@ -209,10 +209,14 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             from agencies
         ),
         agency_sequence as (
-            -- n-th engagement of its agency (declined/withdrawn requests are not counted)
+            -- n-th engagement of its agency (requests not accepted are not counted), and n-th
+            -- delivered (completed) engagement, by request date
             select engagement_id,
                 row_number() over (partition by agency_id order by requested_on, engagement_id)
-                    as agency_engagement_seq
+                    as agency_engagement_seq,
+                case when status = 'completed' then row_number() over (
+                    partition by agency_id, status = 'completed'
+                    order by requested_on, engagement_id) end as agency_delivery_seq
             from engagements
             where status not in ({not_engaged})
         )
@@ -228,7 +232,7 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             e.status = 'completed' as is_completed,
             e.assistance_type, e.delivery_mode, e.provider, e.participants,
             e.topics, e.topics[1] as primary_topic, t.topic_group as primary_topic_group,
-            ts.topic_set_id, tg.topic_groups, s.agency_engagement_seq,
+            ts.topic_set_id, tg.topic_groups, s.agency_engagement_seq, s.agency_delivery_seq,
             e.started_on, e.completed_on,
             date_diff('day', e.requested_on, e.started_on) as days_to_start,
             date_diff('day', e.started_on, e.completed_on) as days_start_to_completion,

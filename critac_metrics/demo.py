@@ -449,6 +449,24 @@ _TOPIC_BASE = {
     "Campus Safety": 0.3,
     "Homelessness Response": 1.5,
     "Language Access": 0.8,
+    "Use of Force Data and Reporting": 1.0,
+    "Mass Casualty Incident Response": 1.0,
+    "Special Event Security Planning": 0.8,
+    "Officer Fatigue Management": 0.8,
+    "Firearms and Tactical Training": 1.2,
+    "Fair and Impartial Policing": 2.0,
+    "Community Advisory Boards": 1.0,
+    "Public Information and Media Relations": 1.0,
+    "Sexual Assault Response": 1.2,
+    "Cybercrime and Digital Evidence": 1.0,
+    "Homicide and Nonfatal Shooting Investigations": 1.2,
+    "Strategic Planning": 1.5,
+    "Staffing and Workload Analysis": 1.5,
+    "Records Management and Data Systems": 1.0,
+    "Performance Measurement": 1.0,
+    "Autism and Developmental Disabilities Awareness": 1.0,
+    "Missing and Murdered Indigenous Persons": 0.3,
+    "Immigrant Community Engagement": 0.8,
 }
 # Topic periods: 0 before Mar 2020, 1 Mar-Dec 2020, 2 2021 to the Mar 2022 expansion,
 # 3 expansion to end 2023, 4 from 2024.
@@ -485,6 +503,7 @@ _TOPIC_TYPE_MULT = {
         "Domestic Violence Reduction and Prevention": 1.6,
         "Campus Safety": 0,
         "Opioid and Drug Response": 1.5,
+        "Missing and Murdered Indigenous Persons": 25,
     },
     "sheriff": {"Rural Policing": 2.5, "Campus Safety": 0},
     "state": {
@@ -1029,6 +1048,11 @@ _SWORN = {
     "territorial": (300, 0.3),
     "other": (25, 1.0),
 }
+# A municipal agency drawn this far into the size tail is a large-city department: the largest
+# city of its state still free, with about 3 sworn officers per 1,000 residents (big-city
+# departments such as Chicago's or Houston's).
+_BIG_CITY_Z = 2.0
+_BIG_CITY_SWORN_PER_RESIDENT = 0.003
 # Residents served per sworn officer: lognormal (median, sigma) by type.
 _SERVED_PER_SWORN = {
     "municipal": (430, 0.35),
@@ -1224,11 +1248,16 @@ def _make_agencies(rng: np.random.Generator, count: int) -> dict:
             if t == "municipal":
                 q = 0.55 * std.cdf(z) + 0.45 * u1
                 want = min(len(cities) - 1, int(q * len(cities)))
+                big_city = z > _BIG_CITY_Z  # a large-city department: the biggest free city
+                if big_city:
+                    want = len(cities) - 1
                 free_idx = [j for j in range(len(cities)) if j not in city_used[s]]
                 j = min(free_idx, key=lambda j: (abs(j - want), j)) if free_idx else want
                 city_used[s].add(j)
                 city, city_pop = cities[j]
                 sw = min(sw, max(20.0, 0.0045 * city_pop * (0.8 + 0.4 * u2)))
+                if big_city:
+                    sw = max(sw, _BIG_CITY_SWORN_PER_RESIDENT * city_pop * (0.8 + 0.4 * u2))
                 suffix = "Police Department" if u0 < 0.95 else "Department of Public Safety"
                 name = first_free([f"{city} {suffix}", f"{city} Police Department"])
             else:
@@ -1360,6 +1389,10 @@ def _topic_tables(catalogue: pd.DataFrame):
     return topics, table, same_group, n_keys
 
 
+# How strongly an agency's size pulls its first request early (0: no pull).
+_EARLY_SIZE_PULL = 1.2
+
+
 def _make_engagements(rng: np.random.Generator, n: int, ag: dict, catalogue: pd.DataFrame) -> dict:
     n_ag = len(ag["name"])
     n_fixed = min(n, len(_LAUNCH_ROWS))
@@ -1376,7 +1409,10 @@ def _make_engagements(rng: np.random.Generator, n: int, ag: dict, catalogue: pd.
     agency[:n_fixed] = np.arange(n_fixed)
     slots = rng.permutation(m) + n_fixed
     first = n_ag - n_fixed
-    agency[slots[:first]] = np.arange(n_fixed, n_ag)
+    # Large agencies tend to come first (the early requesters employed more than 125,000
+    # officers): the first-request slots, in date order, go to agencies ordered by a noisy size.
+    early_key = _EARLY_SIZE_PULL * np.log(ag["sworn"][n_fixed:] + 10.0) + rng.gumbel(size=first)
+    agency[np.sort(slots[:first])] = n_fixed + np.argsort(-early_key, kind="stable")
     propensity = rng.lognormal(0.0, 1.0, n_ag) * (ag["sworn"] + 10.0) ** 0.35
     extra = m - first
     if extra > 0:

@@ -163,8 +163,8 @@ def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]
             count(*) as requests,
             count(*) filter (where is_engagement) as engagements,
             count(*) filter (where is_completed) as completed,
-            distinct_agencies(case when is_engagement then agency_key end) as agencies_served,
-            distinct_states(case when is_engagement then state_key end) as states_reached,
+            distinct_agencies(case when is_completed then agency_key end) as agencies_served,
+            distinct_states(case when is_completed then state_key end) as states_reached,
             coalesce(sum(participants) filter (where is_engagement), 0) as participants,
             coalesce(sum(responses) filter (where is_engagement), 0) as survey_responses,
             count(*) filter (where is_completed and responses > 0) as responded_engagements
@@ -292,9 +292,9 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> _KpiPeriods:
         f"""
         select {is_current} as is_current,
             count(*) filter (where is_engagement) as engagements,
-            distinct_agencies(case when is_engagement then agency_key end) as agencies_served,
+            distinct_agencies(case when is_completed then agency_key end) as agencies_served,
             count(*) filter (where is_completed) as completed,
-            distinct_states(case when is_engagement then state_key end) as states_reached,
+            distinct_states(case when is_completed then state_key end) as states_reached,
             coalesce(sum(post_answers) filter (where is_engagement), 0) as answers,
             coalesce(sum(post_top2) filter (where is_engagement), 0) as top2,
             count(*) filter (where is_completed and responses > 0) as responded,
@@ -316,11 +316,11 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> _KpiPeriods:
 
 def _kpi_values(counts: dict, min_n: int) -> dict[str, float | None]:
     answers = int(counts["answers"])
-    return {
+    return {  # the KPI tiles in their order, three to a row (delivered headlines)
+        "completed": int(counts["completed"]),
         "engagements": int(counts["engagements"]),
         "agencies_served": int(counts["agencies_served"]),
         "completion_rate": _pct(int(counts["completed"]), int(counts["engagements"])),
-        "states_reached": int(counts["states_reached"]),
         "positive_outcome_pct": _top2_pct(int(counts["top2"]), answers, min_n),
         "response_rate": _pct(int(counts["responded"]), int(counts["completed"])),
     }
@@ -461,10 +461,11 @@ def volume_series(con: Connection, filters: Filters, grain: str = "month") -> pd
 
 
 def kpi_series(con: Connection, filters: Filters, grain: str = "month") -> pd.DataFrame:
-    """KPI values per period (for sparklines): engagements, agencies served, states reached and
-    completion rate, gaps filled with zero."""
-    measures = """count(*) as engagements, distinct_agencies(agency_key) as agencies_served,
-        distinct_states(state_key) as states_reached,
+    """KPI values per period (for sparklines): delivered and accepted engagements, agencies
+    served, states reached and completion rate, gaps filled with zero."""
+    measures = """count(*) filter (where is_completed) as completed, count(*) as engagements,
+        distinct_agencies(case when is_completed then agency_key end) as agencies_served,
+        distinct_states(case when is_completed then state_key end) as states_reached,
         count(*) filter (where is_completed) * 100.0 / count(*) as completion_rate"""
     return _by_period(con, filters, grain, measures, where="is_engagement")
 
@@ -558,7 +559,7 @@ def _breakdown_rows(
         select {value} as {dimension}, count(*) as requests,
             count(*) filter (where is_engagement) as engagements,
             count(*) filter (where is_completed) as completed,
-            distinct_agencies(case when is_engagement then agency_key end) as agencies
+            distinct_agencies(case when is_completed then agency_key end) as agencies
         {source} group by 1
         order by engagements desc, 1
     """,
@@ -613,19 +614,22 @@ def topic_by_agency_type(con: Connection, filters: Filters) -> pd.DataFrame:
 
 
 def reach(con: Connection, filters: Filters) -> dict[str, float | int | None]:
+    """Agencies served (with a delivered engagement in the selection), split by whether their
+    first delivered engagement ever is in the selection (first-time) or before it (repeat); the
+    states, sizes and participants of the agencies served."""
     source, params = _selection(filters)
     row = _record(
         con,
         f"""
         with served as (
             select agency_key, any_value(state) as state, any_value(sworn_officers) as sworn,
-                max(agency_engagement_seq) as engagements_so_far,
+                min(agency_delivery_seq) as first_delivery_here,
                 sum(participants) as participants
-            {source} and is_engagement group by agency_key
+            {source} and is_completed group by agency_key
         )
         select count(*) as agencies_served,
-            count(*) filter (where engagements_so_far = 1) as first_time_agencies,
-            count(*) filter (where engagements_so_far > 1) as repeat_agencies,
+            count(*) filter (where first_delivery_here = 1) as first_time_agencies,
+            count(*) filter (where first_delivery_here > 1) as repeat_agencies,
             count(distinct state) as states_reached,
             count(distinct state) filter (where state = any(?::varchar[])) as territories_reached,
             count(*) filter (where sworn < 50) as small_agencies,
@@ -643,10 +647,28 @@ def reach(con: Connection, filters: Filters) -> dict[str, float | int | None]:
 def first_time_vs_repeat(
     con: Connection, filters: Filters, grain: str = "fiscal_year"
 ) -> pd.DataFrame:
-    """Engagements per period by agencies on their first engagement ever vs returning agencies."""
-    measures = """count(*) filter (where agency_engagement_seq = 1) as first_time,
-        count(*) filter (where agency_engagement_seq > 1) as repeat"""
-    return _by_period(con, filters, grain, measures, where="is_engagement")
+    """Agencies served per period (each counted once a period), split into first-time agencies
+    (their first delivered engagement ever is in the period, even if they came back within it)
+    and repeat agencies (served before the period). Summed over the periods, the first-time
+    agencies are ``reach``'s; a repeat agency counts in every period it was served in."""
+    period = _period_sql(grain)
+    source, params = _selection(filters)
+    rows, description = _fetch(
+        con,
+        f"""
+        select period_start,
+            count(*) filter (where first_delivery_here = 1) as first_time_agencies,
+            count(*) filter (where first_delivery_here > 1) as repeat_agencies,
+            {_DATA_THROUGH}
+        from (
+            select {period}::date as period_start, min(agency_delivery_seq) as first_delivery_here
+            {source} and is_completed group by period_start, agency_key
+        )
+        group by all order by period_start
+    """,
+        params,
+    )
+    return _fill_periods(rows, description, grain)
 
 
 def engagements_by_state(con: Connection, filters: Filters) -> pd.DataFrame:
@@ -667,7 +689,8 @@ def engagements_by_state(con: Connection, filters: Filters) -> pd.DataFrame:
 
 
 def agency_table(con: Connection, filters: Filters, search: str = "") -> pd.DataFrame:
-    """One row per agency served: name, type, state, size, engagements, first and last request."""
+    """One row per agency served (with a delivered engagement in the selection): name, type,
+    state, size, accepted and delivered engagements, first and last request."""
     source, params = _selection(filters)
     return query(
         con,
@@ -679,7 +702,7 @@ def agency_table(con: Connection, filters: Filters, search: str = "") -> pd.Data
             min(requested_on) as first_request, max(requested_on) as last_request,
             any_value(agency_id) as agency_id
         {source} and is_engagement and (? = '' or contains(lower(agency_name), lower(?)))
-        group by agency_key
+        group by agency_key having bool_or(is_completed)
         order by engagements desc, agency_name, agency_id
     """,
         [*params, search, search],
@@ -726,19 +749,21 @@ def timeliness(con: Connection, filters: Filters, by: str | None = None) -> pd.D
 
 
 def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
-    """Open requests at each month end: requested by then, not completed by then.
+    """Open requests at each month end: requested by then (awaiting approval or accepted, not
+    declined or withdrawn), not completed by then.
 
     Counted as requests so far minus completions so far (one pass, no range join)."""
     source, params = _selection(filters)
+    pursued = f"status not in ({', '.join(repr(s) for s in schema.CLOSED_UNSERVED)})"
     return query(
         con,
         f"""
         with changes as (
             select date_trunc('month', requested_on)::date as month_start, 1 as change
-            {source} and is_engagement
+            {source} and {pursued}
             union all
             select date_trunc('month', completed_on)::date, -1
-            {source} and is_engagement and completed_on is not null
+            {source} and {pursued} and completed_on is not null
         ),
         monthly as (select month_start, sum(change) as change from changes group by month_start),
         months as (

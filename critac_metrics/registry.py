@@ -33,8 +33,29 @@ def format_value(value: float | None, fmt: str) -> str:
 
 
 _ENGAGEMENT = (
-    "An engagement is a request that was not declined or withdrawn. Dates filter on the day the "
-    "request was made."
+    "An engagement is a request the programme accepted: approved, in progress or completed. "
+    "Requests awaiting approval, declined or withdrawn are not engagements. An engagement is "
+    "delivered once it is completed. Charts and breakdowns that say engagements count accepted "
+    "ones. Dates filter on the day the request was made."
+)
+_SERVED = (
+    "An agency is served by a delivered (completed) engagement: agencies whose requests are only "
+    "awaiting approval or still in progress are not counted as served."
+)
+_HEADLINE = (
+    "Delivered engagements headline the KPI tiles, with accepted engagements beside them: "
+    "delivered counts assistance agencies actually received, the figure the surveys and the "
+    "agency counts follow, while accepted also counts work not yet done, which can still be "
+    "withdrawn. By request date, a recent period's delivered count keeps rising as its work "
+    "finishes: compare periods like for like."
+)
+_FIRST_TIME = (
+    "First-time and repeat count agencies, not engagements: an agency served is first-time when "
+    "its first delivered engagement ever falls in the selection (or in the chart's period), even "
+    "if it came back later in the same selection or period, and repeat when it had a delivered "
+    "engagement before. Requests declined, withdrawn, awaiting approval or still in progress never "
+    "count as an agency's first. With filters other than dates, an agency whose first delivered "
+    "engagement falls outside them (say, on another topic) counts as repeat."
 )
 _MULTI_TOPIC = "An engagement on several topics counts once under each of its topics."
 
@@ -49,48 +70,56 @@ METRICS: dict[str, Metric] = {
             "Volume",
         ),
         Metric(
-            "engagements",
-            "Engagements",
-            f"Requests that became engagements. {_ENGAGEMENT}",
+            "completed",
+            "Engagements delivered",
+            "Engagements completed: the assistance was delivered. The headline figure.",
             "count",
             "Volume",
         ),
-        Metric("completed", "Completed", "Engagements with status completed.", "count", "Volume"),
+        Metric(
+            "engagements",
+            "Engagements accepted",
+            "Requests the programme accepted (approved, in progress or completed), delivered or "
+            "not; requests awaiting approval, declined or withdrawn are left out.",
+            "count",
+            "Volume",
+        ),
         Metric(
             "completion_rate",
             "Completion rate",
-            "Completed engagements as a % of engagements.",
+            "Delivered engagements as a % of accepted engagements.",
             "pct",
             "Volume",
         ),
         Metric(
             "agencies_served",
             "Agencies served",
-            "Distinct agencies with at least one engagement in the selection.",
+            "Distinct agencies with at least one delivered (completed) engagement in the "
+            "selection.",
             "count",
             "Reach",
         ),
         Metric(
             "states_reached",
             "States and territories reached",
-            "Distinct states, DC and territories of the agencies served.",
+            "Distinct states, DC and territories of the agencies served (delivered engagements).",
             "count",
             "Reach",
         ),
         Metric(
             "first_time_agencies",
             "First-time agencies",
-            "Agencies served that, by their last engagement in the selection, have had exactly one "
-            "engagement ever.",
+            "Agencies served whose first delivered engagement ever is in the selection, even if "
+            "they came back within it. Counts agencies, not engagements.",
             "count",
             "Reach",
         ),
         Metric(
             "repeat_agencies",
             "Repeat agencies",
-            "Agencies served that have had more than one engagement by their last engagement in the "
-            "selection (earlier ones count, even outside the selection). First-time + repeat = "
-            "agencies served.",
+            "Agencies served that already had a delivered engagement, requested before any of "
+            "theirs in the selection (whatever its topic or other filters). Counts agencies, not "
+            "engagements. First-time + repeat = agencies served.",
             "count",
             "Reach",
         ),
@@ -105,7 +134,7 @@ METRICS: dict[str, Metric] = {
         Metric(
             "participants",
             "Participants",
-            "People trained or briefed, as reported on engagements (blank counts as 0).",
+            "People trained or briefed, as reported on delivered engagements (blank counts as 0).",
             "count",
             "Reach",
         ),
@@ -187,8 +216,8 @@ METRICS: dict[str, Metric] = {
         Metric(
             "open_requests",
             "Open requests",
-            "Engagements requested on or before the end of "
-            "a month and not completed by then (declined and withdrawn requests excluded).",
+            "Requests made on or before the end of a month and not completed by then: awaiting "
+            "approval or accepted (declined and withdrawn requests excluded).",
             "count",
             "Pipeline",
         ),
@@ -230,6 +259,9 @@ def metrics_markdown() -> str:
         "edit by hand.",
         "",
         f"- {_ENGAGEMENT}",
+        f"- {_SERVED}",
+        f"- {_HEADLINE}",
+        f"- {_FIRST_TIME}",
         f"- {_MULTI_TOPIC}",
         "- Fiscal years are federal: FY2024 runs 1 Oct 2023 – 30 Sep 2024.",
         "- Outcome figures built on fewer answers than the minimum n (default 5) are suppressed in "

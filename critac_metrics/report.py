@@ -552,15 +552,19 @@ def _agency_types(ctx: _Context) -> Built:
 def _first_time(ctx: _Context) -> Built:
     frame = ctx.get("first_time_vs_repeat", ctx.grain)
     fig = charts.first_time_vs_repeat(frame)
-    columns = ("Period", "First engagement", "Returning agency")
-    first, repeat = int(frame["first_time"].sum()), int(frame["repeat"].sum())
-    if not first + repeat:
+    columns = ("Period", registry.label("first_time_agencies"), registry.label("repeat_agencies"))
+    reach = ctx.get("reach")  # the selection's agencies, each counted once
+    first, served = int(reach["first_time_agencies"]), int(reach["agencies_served"])
+    if not served:
         return "first_time", fig, NO_DATA, Table(columns, ())
     takeaway = (
-        f"{_share(first, first + repeat)} of engagements were an agency's first CRI-TAC "
-        f"engagement ({first:,} of {first + repeat:,})"
+        f"{_share(first, served)} of agencies served were first-time agencies ({first:,} of "
+        f"{served:,} agencies; the others had been served before)"
     )
-    rows = tuple((r.period, _count(r.first_time), _count(r.repeat)) for r in frame.itertuples())
+    rows = tuple(
+        (r.period, _count(r.first_time_agencies), _count(r.repeat_agencies))
+        for r in frame.itertuples()
+    )
     return "first_time", fig, takeaway, Table(columns, rows)
 
 

@@ -37,8 +37,11 @@ SURVEY_ITEMS = (
     "operations_change",
     "would_recommend",
 )
-# Statuses that do not count as an engagement (the request never turned into assistance).
-NOT_ENGAGED = ("declined", "withdrawn")
+# Requests that were turned down or given up: no assistance will follow.
+CLOSED_UNSERVED = ("declined", "withdrawn")
+# Statuses that do not count as an engagement: an engagement is a request the programme accepted
+# (approved, in progress or completed); one still awaiting approval is not an engagement yet.
+NOT_ENGAGED = ("requested", *CLOSED_UNSERVED)
 
 TERRITORIES = ("PR", "GU", "VI", "AS", "MP")
 STATES = [

@@ -146,7 +146,7 @@ def expected_kpis(db: Path, pairs) -> dict[str, str]:
     """The two headline tiles as the app shows them (thousands separators)."""
     summary = cli_summary(str(db), tuple(pairs))
     return {
-        "Engagements": f"{summary['engagements']:,}",
+        "Engagements accepted": f"{summary['engagements']:,}",
         "Agencies served": f"{summary['agencies_served']:,}",
     }
 
@@ -162,7 +162,7 @@ def metric_value(page, label: str):
     return tile.get_by_test_id("stMetricValue")
 
 
-def read_kpis(page, labels=("Engagements", "Agencies served")) -> dict[str, str]:
+def read_kpis(page, labels=("Engagements accepted", "Agencies served")) -> dict[str, str]:
     return {label: metric_value(page, label).inner_text().strip() for label in labels}
 
 

@@ -72,7 +72,9 @@ def select(data: dict[str, pd.DataFrame], sel: Selection) -> pd.DataFrame:
 
 def summary(data: dict[str, pd.DataFrame], sel: Selection, min_n: int = 5) -> dict:
     df = select(data, sel)
-    engaged = df[~df["status"].isin(["declined", "withdrawn"])]
+    # An engagement is an accepted request (approved, in progress, completed); delivered is
+    # completed. Agencies (and their states) are served by delivered engagements.
+    engaged = df[df["status"].isin(["approved", "in_progress", "completed"])]
     completed = df[df["status"] == "completed"]
     responses = data["survey_responses"]
     resp = responses[responses["engagement_id"].isin(engaged["engagement_id"])]
@@ -82,8 +84,8 @@ def summary(data: dict[str, pd.DataFrame], sel: Selection, min_n: int = 5) -> di
         "engagements": len(engaged),
         "completed": len(completed),
         "completion_rate": len(completed) / len(engaged) * 100 if len(engaged) else None,
-        "agencies_served": engaged["agency_id"].nunique(),
-        "states_reached": engaged["state"].nunique(),
+        "agencies_served": completed["agency_id"].nunique(),
+        "states_reached": completed["state"].nunique(),
         "survey_responses": len(resp),
         "response_rate": responded.mean() * 100 if len(completed) else None,
         "responded_engagements": int(responded.sum()),
@@ -112,7 +114,8 @@ def item_figures(answers: pd.Series, min_n: int) -> dict:
 
 # -- the rest of the metric catalogue, computed the same plain-pandas way ------------------------
 
-NOT_ENGAGED = ("declined", "withdrawn")
+CLOSED_UNSERVED = ("declined", "withdrawn")
+NOT_ENGAGED = ("requested", *CLOSED_UNSERVED)  # awaiting approval is not an engagement yet
 TOPICS_CSV = Path(__file__).resolve().parent.parent / "data" / "topics.csv"
 UNKNOWN_GROUP = "Other (not in catalogue)"
 TERRITORIES = ("PR", "GU", "VI", "AS", "MP")
@@ -163,26 +166,15 @@ def _cache(data: dict[str, pd.DataFrame]) -> dict:
 
 
 def first_engagement_ids(data: dict[str, pd.DataFrame]) -> set[str]:
-    """Each agency's first engagement ever (by request date, then id; declined and withdrawn
-    requests are skipped), over all the data whatever the selection."""
+    """Each agency's first delivered (completed) engagement ever (by request date, then id;
+    requests declined, withdrawn, awaiting approval or in progress are skipped), over all the
+    data whatever the selection."""
     memo = _cache(data)
     if "first_ids" not in memo:
         eng = data["engagements"]
-        eng = eng[~eng["status"].isin(NOT_ENGAGED)].sort_values(["requested_on", "engagement_id"])
+        eng = eng[eng["status"] == "completed"].sort_values(["requested_on", "engagement_id"])
         memo["first_ids"] = set(eng.groupby("agency_id")["engagement_id"].first())
     return memo["first_ids"]
-
-
-def agency_engagement_number(data: dict[str, pd.DataFrame]) -> pd.Series:
-    """engagement_id -> it is its agency's n-th engagement ever (by request date, then id;
-    declined and withdrawn requests are skipped)."""
-    memo = _cache(data)
-    if "agency_number" not in memo:
-        eng = data["engagements"]
-        eng = eng[~eng["status"].isin(NOT_ENGAGED)].sort_values(["requested_on", "engagement_id"])
-        number = eng.groupby("agency_id").cumcount() + 1
-        memo["agency_number"] = pd.Series(number.values, index=eng["engagement_id"].values)
-    return memo["agency_number"]
 
 
 def _all_rows(data: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -324,7 +316,7 @@ def breakdown(data, sel: Selection, dimension: str) -> pd.DataFrame:
         "requests": groups.size(),
         "engagements": groups["is_engagement"].sum(),
         "completed": groups["is_completed"].sum(),
-        "agencies": df[df["is_engagement"]].groupby("value")["agency_id"].nunique(),
+        "agencies": df[df["is_completed"]].groupby("value")["agency_id"].nunique(),
     }).fillna(0).astype(int)  # fmt: skip
     return out.rename_axis(dimension).reset_index()
 
@@ -340,17 +332,20 @@ def engagements_by_state(data, sel: Selection) -> pd.DataFrame:
     return pd.DataFrame({
         "state": ALL_STATES,
         "engagements": [int((df["state"] == s).sum()) for s in ALL_STATES],
-        "agencies": [df.loc[df["state"] == s, "agency_id"].nunique() for s in ALL_STATES],
+        "agencies": [
+            df.loc[(df["state"] == s) & df["is_completed"], "agency_id"].nunique()
+            for s in ALL_STATES
+        ],
     })  # fmt: skip
 
 
 def reach(data, sel: Selection) -> dict:
     df = engaged(data, sel)
+    df = df[df["is_completed"]]  # agencies are served by delivered engagements
     agencies = df.drop_duplicates("agency_id")
-    # An agency is a repeat agency once it has had more than one engagement, counting everything
-    # up to its last engagement in the selection.
-    so_far = df["engagement_id"].map(agency_engagement_number(data)).groupby(df["agency_id"]).max()
-    first_time = int((so_far == 1).sum())
+    # First-time: the agency's first delivered engagement ever is among the selected ones (however
+    # many more it had in the selection); repeat: it had one before.
+    first_time = df.loc[df["is_first"], "agency_id"].nunique()
     known = agencies["sworn_officers"].dropna()
     return {
         "agencies_served": len(agencies),
@@ -364,19 +359,23 @@ def reach(data, sel: Selection) -> dict:
 
 
 def first_time_vs_repeat(data, sel: Selection, grain: str = "fiscal_year") -> pd.DataFrame:
-    """Per period with engagements: engagements that were an agency's first ever, and the rest."""
+    """Per period with a delivered engagement: agencies served in it whose first delivered
+    engagement ever is in it, and the other agencies served in it."""
     df = engaged(data, sel)
+    df = df[df["is_completed"]]
     df = df.assign(period=period_labels(df["requested_on"], grain))
-    out = [
-        {"period": label(p, grain), "first_time": int(part["is_first"].sum()),
-         "repeat": int((~part["is_first"]).sum())}
-        for p, part in df.groupby("period")
-    ]  # fmt: skip
-    return pd.DataFrame(out, columns=["period", "first_time", "repeat"])
+    out = []
+    for p, part in df.groupby("period"):
+        served = set(part["agency_id"])
+        new = set(part.loc[part["is_first"], "agency_id"])
+        out.append({"period": label(p, grain), "first_time_agencies": len(new),
+                    "repeat_agencies": len(served - new)})  # fmt: skip
+    return pd.DataFrame(out, columns=["period", "first_time_agencies", "repeat_agencies"])
 
 
 def agency_table(data, sel: Selection, search: str = "") -> pd.DataFrame:
     df = engaged(data, sel)
+    df = df[df["agency_id"].isin(df.loc[df["is_completed"], "agency_id"])]  # agencies served
     if search:
         df = df[df["agency_name"].str.lower().str.contains(search.lower(), regex=False)]
     out = df.groupby("agency_id").agg(
@@ -419,9 +418,10 @@ def timeliness(data, sel: Selection, by: str | None = None) -> pd.DataFrame:
 
 
 def backlog_series(data, sel: Selection) -> pd.DataFrame:
-    """Open engagements at each month end, from the first request's month to the last month
-    in which anything was requested or completed."""
-    df = engaged(data, sel)
+    """Open requests (awaiting approval or accepted) at each month end, from the first request's
+    month to the last month in which anything was requested or completed."""
+    df = rows(data, sel)
+    df = df[~df["status"].isin(CLOSED_UNSERVED)]
     if df.empty:
         return pd.DataFrame(columns=["month_end", "open_requests"])
     last = pd.concat([df["requested_on"], df["completed_on"].dropna()]).max()
@@ -571,10 +571,10 @@ def previous_selection(sel: Selection) -> Selection | None:
 def kpi_values(data, sel: Selection, min_n: int = 5) -> dict:
     head = summary(data, sel, min_n)
     return {
+        "completed": head["completed"],
         "engagements": head["engagements"],
         "agencies_served": head["agencies_served"],
         "completion_rate": head["completion_rate"],
-        "states_reached": head["states_reached"],
         "positive_outcome_pct": positive_outcome(data, sel, min_n)["top2_pct"],
         "response_rate": head["response_rate"],
     }

@@ -58,7 +58,7 @@ def _expected_kpis(demo_db, filters: Filters) -> dict[str, str]:
     finally:
         con.close()
     return {
-        "Engagements": registry.METRICS["engagements"].format(head["engagements"]),
+        "Engagements accepted": registry.METRICS["engagements"].format(head["engagements"]),
         "Agencies served": registry.METRICS["agencies_served"].format(head["agencies_served"]),
     }
 
@@ -95,8 +95,8 @@ def test_a_missing_database_is_a_clear_message(monkeypatch, tmp_path):
 def test_first_kpis_equal_the_summary_figures(app, demo_db):
     at = app().run()
     kpis = _kpis(at)
-    assert list(kpis)[:2] == ["Engagements", "Agencies served"]
-    assert {k: kpis[k] for k in ("Engagements", "Agencies served")} == _expected_kpis(
+    assert list(kpis)[:3] == ["Engagements delivered", "Engagements accepted", "Agencies served"]
+    assert {k: kpis[k] for k in ("Engagements accepted", "Agencies served")} == _expected_kpis(
         demo_db, Filters()
     )
 
@@ -119,7 +119,7 @@ def test_url_parameters_give_the_same_figures_as_the_metrics_layer(app, demo_db,
     assert unescape(at.caption[0].value) == filters.describe()
     if page == "views/overview.py":
         kpis = _kpis(at)
-        assert {k: kpis[k] for k in ("Engagements", "Agencies served")} == _expected_kpis(
+        assert {k: kpis[k] for k in ("Engagements accepted", "Agencies served")} == _expected_kpis(
             demo_db, filters
         )
     else:
@@ -150,11 +150,11 @@ def test_bad_url_values_are_ignored_with_a_notice(app):
 
 def test_changing_a_widget_changes_the_numbers_and_the_url(app, demo_db):
     at = app().run()
-    before = _kpis(at)["Engagements"]
+    before = _kpis(at)["Engagements accepted"]
     at.multiselect(key="w_agency_types").set_value(["campus"]).run()
     assert not at.exception
     expected = _expected_kpis(demo_db, Filters(agency_types=("campus",)))
-    assert _kpis(at)["Engagements"] == expected["Engagements"] != before
+    assert _kpis(at)["Engagements accepted"] == expected["Engagements accepted"] != before
     assert at.query_params.get("agency_type") in ("campus", ["campus"])
 
 
@@ -166,7 +166,7 @@ def test_fiscal_year_preset_sets_the_dates(app, demo_db):
     assert at.query_params.get("end") in ("2024-09-30", ["2024-09-30"])
     filters = Filters(start=dt.date(2023, 10, 1), end=dt.date(2024, 9, 30))
     assert unescape(at.caption[0].value) == filters.describe()
-    assert {k: _kpis(at)[k] for k in ("Engagements", "Agencies served")} == _expected_kpis(
+    assert {k: _kpis(at)[k] for k in ("Engagements accepted", "Agencies served")} == _expected_kpis(
         demo_db, filters
     )
 

@@ -199,7 +199,7 @@ def test_a_sidebar_filter_changes_the_kpis_and_the_url(app, demo_db):
     page.keyboard.press("Escape")
     expect(page).to_have_url(re.compile(r"[?&]agency_type=campus(&|$)"), timeout=RERUN_MS)
     expected = expected_kpis(demo_db, (("agency_type", "campus"),))
-    assert expected["Engagements"] != before["Engagements"]
+    assert expected["Engagements accepted"] != before["Engagements accepted"]
     _expect_kpis(page, expected)
     expect(filter_caption(page)).to_have_text(Filters(agency_types=("campus",)).describe())
     _no_exception(page)
@@ -285,7 +285,7 @@ def test_presentation_mode_hides_the_sidebar(app):
     expect(filter_caption(page)).to_have_text(
         Filters.from_query_params({"start": "2023-10-01", "end": "2024-09-30"})[0].describe()
     )
-    expect(metric_value(page, "Engagements")).to_be_visible()
+    expect(metric_value(page, "Engagements accepted")).to_be_visible()
     assert "_present=1" in page.url
     full_screenshot(page, SCREENSHOTS / "presentation.png")
 

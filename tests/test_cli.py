@@ -161,7 +161,10 @@ def test_summary_without_json_prints_a_readable_table(demo_db, demo_data):
         line.split("  ")[1].strip(): line for line in out.splitlines() if line.startswith("  ")
     }
     assert "Requests" in lines and f"{expected['requests']:,}" in lines["Requests"]
-    assert "Engagements" in lines and f"{expected['engagements']:,}" in lines["Engagements"]
+    assert (
+        "Engagements accepted" in lines
+        and f"{expected['engagements']:,}" in lines["Engagements accepted"]
+    )
     assert f"{expected['completion_rate']:.1f}%" in out
     for heading in (
         "Outcomes (post)",

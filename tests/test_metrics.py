@@ -440,12 +440,10 @@ def test_first_time_vs_repeat_matches_reference(world, selection, grain):
 def check_first_time_vs_repeat(world, selection, grain):
     filters, sel = both(selection)
     actual = m.first_time_vs_repeat(world.con, filters, grain)
-    actual = actual[(actual["first_time"] + actual["repeat"]) > 0]
+    columns = ["period", "first_time_agencies", "repeat_agencies"]
+    actual = actual[(actual[columns[1]] + actual[columns[2]]) > 0]
     expected = ref.first_time_vs_repeat(world.data, sel, grain)
-    got = [
-        tuple(plain(v) for v in r)
-        for r in actual[["period", "first_time", "repeat"]].itertuples(index=False)
-    ]
+    got = [tuple(plain(v) for v in r) for r in actual[columns].itertuples(index=False)]
     assert got == [tuple(r) for r in expected.itertuples(index=False)]
 
 
@@ -752,10 +750,10 @@ def test_single_engagement(tiny):
     assert head["by_topic"] == {"Active Shooter Response": 1}
     assert head["by_agency_type"] == {"campus": 1}
     reach = m.reach(tiny.con, filters)
-    # A3's declined E4 came first, but declined requests are not engagements: E5 is its first.
+    # E5 is accepted but still in progress: nothing delivered, so A3 is not (yet) served.
     assert (reach["agencies_served"], reach["first_time_agencies"], reach["repeat_agencies"]) == (
-        1,
-        1,
+        0,
+        0,
         0,
     )
     assert reach["small_agency_share"] is None  # unknown size is excluded, leaving no agency
@@ -818,30 +816,32 @@ def test_suppression_boundary(tiny):
 
 def test_reach_on_tiny(tiny):
     reach = m.reach(tiny.con, Filters())
-    assert reach["agencies_served"] == 3  # A4 only withdrew
-    assert reach["states_reached"] == 3 and reach["territories_reached"] == 0  # GU only withdrew
-    assert reach["small_agency_share"] == pytest.approx(50.0)  # A1 (40) of A1, A2; A3 unknown
-    assert reach["participants"] == 25 + 40 + 12
+    assert reach["agencies_served"] == 2  # A3's E5 is still in progress; A4 only withdrew
+    assert reach["states_reached"] == 2 and reach["territories_reached"] == 0  # GU only withdrew
+    assert reach["small_agency_share"] == pytest.approx(50.0)  # A1 (40) of A1, A2
+    assert reach["participants"] == 25 + 40 + 12  # delivered E1, E3, E7 (E2 left blank)
 
 
 def test_first_time_agencies_on_tiny(tiny):
-    """Agencies' engagements in order: A1 E1, E2; A2 E7, E3; A3 E5 (its declined E4 does not
-    count). A repeat agency has had more than one engagement by its last one in the selection."""
-    # All data: A1 and A2 came twice, A3 once.
+    """Agencies' delivered engagements in order: A1 E1, E2; A2 E7, E3. A3's E5 is in progress
+    (and its declined E4 never counts), so A3 is not served. An agency is first-time when its
+    first delivered engagement ever is in the selection, however often it came back in it."""
+    # All data: A1 and A2 both had their first delivered engagement in it.
     reach = m.reach(tiny.con, Filters())
-    assert (reach["first_time_agencies"], reach["repeat_agencies"]) == (1, 2)
-    # De-escalation: E1 (A1's first), E2 (A1's second), E3 (A2's second): both have come back.
+    assert (reach["first_time_agencies"], reach["repeat_agencies"]) == (2, 0)
+    # De-escalation: E1 (A1's first), E2 (A1's second), E3 (A2's second; its first, E7, is on
+    # another topic): A1 is first-time, A2 a repeat agency.
     deesc = m.reach(tiny.con, Filters(topics=("De-escalation",)))
-    assert (deesc["first_time_agencies"], deesc["repeat_agencies"]) == (0, 2)
+    assert (deesc["first_time_agencies"], deesc["repeat_agencies"]) == (1, 1)
     # FY2023: E1 (A1's first) and E7 (A2's first) only: both first-time in that year.
     fy23 = m.reach(tiny.con, Filters(start=D(2022, 10, 1), end=D(2023, 9, 30)))
     assert (fy23["first_time_agencies"], fy23["repeat_agencies"]) == (2, 0)
     # FY2024: E2 (A1's second) and E3 (A2's second): both agencies are repeat agencies.
     fy = m.reach(tiny.con, Filters(**FY2024))
     assert (fy["agencies_served"], fy["first_time_agencies"], fy["repeat_agencies"]) == (2, 0, 2)
-    # FY2025: E5 is A3's first engagement (E4, declined, came first but is not one).
+    # FY2025: only E5, in progress: no agency served yet.
     fy25 = m.reach(tiny.con, Filters(start=D(2024, 10, 1), end=D(2025, 9, 30)))
-    assert (fy25["first_time_agencies"], fy25["repeat_agencies"]) == (1, 0)
+    assert (fy25["agencies_served"], fy25["first_time_agencies"]) == (0, 0)
 
 
 def test_timeliness_on_tiny(tiny):

@@ -348,14 +348,14 @@ def test_app_shows_new_figures_after_an_import_without_a_restart(monkeypatch, tm
     monkeypatch.setenv("CRITAC_DB", str(target))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     fmt = registry.METRICS["engagements"].format
-    assert {m.label: m.value for m in at.metric}["Engagements"] == fmt(5)
+    assert {m.label: m.value for m in at.metric}["Engagements accepted"] == fmt(5)
     source = _write_engagements(
         tmp_path / "engagements_new.csv", 3, prefix="APP", status="approved"
     )
     assert ingest_files(target, [source]).ok
     at.run()  # the next rerun of the same session, no server restart
     assert not at.exception
-    assert {m.label: m.value for m in at.metric}["Engagements"] == fmt(8)
+    assert {m.label: m.value for m in at.metric}["Engagements accepted"] == fmt(8)
 
 
 # -- versions and rollback -------------------------------------------------------------------------
@@ -434,7 +434,7 @@ def test_the_app_upgrades_a_store_built_by_older_code(monkeypatch, tmp_path, tin
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     assert not at.exception
     fmt = registry.METRICS["engagements"].format
-    assert {m.label: m.value for m in at.metric}["Engagements"] == fmt(5)
+    assert {m.label: m.value for m in at.metric}["Engagements accepted"] == fmt(5)
     assert db.derived_version(target) == db.DERIVED_VERSION
 
 
@@ -595,7 +595,9 @@ def test_hostile_url_parameters_in_the_app_show_the_figures_without_them(
     finally:
         con.close()
     kpis = _kpis(at)
-    assert kpis["Engagements"] == registry.METRICS["engagements"].format(head["engagements"])
+    assert kpis["Engagements accepted"] == registry.METRICS["engagements"].format(
+        head["engagements"]
+    )
     assert kpis["Agencies served"] == registry.METRICS["agencies_served"].format(
         head["agencies_served"]
     )
