@@ -15,7 +15,9 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -25,7 +27,7 @@ START_TIMEOUT = 90.0  # seconds for the browser to start and draw a first image
 IMAGE_TIMEOUT = 90.0  # seconds for one image
 
 _LOCK = threading.RLock()
-_state: dict = {"browser": None, "broken": None}
+_state: dict[str, str | None] = {"browser": None, "broken": None}
 
 
 class ChromiumMissing(RuntimeError):
@@ -40,7 +42,7 @@ class RenderError(RuntimeError):
 
 
 def _executable(path: str | None) -> bool:
-    return bool(path) and Path(path).is_file() and os.access(path, os.X_OK)
+    return path is not None and Path(path).is_file() and os.access(path, os.X_OK)
 
 
 def browser_path() -> str | None:
@@ -75,9 +77,12 @@ def _server_thread_alive() -> bool:
     return thread is None or thread.is_alive()
 
 
-def _call(fn, timeout: float):
+_T = TypeVar("_T")
+
+
+def _call(fn: Callable[[], _T], timeout: float) -> _T:
     """Run ``fn()`` on a helper thread; give up after ``timeout`` or when the server thread dies."""
-    results: queue.Queue = queue.Queue(maxsize=1)
+    results: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
 
     def work() -> None:
         try:

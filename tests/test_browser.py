@@ -12,6 +12,7 @@ import csv
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -106,7 +107,7 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture(scope="session")
-def app_url(demo_db, browser_home, tmp_path_factory) -> str:
+def app_url(demo_db, browser_home, tmp_path_factory) -> Iterator[str]:
     """One Streamlit server for the session, on a free port, reading a fresh demo database."""
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     process, url = start_app(demo_db, browser_home, log)

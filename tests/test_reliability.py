@@ -75,7 +75,7 @@ def _state(path: Path) -> dict[str, object]:
 def _count(path: Path, sql: str = "select count(*) from engagements") -> int:
     con = db.connect(path)
     try:
-        return con.execute(sql).fetchone()[0]
+        return db.scalar(con, sql)
     finally:
         con.close()
 

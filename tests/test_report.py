@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
+from pptx.presentation import Presentation as PptxDeck
 from pptx.util import Inches
 from streamlit.testing.v1 import AppTest
 
@@ -75,17 +76,17 @@ def tiny_report(tiny_db) -> report.Report:
 
 
 @pytest.fixture(scope="module")
-def demo_deck(demo_report, renderer) -> Presentation:
+def demo_deck(demo_report, renderer) -> PptxDeck:
     return Presentation(io.BytesIO(report.build_deck(demo_report)))
 
 
 @pytest.fixture(scope="module")
-def fy_deck(fy_report, renderer) -> Presentation:
+def fy_deck(fy_report, renderer) -> PptxDeck:
     return Presentation(io.BytesIO(report.build_deck(fy_report)))
 
 
 @pytest.fixture(scope="module")
-def tiny_deck(tiny_report, renderer) -> Presentation:
+def tiny_deck(tiny_report, renderer) -> PptxDeck:
     return Presentation(io.BytesIO(report.build_deck(tiny_report)))
 
 

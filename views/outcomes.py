@@ -22,7 +22,7 @@ wave = (
         schema.WAVES,
         default="post",
         key="outcomes_wave",
-        format_func=show.WAVE_LABELS.get,
+        format_func=show.WAVE_LABELS.__getitem__,
     )
     or "post"
 )

@@ -23,7 +23,7 @@ grain = (
         "Period",
         ["month", "quarter", "fiscal_year"],
         default="fiscal_year",
-        format_func=show.GRAIN_LABELS.get,
+        format_func=show.GRAIN_LABELS.__getitem__,
         key="overview_grain",
     )
     or "fiscal_year"

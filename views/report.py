@@ -23,7 +23,7 @@ sections = st.multiselect(
     list(report.SECTIONS),
     default=list(report.SECTIONS),
     key="report_sections",
-    format_func=report.SECTIONS.get,
+    format_func=report.SECTIONS.__getitem__,
     help="The title slide and headline figures are always in.",
 )
 if not sections:

@@ -23,7 +23,7 @@ grain = (
         "Period",
         list(show.GRAIN_LABELS),
         default="fiscal_year",
-        format_func=show.GRAIN_LABELS.get,
+        format_func=show.GRAIN_LABELS.__getitem__,
         key="topics_grain",
     )
     or "fiscal_year"
