@@ -3,7 +3,8 @@ widgets and chart clicks change the filters and the URL, and presentation mode h
 
 Needs Debian's chromium (``CHROMIUM_PATH`` overrides /usr/bin/chromium). Without it these tests
 skip, unless ``CRITAC_REQUIRE_BROWSER=1`` (set in CI), where a missing browser is a failure.
-Screenshots of every page go to docs/screenshots/.
+Every page is screenshotted; the images replace docs/screenshots/ only with
+``CRITAC_WRITE_SCREENSHOTS=1`` (otherwise they go to a temporary folder and the tree stays clean).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from .browser_support import (
     point_customdata,
     query_pairs,
     read_kpis,
+    screenshot_folder,
     start_app,
     stop,
     wait_healthy,
@@ -56,7 +58,7 @@ except ImportError:  # pragma: no cover - playwright is in requirements-dev.txt
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = screenshot_folder()
 VIEWPORT = {"width": 1400, "height": 1000}  # grown to the full page for screenshots
 BANNER = "Synthetic demo data."
 
