@@ -29,6 +29,7 @@ import sysconfig
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -57,7 +58,7 @@ def _install_thread_profiler() -> None:
             if profiler is not None:
                 profiler.disable()
 
-    LocalScriptRunner._run_script_thread = patched
+    LocalScriptRunner._run_script_thread = patched  # type: ignore[method-assign]  # profiling hook
 
 
 BUCKETS = (
@@ -101,7 +102,8 @@ def _summarise(profiler: cProfile.Profile, wall: float) -> dict:
     stats = pstats.Stats(profiler)
     buckets: dict[str, float] = defaultdict(float)
     project = []
-    for (filename, _line, func), (_, _, tottime, cumtime, _) in stats.stats.items():
+    # pstats keeps its table in Stats.stats, which typeshed does not declare.
+    for (filename, _line, func), (_, _, tottime, cumtime, _) in stats.stats.items():  # type: ignore[attr-defined]
         buckets[_bucket(filename, func)] += tottime
         if str(ROOT) in filename and "/benchmarks/" not in filename:
             rel = os.path.relpath(filename, ROOT)
@@ -155,13 +157,17 @@ def main() -> None:
     at = fresh("overview")
     first_run_s = timed_run(at)
 
-    out = {"import_streamlit_s": import_s, "first_run_in_process_s": first_run_s, "pages": {}}
+    out: dict[str, Any] = {
+        "import_streamlit_s": import_s,
+        "first_run_in_process_s": first_run_s,
+        "pages": {},
+    }
     skip_profile = set(filter(None, args.profile_skip.split(",")))
     for page in args.pages.split(","):
         st.cache_data.clear()
         st.cache_resource.clear()
         at = fresh(page)
-        row: dict = {"cold_s": timed_run(at)}
+        row: dict[str, Any] = {"cold_s": timed_run(at)}
         row["exceptions"] = [str(e.value)[:300] for e in at.exception]
         row["title"] = at.title[0].value if len(at.title) else None
         row["charts"] = len(at.get("plotly_chart"))

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
@@ -167,7 +168,7 @@ def time_v(command: list[str], env: dict | None = None, timeout: float | None = 
 
 
 def machine_info() -> dict:
-    info = {"nproc": os.cpu_count(), "platform": platform.platform()}
+    info: dict[str, Any] = {"nproc": os.cpu_count(), "platform": platform.platform()}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):

@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -36,7 +37,7 @@ def prepare(n: int, folder: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     frames = demo.generate(n)
-    info = {"generate_s": time.perf_counter() - started, "rows": {}, "bytes": {}}
+    info: dict[str, Any] = {"generate_s": time.perf_counter() - started, "rows": {}, "bytes": {}}
     for name in TABLES:
         frame = frames[name]
         info["rows"][name] = len(frame)

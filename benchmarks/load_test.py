@@ -265,9 +265,11 @@ def choices(path: Path) -> Choices:
                 "select topic from topics where in_catalogue order by topic"
             ).fetchall()
         ]
-        first, last = con.execute(
+        span = con.execute(
             "select min(requested_on), max(requested_on) from engagements"
         ).fetchone()
+        assert span is not None  # an aggregate returns one row
+        first, last = span
         agency_ids = [
             r[0] for r in con.execute("select agency_id from agencies order by 1").fetchall()
         ]
@@ -547,7 +549,7 @@ def report(args, run: Run, c: Choices, engagements: int) -> tuple[str, dict]:
         "mismatches": len(mismatches),
         "stale_after_import": len(stale),
         "import_seconds": None
-        if run.import_finished is None
+        if run.import_finished is None or run.import_started is None
         else round(run.import_finished - run.import_started, 2),
         "import_rc": run.import_rc,
         "latency_all_s": [statistics.median([i.latency for i in run.interactions] or [0]),

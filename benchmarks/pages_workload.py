@@ -23,6 +23,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,7 +42,7 @@ _METRICS_MODULE = metrics.__name__
 def _chain() -> str:
     """Names of the critac_metrics.metrics functions on the stack, outermost first."""
     names = []
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None:
         if frame.f_globals.get("__name__") == _METRICS_MODULE and frame.f_code.co_name not in (
             "query",
@@ -224,16 +226,16 @@ def bench_page(con, page: str, filters: Filters, rounds: int, warmup: int = 1) -
     for _ in range(warmup):
         run_page(con, page, filters)
     totals, per_call, per_chain = [], defaultdict(list), defaultdict(list)
-    last = None
+    last: dict[str, Any] = {}
     for _ in range(rounds):
         last = run_page(con, page, filters)
         totals.append(last["total"])
-        sums = defaultdict(float)
+        sums: defaultdict[str, float] = defaultdict(float)
         for label, seconds in last["calls"]:
             sums[label] += seconds
         for label, seconds in sums.items():
             per_call[label].append(seconds)
-        chains = defaultdict(float)
+        chains: defaultdict[str, float] = defaultdict(float)
         for st in last["statements"]:
             chains[st["chain"]] += st["seconds"]
         for chain, seconds in chains.items():
@@ -255,7 +257,7 @@ def download_costs(con, filters: Filters, excel_max_rows: int = 20_000) -> dict:
     from critac_metrics import downloads
 
     rows = metrics.filtered_engagements(con.cursor(), filters)
-    out = {"rows": len(rows)}
+    out: dict[str, float] = {"rows": len(rows)}
     started = time.perf_counter()
     downloads.csv_bytes(rows)
     out["csv_s"] = time.perf_counter() - started
@@ -390,7 +392,7 @@ def scanned_columns(con, statements: list[dict]) -> list[dict[str, set[str]]]:
         table: {r[0] for r in con.execute(f"describe {table}").fetchall()}  # noqa: S608
         for table in SCANNED_TABLES
     }
-    out = []
+    out: list[dict[str, Any]] = []
     for st in statements:
         try:
             text = con.execute("explain (format json) " + st["sql"], st["params"] or []).fetchall()

@@ -17,6 +17,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -153,7 +154,7 @@ def bench_pandas(path: Path, n: int, args, results: dict) -> None:
             for _, fn in pb.CORE:
                 fn(base, filters)
 
-        row = {"checks": checks}
+        row: dict[str, Any] = {"checks": checks}
         for label, fn in (
             ("overview_duckdb", duck_overview),
             ("overview_pandas", pandas_overview),
@@ -174,7 +175,7 @@ def bench_pandas(path: Path, n: int, args, results: dict) -> None:
             f"{ms(row['overview_duckdb'])}; checks {len(checks) - len(failed)}/{len(checks)} equal"
         )
     results["pandas"][str(n)] = out
-    base = None  # free the frames before the next size
+    base = None  # type: ignore[assignment]  # free the frames before the next size
     gc.collect()
     con.close()
 
@@ -294,7 +295,7 @@ def render(results: dict, args) -> str:
         vals = [(sets[f][p]["total"], p, f) for f in FILTERED for p in sets[f]]
         if target is None or not vals:
             continue
-        worst = max(vals)
+        worst: tuple[Any, ...] = max(vals)
         passing = sum(1 for t, _, _ in vals if t <= target)
         add(
             f"| page's worth of metrics with filters, warm, {describe_size(n)} ≤ {ms(target)} "
@@ -533,7 +534,7 @@ def render(results: dict, args) -> str:
                 if fmt not in row:
                     continue
                 r = row[fmt]
-                target = ""
+                target_text = ""
                 if n == 1_000_000:
                     parts = [
                         f"RSS ≤ {MEMORY_TARGET_MB} MB {verdict(r['max_rss_mb'], MEMORY_TARGET_MB)}"
@@ -542,12 +543,12 @@ def render(results: dict, args) -> str:
                         parts.insert(
                             0, f"≤ {IMPORT_TARGET:.0f} s {verdict(r['wall_s'], IMPORT_TARGET)}"
                         )
-                    target = "; ".join(parts)
+                    target_text = "; ".join(parts)
                 add(
                     f"| {n:,} | {row['files']['rows']['survey_responses']:,} | {fmt} | "
                     f"{row['files']['bytes'][fmt] / 1e6:.1f} MB | {r['wall_s']:.1f} s | "
                     f"{(r['max_rss_mb'] or 0):.0f} MB | "
-                    f"{(r['db_bytes'] or 0) / 1e6:.1f} MB | {target}{'' if r['ok'] else ' FAILED'} |"
+                    f"{(r['db_bytes'] or 0) / 1e6:.1f} MB | {target_text}{'' if r['ok'] else ' FAILED'} |"
                 )
         add("")
 
@@ -566,12 +567,14 @@ def render(results: dict, args) -> str:
         add("|---|---|---|---|")
         for page, r in mem.items():
             label = "(imports only)" if page == "_imports_only" else page
-            target = (
+            target_text = (
                 ""
                 if page.startswith("_")
                 else (f"≤ {MEMORY_TARGET_MB} MB {verdict(r['max_rss_mb'], MEMORY_TARGET_MB)}")
             )
-            add(f"| {label} | {(r['max_rss_mb'] or 0):.0f} MB | {r['wall_s']:.1f} s | {target} |")
+            add(
+                f"| {label} | {(r['max_rss_mb'] or 0):.0f} MB | {r['wall_s']:.1f} s | {target_text} |"
+            )
         add("")
 
     # -- scan bound

@@ -740,7 +740,8 @@ def _zero_grey_scale(top: int) -> list:
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    return tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return red, green, blue
 
 
 def _tile_colours(values: list[int]) -> tuple[list[str], list[str]]:

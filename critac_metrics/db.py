@@ -22,17 +22,32 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from . import schema
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 KEEP_VERSIONS = 5
-CONFIG = {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": "false",
+    "autoload_known_extensions": "false",
+}
 
 
 def connect(path: str | Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=read_only, config=CONFIG)
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> Any:
+    """The first value of the first row of ``sql``, a query that always returns a row."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise LookupError(f"no row from: {sql}")
+    return row[0]
 
 
 def limit_memory(con: duckdb.DuckDBPyConnection, limit: str, spill_dir: str | Path) -> None:
@@ -277,7 +292,7 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
     # Distinct agencies (and states) as a bitmap over integer keys: about twice as fast as
     # count(distinct). bitstring_agg needs its range as a constant, so the macro is written with
     # this store's agency count (a number read from the database, not user input).
-    agency_count = con.execute("select greatest(count(*), 1) from agencies").fetchone()[0]
+    agency_count = scalar(con, "select greatest(count(*), 1) from agencies")
     for name, key, count in (
         ("distinct_agencies", "agency_key", int(agency_count)),
         ("distinct_states", "state_key", len(schema.STATES)),
@@ -294,7 +309,7 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
     """)  # noqa: S608 - a constant
 
 
-def seed_topics(con: duckdb.DuckDBPyConnection, catalogue) -> None:
+def seed_topics(con: duckdb.DuckDBPyConnection, catalogue: pd.DataFrame) -> None:
     con.register("catalogue_df", catalogue)
     con.execute(
         "insert into topics select topic, topic_group, true from catalogue_df"
@@ -566,7 +581,7 @@ def derived_version(path: str | Path) -> int | None:
     """The shape of the derived tables in the database at ``path`` (None: older than store_meta)."""
     con = connect(path, read_only=True)
     try:
-        return con.execute("select derived_version from store_meta").fetchone()[0]
+        return scalar(con, "select derived_version from store_meta")
     except duckdb.CatalogException:
         return None
     finally:

@@ -524,7 +524,7 @@ _BORDER_TOPIC_WEIGHT = 18  # sheriffs in AZ, CA, NM, TX only
 _TOPIC_COUNT_P = [0.6, 0.3, 0.1]  # 1, 2 or 3 topics: mean 1.5
 
 # Providers: base weights by agency type, topic affinities.
-_PROVIDER_BASE = {
+_PROVIDER_BASE: dict[str, tuple[float, ...]] = {
     #             IACP FBINAA FOP IACLEA IADLEST MCSA NAWLEE NOBLE NSA NTOA
     "municipal": (50, 8, 7, 1, 6, 0, 4, 7, 2, 8),
     "county": (45, 8, 7, 1, 6, 8, 4, 6, 5, 8),
@@ -535,7 +535,7 @@ _PROVIDER_BASE = {
     "campus": (14, 3, 2, 70, 3, 0, 3, 3, 0.5, 3),
     "other": (50, 8, 6, 4, 8, 1, 5, 6, 3, 8),
 }
-_PROVIDER_TOPIC = {
+_PROVIDER_TOPIC: dict[str, dict[str, float]] = {
     "Active Shooter Response": {"NTOA": 3},
     "Crisis Negotiation": {"NTOA": 4},
     "Crowd Management": {"NTOA": 2},
@@ -569,7 +569,7 @@ _ASSIST_BASE = np.array(
         (0.34, 0.15, 0.13, 0.11, 0.11, 0.06, 0.05, 0.05),
     ]
 )
-_ASSIST_TOPIC = {
+_ASSIST_TOPIC: dict[str, dict[str, float]] = {
     "Use of Force": {"policy_review": 2.5},
     "Policy Development": {"policy_review": 4},
     "Internal Affairs and Accountability": {"policy_review": 2, "assessment": 2},
@@ -587,7 +587,7 @@ _ASSIST_TOPIC = {
     "Leadership Development": {"training": 1.3},
 }
 # Delivery mode by period x assistance type (virtual, onsite, hybrid).
-_MODE = {
+_MODE: dict[str, list[tuple[float, float, float]]] = {
     "training": [(0.30, 0.60, 0.10), (0.80, 0.10, 0.10), (0.45, 0.40, 0.15)],
     "virtual_consultation": [(1, 0, 0)] * 3,
     "onsite_consultation": [(0, 1, 0)] * 3,
@@ -1161,6 +1161,7 @@ def _make_agencies(rng: np.random.Generator, count: int) -> dict:
             if c not in used:
                 return c
             first = c if first is None else first
+        assert first is not None, "no candidate names"
         return first
 
     def rotate(seq: list, u: float) -> list:
@@ -1191,8 +1192,8 @@ def _make_agencies(rng: np.random.Generator, count: int) -> dict:
                 sw = min(sw, max(15.0, 0.004 * city_pop))
         elif s == "DC":
             pref = [a for a in _DC_AGENCIES if a[1] == t] + [a for a in _DC_AGENCIES if a[1] != t]
-            free = [a for a in pref if a[0] not in used]
-            name, t, base, served = free[0] if free else pref[int(u0 * len(pref))]
+            dc_free = [a for a in pref if a[0] not in used]
+            name, t, base, served = dc_free[0] if dc_free else pref[int(u0 * len(pref))]
             sw = base * math.exp(0.1 * z)
         elif t == "tribal":
             ordered = rotate(_TRIBAL, u0)
@@ -1301,9 +1302,9 @@ def _make_agencies(rng: np.random.Generator, count: int) -> dict:
     sworn_int = np.maximum(1, np.rint(sworn)).astype(np.int64)
     ratio_med = np.array([_SERVED_PER_SWORN[t][0] for t in AGENCY_TYPES], float)[type_arr]
     ratio_sig = np.array([_SERVED_PER_SWORN[t][1] for t in AGENCY_TYPES], float)[type_arr]
-    served = np.rint(sworn_int * np.exp(np.log(ratio_med) + ratio_sig * z_ratio)).astype(np.int64)
-    served = np.where(served >= 1000, np.rint(served / 10) * 10, served).astype(np.int64)
-    served = np.where(served_fixed > 0, served_fixed, served)
+    drawn = np.rint(sworn_int * np.exp(np.log(ratio_med) + ratio_sig * z_ratio)).astype(np.int64)
+    drawn = np.where(drawn >= 1000, np.rint(drawn / 10) * 10, drawn).astype(np.int64)
+    served_all = np.where(served_fixed > 0, served_fixed, drawn)
     fixed = np.arange(count) < n_launch
     sworn_present = (rng.random(count) >= 0.015) | fixed
     p_blank = np.where(type_arr == _T("other"), 0.25, 0.03)
@@ -1314,7 +1315,7 @@ def _make_agencies(rng: np.random.Generator, count: int) -> dict:
         "state": states,
         "sworn": sworn_int,
         "sworn_present": sworn_present,
-        "served": served,
+        "served": served_all,
         "served_present": served_present,
     }
 
@@ -1632,8 +1633,8 @@ def _make_surveys(rng: np.random.Generator, eng: dict) -> dict:
     role_table = np.zeros((len(AGENCY_TYPES) * 2, len(_ROLES)))
     for ti, t_name in enumerate(AGENCY_TYPES):
         for j, weights in enumerate(_ROLE_WEIGHTS[t_name]):
-            for role, w in weights.items():
-                role_table[ti * 2 + j, _ROLES.index(role)] = w
+            for role_name, w in weights.items():
+                role_table[ti * 2 + j, _ROLES.index(role_name)] = w
     role = _draw(rng, role_table, a_type * 2 + (respondent_no > 0))
 
     # Comments.

@@ -11,6 +11,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields, replace
+from typing import Any
 
 from . import schema
 
@@ -131,7 +132,7 @@ class Filters:
 
     # -- construction -------------------------------------------------------------------------
 
-    def replace(self, **changes) -> Filters:
+    def replace(self, **changes: Any) -> Filters:
         return replace(self, **changes)
 
     @property
@@ -145,7 +146,7 @@ class Filters:
         """Parse URL parameters; unknown or malformed values are dropped with a notice each."""
         notices: list[str] = []
         get = _getter(params)
-        values: dict[str, object] = {}
+        values: dict[str, Any] = {}  # the Filters fields: dates and tuples of values
         for key in ("start", "end"):
             raw = get(key)
             if raw:
@@ -196,7 +197,8 @@ class Filters:
         """A WHERE clause over engagement_facts and its bound parameters (never formatted values).
 
         comment_facts carries the same columns, so comments() applies it there too."""
-        clauses, params = ["true"], []
+        clauses: list[str] = ["true"]
+        params: list[object] = []
         if self.start:
             clauses.append("requested_on >= ?")
             params.append(self.start)
@@ -279,6 +281,7 @@ def _describe_dates(start: dt.date | None, end: dt.date | None) -> str:
         return f"requested {_day(start)} – {_day(end)}"
     if start:
         return f"requested since {_day(start)}"
+    assert end is not None
     return f"requested through {_day(end)}"
 
 
@@ -293,7 +296,7 @@ def _join(items: Iterable[str], conjunction: str) -> str:
     return ", ".join(items[:-1]) + f" {conjunction} {items[-1]}"
 
 
-def _getter(params: Mapping[str, str | list[str]]):
+def _getter(params: Mapping[str, str | list[str]]) -> Callable[[str], list[str]]:
     def get(key: str) -> list[str]:
         # st.query_params has get_all(); a plain mapping holds a str or a list per key.
         raw = params.get_all(key) if hasattr(params, "get_all") else params.get(key, [])

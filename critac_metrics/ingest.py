@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +24,7 @@ UNKNOWN_TOPIC_GROUP = "Other (not in catalogue)"
 
 @dataclass
 class ImportReport:
-    files: list[dict] = field(default_factory=list)  # name, sha256, bytes
+    files: list[dict[str, object]] = field(default_factory=list)  # name, sha256, bytes
     rows: dict[str, int] = field(default_factory=dict)
     errors: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
@@ -61,7 +62,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_files(paths: list[str | Path], report: ImportReport) -> list[Sheet]:
+def read_files(paths: Sequence[str | Path], report: ImportReport) -> list[Sheet]:
     sheets: list[Sheet] = []
     for raw in paths:
         path = Path(raw)
@@ -99,7 +100,7 @@ def what_is_stored(path: str | Path | None) -> Existing:
     )
 
 
-def _opened(paths: list[str | Path]) -> tuple[ImportReport, list[Sheet]]:
+def _opened(paths: Sequence[str | Path]) -> tuple[ImportReport, list[Sheet]]:
     """A report for an import of ``paths``, with the files' sheets (and any that cannot be read)."""
     report = ImportReport()
     sheets = read_files(paths, report)
@@ -124,7 +125,7 @@ def _validate_sheets(
     try:
         existing = what_is_stored(db_path)
     except duckdb.Error as exc:
-        name = Path(db_path).name
+        name = Path(db_path).name if db_path else "database"
         reason = str(exc).strip().splitlines()[0][:200]
         report.errors.append(Problem(name, None, None, None, f"not a readable database ({reason})"))
         return None
@@ -136,7 +137,7 @@ def _validate_sheets(
 
 
 def ingest_files(
-    db_path: str | Path, paths: list[str | Path], source: str = "import", is_demo: bool = False
+    db_path: str | Path, paths: Sequence[str | Path], source: str = "import", is_demo: bool = False
 ) -> ImportReport:
     """Validate ``paths`` and, only if there is no error, publish a new database version with them."""
     report, sheets = _opened(paths)
@@ -233,7 +234,7 @@ def _upsert(con: duckdb.DuckDBPyConnection, table: schema.Table, incoming: str) 
 def _record_import(
     con: duckdb.DuckDBPyConnection, report: ImportReport, source: str, is_demo: bool
 ) -> None:
-    next_id = con.execute("select coalesce(max(import_id), 0) + 1 from imports").fetchone()[0]
+    next_id = db.scalar(con, "select coalesce(max(import_id), 0) + 1 from imports")
     con.execute(
         "insert into imports values (?, ?, ?, ?, ?, ?, ?)",
         [

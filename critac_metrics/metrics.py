@@ -99,6 +99,8 @@ def _column(values: list, kind: str):
 def _record(con: Connection, sql: str, params: list) -> dict:
     """The one row ``sql`` returns, as a dict (no DataFrame for a single row)."""
     row = con.execute(sql, params).fetchone()
+    if row is None or con.description is None:
+        raise LookupError(f"no row from: {sql}")
     return dict(zip((d[0] for d in con.description), row, strict=True))
 
 
@@ -172,9 +174,10 @@ def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]
     """,
         params,
     )
-    out = {k: int(v) for k, v in row.items()}
-    out["completion_rate"] = _pct(out["completed"], out["engagements"])
-    out["response_rate"] = _pct(out["responded_engagements"], out["completed"])
+    counts = {k: int(v) for k, v in row.items()}
+    out: dict[str, float | int | None] = dict(counts)
+    out["completion_rate"] = _pct(counts["completed"], counts["engagements"])
+    out["response_rate"] = _pct(counts["responded_engagements"], counts["completed"])
     return out
 
 
@@ -304,11 +307,11 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> _KpiPeriods:
         ([] if previous is None else [filters.start]) + params,
     )
     names = [d[0] for d in description]
-    rows = {bool(row[0]): dict(zip(names, row, strict=True)) for row in rows}
-    current = rows.get(True, {**_NO_COUNTS, "span_days": 0})
+    periods = {bool(row[0]): dict(zip(names, row, strict=True)) for row in rows}
+    current = periods.get(True, {**_NO_COUNTS, "span_days": 0})
     return _KpiPeriods(
         current=_kpi_values(current, min_n),
-        previous=None if previous is None else _kpi_values(rows.get(False, _NO_COUNTS), min_n),
+        previous=None if previous is None else _kpi_values(periods.get(False, _NO_COUNTS), min_n),
         span_days=int(current["span_days"] or 0),
         positive_n=int(current["answers"]),
     )
@@ -402,6 +405,7 @@ def _fill_periods(
     measures = [d[0] for d in description[width:-1]]
     found = {row[:width]: row[width:-1] for row in rows}
     starts = _period_starts(min(r[0] for r in rows), max(r[0] for r in rows), grain)
+    keys: list[tuple[dt.date, ...]]
     if by is None:
         keys = [(start,) for start in starts]
     else:
@@ -639,8 +643,9 @@ def reach(con: Connection, filters: Filters) -> dict[str, float | int | None]:
     """,
         [*params, list(schema.TERRITORIES)],
     )
-    out = {k: int(v) for k, v in row.items()}
-    out["small_agency_share"] = _pct(out["small_agencies"], out["agencies_with_size"])
+    counts = {k: int(v) for k, v in row.items()}
+    out: dict[str, float | int | None] = dict(counts)
+    out["small_agency_share"] = _pct(counts["small_agencies"], counts["agencies_with_size"])
     return out
 
 
@@ -724,6 +729,7 @@ def status_funnel(con: Connection, filters: Filters) -> pd.DataFrame:
     source, params = _selection(filters)
     counts = ", ".join(f"count(*) filter (where {cond})" for _, cond in FUNNEL_STAGES)
     row = con.execute(f"select {counts} {source}", params).fetchone()
+    assert row is not None  # an aggregate without GROUP BY returns one row
     return pd.DataFrame({"stage": [s for s, _ in FUNNEL_STAGES], "requests": [int(v) for v in row]})
 
 
@@ -964,11 +970,12 @@ def outcomes_by(
     if not counts:
         rates = ["completed", "responded_engagements", "response_rate"]
         return pd.DataFrame(columns=[*frame.columns, *rates])
-    first = {}  # segment -> its first counts (each carries the segment's engagements)
+    # segment -> its first counts (each carries the segment's engagements)
+    first: dict[str | None, _AnswerCounts] = {}
     for count in counts:
         first.setdefault(count.segment, count)
-    rated = [first[segment] for segment in frame[by]]
-    rated = [count if count.completed > 0 else None for count in rated]  # None: no rate
+    segments = [first[segment] for segment in frame[by]]
+    rated = [count if count.completed > 0 else None for count in segments]  # None: no rate
     frame["completed"] = _gapped([c.completed if c else None for c in rated])
     frame["responded_engagements"] = _gapped(
         [c.responded_engagements if c else None for c in rated]

@@ -15,10 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -102,7 +103,7 @@ def _csv_sheet(path: Path, table: str) -> Sheet:
     return Sheet(table, path.name, columns, read_chunks)
 
 
-def _open_csv(path: Path, **kwargs):
+def _open_csv(path: Path, **kwargs: Any) -> Any:  # a frame, or a chunk reader with chunksize
     return pd.read_csv(
         path,
         dtype=str,
@@ -230,7 +231,7 @@ def frame_to_sheet(table: str, frame: pd.DataFrame, source: str) -> Sheet:
     return Sheet(table, source, columns, read_chunks)
 
 
-def _headers(headers, source: str) -> tuple[str, ...]:
+def _headers(headers: Iterable[object], source: str) -> tuple[str, ...]:
     names = [normalise_header(h) for h in headers]
     if not names:
         raise ReadError(f"{source}: the file has no header row")
@@ -240,7 +241,7 @@ def _headers(headers, source: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _numbered(frames, columns: tuple[str, ...]) -> Iterator[pd.DataFrame]:
+def _numbered(frames: Iterable[pd.DataFrame], columns: tuple[str, ...]) -> Iterator[pd.DataFrame]:
     """Each frame with the normalised headers, every cell stripped text, and its spreadsheet row
     numbers (counting on from the previous frame's)."""
     next_row = 2

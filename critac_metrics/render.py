@@ -17,8 +17,9 @@ import queue
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -29,7 +30,7 @@ IMAGE_TIMEOUT = 90.0  # seconds for one image
 TABS = 2  # browser tabs drawing at once: a deck's images come out ~1.7x faster on 2 cores than 1
 
 _LOCK = threading.RLock()
-_state: dict = {"browser": None, "broken": None}
+_state: dict[str, str | None] = {"browser": None, "broken": None}
 
 
 class ChromiumMissing(RuntimeError):
@@ -44,7 +45,7 @@ class RenderError(RuntimeError):
 
 
 def _executable(path: str | None) -> bool:
-    return bool(path) and Path(path).is_file() and os.access(path, os.X_OK)
+    return path is not None and Path(path).is_file() and os.access(path, os.X_OK)
 
 
 def browser_path() -> str | None:
@@ -79,9 +80,12 @@ def _server_thread_alive() -> bool:
     return thread is None or thread.is_alive()
 
 
-def _call(fn, timeout: float):
+_T = TypeVar("_T")
+
+
+def _call(fn: Callable[[], _T], timeout: float) -> _T:
     """Run ``fn()`` on a helper thread; give up after ``timeout`` or when the server thread dies."""
-    results: queue.Queue = queue.Queue(maxsize=1)
+    results: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
 
     def work() -> None:
         try:

@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -31,6 +32,8 @@ from pptx.util import Inches, Pt
 
 from . import charts, metrics, registry, render, schema, store
 from .filters import Filters
+
+T = TypeVar("T")
 
 SECTIONS: dict[str, str] = {
     "overview": "Overview",
@@ -213,20 +216,22 @@ class _Context:
         self.suppressed = f"suppressed (n < {min_n})"
         self._cache: dict = {}
 
-    def get(self, name: str, *args, **kwargs):
-        key = (name, args, tuple(sorted(kwargs.items())))
+    def get(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``fn(con, filters, *args, **kwargs)`` for a function of metrics, once per report."""
+        key = (f"{fn.__module__}.{fn.__qualname__}", args, tuple(sorted(kwargs.items())))
         if key not in self._cache:
-            self._cache[key] = getattr(metrics, name)(self.con, self.filters, *args, **kwargs)
-        return self._cache[key]
+            self._cache[key] = fn(self.con, self.filters, *args, **kwargs)
+        result: T = self._cache[key]
+        return result
 
     @property
     def engagements(self) -> int:
-        return int(self.get("headline")["engagements"])
+        return int(self.get(metrics.headline)["engagements"] or 0)
 
     @property
     def grain(self) -> str:
         """Months for up to 18 months of data, quarters up to 4 years, else fiscal years."""
-        months = len(self.get("volume_series", "month"))
+        months = len(self.get(metrics.volume_series, "month"))
         return "month" if months <= 18 else "quarter" if months <= 48 else "fiscal_year"
 
     def partial(self, period_start, grain: str) -> bool:
@@ -339,8 +344,8 @@ Built = tuple[str, go.Figure, str, Table]
 
 
 def _cumulative(ctx: _Context) -> Built:
-    cum = ctx.get("cumulative_engagements")
-    ms = ctx.get("milestones")
+    cum = ctx.get(metrics.cumulative_engagements)
+    ms = ctx.get(metrics.milestones)
     fig = charts.cumulative(cum, ms)
     if cum.empty:
         return "cumulative", fig, NO_DATA, Table(("Engagement", "Requested on", "Agency"), ())
@@ -361,7 +366,7 @@ def _cumulative(ctx: _Context) -> Built:
 
 def _volume(ctx: _Context) -> Built:
     grain = ctx.grain
-    series = ctx.get("volume_series", grain)
+    series = ctx.get(metrics.volume_series, grain)
     fig = charts.volume_trend(series, grain)
     columns = ("Period", "Requests", "Engagements", "Completed")
     if series.empty or not series["requests"].sum():
@@ -400,9 +405,9 @@ def _volume(ctx: _Context) -> Built:
 
 def _topic_trend(ctx: _Context) -> Built:
     grain = ctx.grain
-    topics = ctx.get("breakdown", "topic")
+    topics = ctx.get(metrics.breakdown, "topic")
     top = tuple(topics.loc[topics["engagements"] > 0, "topic"].head(TREND_TOPICS))
-    series = ctx.get("series_by", grain, "topic", only=top)
+    series = ctx.get(metrics.series_by, grain, "topic", only=top)
     fig = charts.series_by_dimension(series, "topic", grain)
     if series.empty or not series["engagements"].sum():
         return "topic_trend", fig, NO_DATA, Table(("Period",), ())
@@ -440,7 +445,7 @@ def _topic_trend(ctx: _Context) -> Built:
 
 
 def _topics(ctx: _Context) -> Built:
-    topics = ctx.get("breakdown", "topic")
+    topics = ctx.get(metrics.breakdown, "topic")
     fig = charts.bar_breakdown(topics, "topic", top=TOP_TOPICS)
     columns = ("Topic", "Engagements", "% of engagements")
     shown = topics[topics["engagements"] > 0].head(TOP_TOPICS)
@@ -463,7 +468,7 @@ def _topics(ctx: _Context) -> Built:
 
 
 def _topic_groups(ctx: _Context) -> Built:
-    groups = ctx.get("breakdown", "topic_group")
+    groups = ctx.get(metrics.breakdown, "topic_group")
     fig = charts.bar_breakdown(groups, "topic_group")
     columns = ("Topic group", "Engagements", "% of engagements")
     shown = groups[groups["engagements"] > 0]
@@ -485,7 +490,7 @@ def _topic_groups(ctx: _Context) -> Built:
 
 
 def _states(ctx: _Context) -> Built:
-    by_state = ctx.get("engagements_by_state")
+    by_state = ctx.get(metrics.engagements_by_state)
     fig = charts.state_map(by_state)
     columns = ("State or territory", "Engagements", "Agencies served")
     served = by_state[by_state["engagements"] > 0].sort_values(
@@ -512,7 +517,7 @@ def _states(ctx: _Context) -> Built:
 
 
 def _agency_types(ctx: _Context) -> Built:
-    types = ctx.get("breakdown", "agency_type")
+    types = ctx.get(metrics.breakdown, "agency_type")
     fig = charts.bar_breakdown(types, "agency_type")
     columns = ("Agency type", "Engagements", "% of engagements", "Agencies served")
     shown = types[types["engagements"] > 0]
@@ -550,7 +555,7 @@ def _agency_types(ctx: _Context) -> Built:
 
 
 def _first_time(ctx: _Context) -> Built:
-    frame = ctx.get("first_time_vs_repeat", ctx.grain)
+    frame = ctx.get(metrics.first_time_vs_repeat, ctx.grain)
     fig = charts.first_time_vs_repeat(frame)
     columns = ("Period", registry.label("first_time_agencies"), registry.label("repeat_agencies"))
     reach = ctx.get("reach")  # the selection's agencies, each counted once
@@ -569,7 +574,7 @@ def _first_time(ctx: _Context) -> Built:
 
 
 def _likert(ctx: _Context) -> Built:
-    items = ctx.get("item_outcomes", "post", ctx.min_n)
+    items = ctx.get(metrics.item_outcomes, "post", ctx.min_n)
     fig = charts.likert_diverging(items, "post", ctx.min_n)
     columns = (
         "Survey item",
@@ -611,7 +616,7 @@ def _likert(ctx: _Context) -> Built:
 
 
 def _waves(ctx: _Context) -> Built:
-    frame = ctx.get("post_vs_follow_up", ctx.min_n)
+    frame = ctx.get(metrics.post_vs_follow_up, ctx.min_n)
     fig = charts.post_vs_follow_up(frame, ctx.min_n)
     columns = (
         "Survey item",
@@ -655,7 +660,7 @@ def _waves(ctx: _Context) -> Built:
 
 
 def _by_agency_type(ctx: _Context) -> Built:
-    frame = ctx.get("outcomes_by", "agency_type", "post", ctx.min_n, OUTCOME_ITEM)
+    frame = ctx.get(metrics.outcomes_by, "agency_type", "post", ctx.min_n, OUTCOME_ITEM)
     fig = charts.top2_by_segment(frame, "agency_type", ctx.min_n)
     columns = ("Agency type", "Answers (n)", "% positive", "Response rate")
     item = _item(OUTCOME_ITEM)
@@ -702,7 +707,7 @@ def _by_agency_type(ctx: _Context) -> Built:
 
 
 def _funnel(ctx: _Context) -> Built:
-    frame = ctx.get("status_funnel")
+    frame = ctx.get(metrics.status_funnel)
     fig = charts.funnel(frame)
     columns = ("Stage", "Requests", "% of requests")
     requested = int(frame["requests"].iloc[0]) if len(frame) else 0
@@ -721,8 +726,8 @@ def _funnel(ctx: _Context) -> Built:
 
 
 def _timeliness(ctx: _Context) -> Built:
-    frame = ctx.get("timeliness", "assistance_type")
-    overall = ctx.get("timeliness")
+    frame = ctx.get(metrics.timeliness, "assistance_type")
+    overall = ctx.get(metrics.timeliness)
     fig = charts.timeliness(frame, "assistance_type")
     columns = (
         "Assistance type",
@@ -761,7 +766,7 @@ def _timeliness(ctx: _Context) -> Built:
 
 
 def _backlog(ctx: _Context) -> Built:
-    frame = ctx.get("backlog_series")
+    frame = ctx.get(metrics.backlog_series)
     fig = charts.backlog(frame)
     columns = ("Month end", "Open requests")
     if frame.empty:

@@ -7,6 +7,7 @@ import json
 import os
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from . import db
@@ -51,21 +52,21 @@ def build_demo_database(path: Path, engagements: int, seed: int) -> ImportReport
     return ingest_frames(path, frames, source=source, is_demo=True, fresh=True)
 
 
-def topic_names(con) -> list[str]:
+def topic_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute("select topic from topics order by topic").fetchall()]
 
 
-def topic_catalogue(con) -> pd.DataFrame:
+def topic_catalogue(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(
         "select topic, topic_group, in_catalogue from topics order by topic_group, topic"
     ).df()
 
 
-def is_demo(con) -> bool:
-    return bool(con.execute("select coalesce(bool_or(is_demo), false) from imports").fetchone()[0])
+def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(db.scalar(con, "select coalesce(bool_or(is_demo), false) from imports"))
 
 
-def import_log(con) -> pd.DataFrame:
+def import_log(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     frame = con.execute(
         "select import_id, imported_at, source, files, rows_by_table, warnings, is_demo"
         " from imports order by import_id desc"
@@ -75,9 +76,9 @@ def import_log(con) -> pd.DataFrame:
     return frame
 
 
-def row_counts(con) -> dict[str, int]:
+def row_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {
-        table: con.execute(f"select count(*) from {table}").fetchone()[0]  # noqa: S608 - fixed names
+        table: db.scalar(con, f"select count(*) from {table}")  # noqa: S608 - fixed names
         for table in ("agencies", "engagements", "survey_responses", "topics")
     }
 
@@ -90,7 +91,7 @@ def create_empty_database(path: Path) -> None:
         db.seed_topics(con, load_topic_catalogue())
 
 
-def data_date(con) -> dt.date | None:
+def data_date(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The latest date anywhere in the records (requests, starts, completions, survey answers)."""
     row = con.execute(
         """

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -64,11 +65,15 @@ class Validated:
     warnings: list[Problem] = field(default_factory=list)
     new_topics: list[str] = field(default_factory=list)
     # per (file, column, rule): rows listed in ``errors`` so far, and rows found beyond those
-    listed: Counter = field(default_factory=Counter)
-    unlisted: Counter = field(default_factory=Counter)
+    listed: Counter[tuple[str, str | None, str]] = field(default_factory=Counter)
+    unlisted: Counter[tuple[str, str | None, str]] = field(default_factory=Counter)
 
     def flag(
-        self, found, column: str | None, rule: str, beyond: dict[str, int] | None = None
+        self,
+        found: Iterable[tuple[str, int, str | None]],
+        column: str | None,
+        rule: str,
+        beyond: dict[str, int] | None = None,
     ) -> None:
         """Add the rows (source, row, value) that break ``rule``, up to LISTED_PER_RULE per file,
         and count the rest; ``beyond`` counts rows per file found but not passed in ``found``."""
@@ -100,7 +105,9 @@ class Existing:
     store: Path | None = None
 
 
-def _flag(out: Validated, frame: pd.DataFrame, mask: pd.Series, column: str | None, rule: str):
+def _flag(
+    out: Validated, frame: pd.DataFrame, mask: pd.Series, column: str | None, rule: str
+) -> None:
     """Flag the rows of ``frame`` (one chunk of one file) where ``mask`` holds."""
     if not mask.any():
         return
@@ -299,7 +306,7 @@ def _check_engagements(
     typed["topics"] = topics.parse(text, out)
 
 
-def _objects(values: list) -> np.ndarray:
+def _objects(values: list[object]) -> np.ndarray:
     """A 1-d object array of ``values`` (np.array would make a list of lists 2-d)."""
     array = np.empty(len(values), dtype=object)
     for i, value in enumerate(values):
@@ -325,7 +332,7 @@ class _TopicParser:
         self.new_topics: dict[str, str] = {}  # lower-cased -> as first written
         self.cells: dict[str, _TopicCell] = {}
         self.first_seen: dict[str, tuple[str, int]] = {}  # new topic -> (source, row)
-        self.rows = Counter()  # new topic -> rows naming it
+        self.rows: Counter[str] = Counter()  # new topic -> rows naming it
 
     def _parse(self, cell: str) -> _TopicCell:
         names = [part.strip() for part in cell.split(schema.TOPIC_SEPARATOR)]
@@ -341,7 +348,7 @@ class _TopicParser:
         codes, distinct = pd.factorize(text["topics"])
         parsed = [self.cells.get(cell) or self._remember(cell) for cell in distinct]
 
-        def per_row(values: list) -> np.ndarray:
+        def per_row(values: list[object]) -> np.ndarray:
             return _objects(values)[codes]
 
         empty_part = per_row(

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import duckdb
 import streamlit as st
 
-from critac_metrics import db, metrics, store
+from critac_metrics import db, store
 from critac_metrics.filters import Filters
 
 _BUILD_LOCK = threading.Lock()
@@ -39,6 +41,9 @@ class Unreadable(Exception):
 def _unreadable(exc: BaseException) -> Unreadable:
     log.error("cannot read the database %s: %s", database_path(), exc)
     return Unreadable()
+
+
+T = TypeVar("T")
 
 
 def _ensure(path: Path) -> None:
@@ -106,13 +111,25 @@ def run(fn, *args, **kwargs):
 
 
 @st.cache_data(max_entries=2000, show_spinner=False)
-def _metric(name: str, filters: Filters, kwargs: tuple, current: tuple[int, int] | None):
-    return run(getattr(metrics, name), filters, **dict(kwargs))
+def _cached(
+    name: str,
+    _fn: Callable[..., Any],
+    filters: Filters,
+    kwargs: tuple[tuple[str, Any], ...],
+    current: tuple[int, int] | None,
+) -> Any:
+    # ``name`` (the function's qualified name) is the function's part of the cache key; ``_fn`` is
+    # left out of it (a leading underscore tells st.cache_data not to hash it).
+    return run(_fn, filters, **dict(kwargs))
 
 
-def metric(name: str, filters: Filters, **kwargs):
-    """A metric from critac_metrics.metrics by name, cached by its arguments and the data version."""
-    return _metric(name, filters, tuple(sorted(kwargs.items())), version())
+def metric(fn: Callable[..., T], filters: Filters, **kwargs: Any) -> T:
+    """``fn(cursor, filters, **kwargs)`` for a function of critac_metrics.metrics, passed by
+    reference (a typo fails when the page is imported and in mypy, not in front of a reader), cached
+    by the function's qualified name, its arguments and the data version."""
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    result: T = _cached(name, fn, filters, tuple(sorted(kwargs.items())), version())
+    return result
 
 
 @st.cache_data(max_entries=20, show_spinner=False)

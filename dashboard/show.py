@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -116,7 +117,7 @@ def chart(fig, key: str, table: pd.DataFrame | None = None, filter_on: str | Non
         data.info("is_demo"),
         background=None,
     )
-    options = {"theme": None, "key": key, "config": charts.modebar_config(name)}
+    options: dict[str, Any] = {"theme": None, "key": key, "config": charts.modebar_config(name)}
     if filter_on:
         options.update(on_select=partial(_on_click, key, filter_on), selection_mode="points")
     st.plotly_chart(fig, **options)
@@ -171,7 +172,7 @@ def figure_row(values: dict, names: list[str], fmt: str | None = None) -> None:
     for column, name in (pair for tiles in _rows(names) for pair in tiles):
         metric = registry.METRICS.get(name)
         label = metric.label if metric else name.replace("_", " ").capitalize()
-        text = registry.format_value(values[name], fmt or metric.fmt)
+        text = registry.format_value(values[name], fmt or (metric.fmt if metric else "count"))
         column.metric(label, text, help=metric.description if metric else None, border=True)
 
 

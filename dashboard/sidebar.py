@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -35,7 +36,7 @@ def _pretty(value: str) -> str:
     return value.replace("_", " ").capitalize()
 
 
-def _options(field: str) -> tuple[list[str], callable]:
+def _options(field: str) -> tuple[list[str], Callable[[str], str]]:
     if field == "topics":
         catalogue = data.info("topic_catalogue")
         groups = dict(zip(catalogue["topic"], catalogue["topic_group"], strict=True))
@@ -43,6 +44,7 @@ def _options(field: str) -> tuple[list[str], callable]:
     if field == "states":
         return list(schema.STATES), lambda s: f"{s} – {schema.STATE_NAMES[s]}"
     spec = next(s for s in LIST_FILTERS if s.field == field)
+    assert spec.allowed is not None  # only topics are checked against the database
     return list(spec.allowed), _pretty
 
 

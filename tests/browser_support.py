@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -197,6 +198,15 @@ def wait_idle(page, timeout_ms: int = RERUN_MS, settle_ms: int = 400) -> None:
                 return
         page.wait_for_timeout(settle_ms)
     raise AssertionError(f"the app did not settle within {timeout_ms / 1000:.0f} s")
+
+
+def screenshot_folder() -> Path:
+    """Where the browser tests put their screenshots: docs/screenshots/ (tracked, shown in the
+    README) only when ``CRITAC_WRITE_SCREENSHOTS=1``; otherwise a temporary folder, so a test run
+    does not rewrite the tracked images (each run gives new bytes for the same picture)."""
+    if os.environ.get("CRITAC_WRITE_SCREENSHOTS") == "1":
+        return ROOT / "docs" / "screenshots"
+    return Path(tempfile.gettempdir()) / "critac-screenshots"
 
 
 def full_screenshot(page, path: Path, width: int = 1400, max_height: int = 12_000) -> None:

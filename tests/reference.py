@@ -162,7 +162,7 @@ def size_band_of(sworn: float) -> str:
 
 def _cache(data: dict[str, pd.DataFrame]) -> dict:
     """Per-data-set memo (the frames are never changed after ``load``)."""
-    return data.setdefault("_memo", {})  # type: ignore[return-value]
+    return data.setdefault("_memo", {})
 
 
 def first_engagement_ids(data: dict[str, pd.DataFrame]) -> set[str]:
@@ -469,7 +469,7 @@ def figures_from_counts(counts: list[int], min_n: int) -> dict:
     """n, % answering each of 1..5, top-2 with its Wilson interval, bottom-2 and mean from the
     number of answers 1..5; every figure None when n < min_n."""
     n = sum(counts)
-    out = {"n": n, "suppressed": n < min_n}
+    out: dict[str, float | None] = {"n": n, "suppressed": n < min_n}
     if n < min_n or n == 0:
         return {**out, **dict.fromkeys(FIGURES)}
     top = counts[3] + counts[4]

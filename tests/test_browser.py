@@ -3,7 +3,8 @@ widgets and chart clicks change the filters and the URL, and presentation mode h
 
 Needs Debian's chromium (``CHROMIUM_PATH`` overrides /usr/bin/chromium). Without it these tests
 skip, unless ``CRITAC_REQUIRE_BROWSER=1`` (set in CI), where a missing browser is a failure.
-Screenshots of every page go to docs/screenshots/.
+Every page is screenshotted; the images replace docs/screenshots/ only with
+``CRITAC_WRITE_SCREENSHOTS=1`` (otherwise they go to a temporary folder and the tree stays clean).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,7 @@ from .browser_support import (
     point_customdata,
     query_pairs,
     read_kpis,
+    screenshot_folder,
     start_app,
     stop,
     wait_healthy,
@@ -55,7 +58,7 @@ except ImportError:  # pragma: no cover - playwright is in requirements-dev.txt
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = screenshot_folder()
 VIEWPORT = {"width": 1400, "height": 1000}  # grown to the full page for screenshots
 BANNER = "Synthetic demo data."
 
@@ -106,7 +109,7 @@ def browser_context_args(browser_context_args):
 
 
 @pytest.fixture(scope="session")
-def app_url(demo_db, browser_home, tmp_path_factory) -> str:
+def app_url(demo_db, browser_home, tmp_path_factory) -> Iterator[str]:
     """One Streamlit server for the session, on a free port, reading a fresh demo database."""
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     process, url = start_app(demo_db, browser_home, log)

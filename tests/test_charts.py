@@ -53,13 +53,12 @@ def test_template_is_registered_but_not_the_default():
 
 
 def test_palette_and_scales():
-    assert len(charts.PALETTE) == 8 and "#000000" not in charts.PALETTE
-    assert charts.PALETTE[-1] == "#F0E442"  # yellow last: weak on white
-    assert len(charts.LIKERT_COLORS) == 5
-    assert charts.LIKERT_COLORS[2] in ("#BBBBBB",)  # neutral grey in the middle
+    # What the colours must do for a reader (contrast, colour-blind safety, order) is in
+    # test_palette.py; here, the shapes the chart code relies on.
+    assert len(charts.LIKERT_COLORS) == len(charts.LIKERT_LABELS) == 5
     assert charts.SEQUENTIAL[0][0] == 0 and charts.SEQUENTIAL[-1][0] == 1
-    assert charts.scale_colour(0) == charts.SEQUENTIAL[0][1].lower()
-    assert charts.scale_colour(0.9) == "#0072b2"
+    assert charts.scale_colour(-1) == charts.SEQUENTIAL[0][1].lower()
+    assert charts.scale_colour(2) == charts.SEQUENTIAL[-1][1].lower()
 
 
 def test_pretty_labels():
@@ -666,8 +665,13 @@ def test_modebar_config():
 
 @pytest.fixture(scope="session")
 def kaleido_server():
-    if not os.path.exists("/usr/bin/chromium") and not os.environ.get("BROWSER_PATH"):
-        pytest.skip("Debian chromium (/usr/bin/chromium) is not installed; Kaleido cannot render")
+    # Kaleido uses BROWSER_PATH when set, else finds Debian's chromium by itself.
+    browser = os.environ.get("BROWSER_PATH") or "/usr/bin/chromium"
+    if not os.path.exists(browser):
+        reason = f"no chromium at {browser} (apt-get install chromium); Kaleido cannot render"
+        if os.environ.get("CRITAC_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"CRITAC_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
     import kaleido
 
     pio.defaults.headers = {}

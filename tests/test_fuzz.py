@@ -160,15 +160,14 @@ def assert_contract_holds(path: Path, before: dict[str, list[tuple]]) -> None:
             sheets.append(frame_to_sheet(table, frame, f"stored {table}"))
         topics = tuple(r[0] for r in con.execute("select topic from topics").fetchall())
         counts = {
-            "engagements": con.execute("select count(*) from engagements").fetchone()[0],
-            "facts": con.execute("select count(*) from engagement_facts").fetchone()[0],
-            "responses": con.execute("select count(*) from survey_responses").fetchone()[0],
-            "rollup": con.execute(
-                "select coalesce(sum(responses), 0) from survey_rollup"
-            ).fetchone()[0],
-            "orphans": con.execute(
-                "select count(*) from engagements where agency_id not in (select agency_id from agencies)"
-            ).fetchone()[0],
+            "engagements": db.scalar(con, "select count(*) from engagements"),
+            "facts": db.scalar(con, "select count(*) from engagement_facts"),
+            "responses": db.scalar(con, "select count(*) from survey_responses"),
+            "rollup": db.scalar(con, "select coalesce(sum(responses), 0) from survey_rollup"),
+            "orphans": db.scalar(
+                con,
+                "select count(*) from engagements where agency_id not in (select agency_id from agencies)",
+            ),
         }
     finally:
         con.close()

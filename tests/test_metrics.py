@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -22,7 +23,7 @@ D = dt.date
 FY2024 = {"start": D(2023, 10, 1), "end": D(2024, 9, 30)}
 
 # name -> Filters keyword arguments (the reference Selection takes the same fields as lists)
-SELECTIONS = {
+SELECTIONS: dict[str, dict[str, Any]] = {
     "all": {},
     "fy2024": FY2024,
     "de-escalation": {"topics": ("De-escalation",)},
@@ -105,8 +106,11 @@ def tiny(worlds) -> World:
 
 
 def both(name_or_kwargs) -> tuple[Filters, ref.Selection]:
-    kwargs = SELECTIONS[name_or_kwargs] if isinstance(name_or_kwargs, str) else name_or_kwargs
-    sel = ref.Selection(**{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()})
+    kwargs: dict[str, Any] = (
+        SELECTIONS[name_or_kwargs] if isinstance(name_or_kwargs, str) else name_or_kwargs
+    )
+    lists: dict[str, Any] = {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
+    sel = ref.Selection(**lists)
     return Filters(**kwargs), sel
 
 

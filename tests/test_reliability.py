@@ -75,7 +75,7 @@ def _state(path: Path) -> dict[str, object]:
 def _count(path: Path, sql: str = "select count(*) from engagements") -> int:
     con = db.connect(path)
     try:
-        return con.execute(sql).fetchone()[0]
+        return db.scalar(con, sql)
     finally:
         con.close()
 
@@ -320,14 +320,14 @@ def test_dashboard_metric_changes_after_an_import_without_a_restart(monkeypatch,
     target = _copy(tiny_db, tmp_path / "store")
     monkeypatch.setenv("CRITAC_DB", str(target))
     before_version = data.version()
-    before = data.metric("headline", Filters())["engagements"]
+    before = data.metric(metrics.headline, Filters())["engagements"]
     assert before == 5
     source = _write_engagements(tmp_path / "engagements_new.csv", 20_000, prefix="DASH")
     reports, during = [], []
     worker = threading.Thread(target=lambda: reports.append(ingest_files(target, [source])))
     worker.start()
     while worker.is_alive():
-        during.append(data.metric("headline", Filters())["engagements"])
+        during.append(data.metric(metrics.headline, Filters())["engagements"])
         time.sleep(0.02)
     worker.join()
     assert reports and reports[0].ok
@@ -339,7 +339,7 @@ def test_dashboard_metric_changes_after_an_import_without_a_restart(monkeypatch,
     assert during == sorted(during)
 
     assert data.version() != before_version
-    after = data.metric("headline", Filters())["engagements"]
+    after = data.metric(metrics.headline, Filters())["engagements"]
     assert after == expected, f"still {after} after the import (expected {expected})"
 
 

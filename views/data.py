@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from critac_metrics import metrics
 from dashboard import admin, data, show, state
 
 PREVIEW_ROWS = 1000
@@ -17,10 +18,10 @@ st.subheader("Imports")
 show.import_history(imports)
 
 st.subheader("Download the filtered rows")
-requests = data.metric("headline", filters)["requests"]
+requests = int(data.metric(metrics.headline, filters)["requests"] or 0)
 st.caption(show.plain(f"{requests:,} engagement records · {filters.describe()}"))
 show.row_downloads(filters, "critac_engagements")
-show.table(data.metric("filtered_engagements", filters, limit=PREVIEW_ROWS), "data_rows")
+show.table(data.metric(metrics.filtered_engagements, filters, limit=PREVIEW_ROWS), "data_rows")
 if requests > PREVIEW_ROWS:
     st.caption(f"Showing the first {PREVIEW_ROWS:,} rows; the downloads hold all {requests:,}.")
 

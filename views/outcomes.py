@@ -8,7 +8,7 @@ from dashboard import data, show, state
 filters = state.current_filters()
 show.page_header("Survey outcomes", filters)
 
-head = data.metric("headline", filters)
+head = data.metric(metrics.headline, filters)
 if head["engagements"] == 0:
     show.empty_state()
     st.stop()
@@ -22,11 +22,11 @@ wave = (
         schema.WAVES,
         default="post",
         key="outcomes_wave",
-        format_func=show.WAVE_LABELS.get,
+        format_func=show.WAVE_LABELS.__getitem__,
     )
     or "post"
 )
-waves = data.metric("post_vs_follow_up", filters)
+waves = data.metric(metrics.post_vs_follow_up, filters)
 items = metrics.one_wave(waves, wave)
 show.chart(charts.likert_diverging(items), "outcomes_likert", items)
 
@@ -40,11 +40,11 @@ segment = left.selectbox(
 item = right.selectbox(
     "Survey item", schema.SURVEY_ITEMS, format_func=show.item_label, key="outcomes_item"
 )
-by_segment = data.metric("outcomes_by", filters, by=segment, wave=wave, item=item)
+by_segment = data.metric(metrics.outcomes_by, filters, by=segment, wave=wave, item=item)
 show.chart(charts.top2_by_segment(by_segment, segment), "outcomes_segments", by_segment)
 
 show.chart(charts.post_vs_follow_up(waves), "outcomes_waves", waves)
 
 st.subheader("Comments")
 search = st.text_input("Search comments", key="outcomes_comment_search", max_chars=100)
-show.table(data.metric("comments", filters, search=search), "outcomes_comments")
+show.table(data.metric(metrics.comments, filters, search=search), "outcomes_comments")

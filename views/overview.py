@@ -2,19 +2,19 @@
 
 import streamlit as st
 
-from critac_metrics import charts
+from critac_metrics import charts, metrics
 from dashboard import data, show, state
 
 filters = state.current_filters()
 show.page_header("CRI-TAC impact overview", filters)
 
-if not data.metric("has_requests", filters):
+if not data.metric(metrics.has_requests, filters):
     show.empty_state()
     st.stop()
 
 previous = filters.previous_period()
 show.kpi_row(
-    data.metric("kpis_with_comparison", filters),
+    data.metric(metrics.kpis_with_comparison, filters),
     previous=previous.period_text() if previous else None,
 )
 
@@ -23,24 +23,24 @@ grain = (
         "Period",
         ["month", "quarter", "fiscal_year"],
         default="fiscal_year",
-        format_func=show.GRAIN_LABELS.get,
+        format_func=show.GRAIN_LABELS.__getitem__,
         key="overview_grain",
     )
     or "fiscal_year"
 )
-series = data.metric("volume_series", filters, grain=grain)
+series = data.metric(metrics.volume_series, filters, grain=grain)
 show.chart(charts.volume_trend(series, grain), "overview_trend", series)
 
 left, right = st.columns(2)
 with left:
-    cumulative = data.metric("cumulative_engagements", filters)
+    cumulative = data.metric(metrics.cumulative_engagements, filters)
     show.chart(
-        charts.cumulative(cumulative, data.metric("milestones", filters)),
+        charts.cumulative(cumulative, data.metric(metrics.milestones, filters)),
         "overview_cumulative",
         cumulative,
     )
 with right:
-    topics = data.metric("breakdown", filters, dimension="topic")
+    topics = data.metric(metrics.breakdown, filters, dimension="topic")
     show.chart(
         charts.bar_breakdown(topics, "topic", top=12),
         "overview_topics",
@@ -48,6 +48,6 @@ with right:
         filter_on="topic",
     )
 
-by_state = data.metric("engagements_by_state", filters)
+by_state = data.metric(metrics.engagements_by_state, filters)
 show.chart(charts.state_map(by_state), "overview_map", by_state, filter_on="state")
 show.cross_filter_hint()

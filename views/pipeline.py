@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from critac_metrics import charts
+from critac_metrics import charts, metrics
 from dashboard import data, show, state
 
 filters = state.current_filters()
 show.page_header("Pipeline and timeliness", filters, noun="Requests")
 
-funnel = data.metric("status_funnel", filters)
+funnel = data.metric(metrics.status_funnel, filters)
 if funnel["requests"].iloc[0] == 0:
     show.empty_state()
     st.stop()
@@ -24,8 +24,8 @@ with right:
         default="assistance_type",
         format_func=show.dimension_label,
     )
-    days = data.metric("timeliness", filters, by=by or "assistance_type")
+    days = data.metric(metrics.timeliness, filters, by=by or "assistance_type")
     show.chart(charts.timeliness(days, by or "assistance_type"), "pipeline_days", days)
 
-backlog = data.metric("backlog_series", filters)
+backlog = data.metric(metrics.backlog_series, filters)
 show.chart(charts.backlog(backlog), "pipeline_backlog", backlog)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from critac_metrics import render, report
+from critac_metrics import metrics, render, report
 from dashboard import data, show, state
 
 
@@ -14,7 +14,7 @@ def chart_renderer() -> str:
 
 filters = state.current_filters()
 show.page_header("Report", filters)
-if data.metric("headline", filters)["requests"] == 0:
+if data.metric(metrics.headline, filters)["requests"] == 0:
     show.empty_state()
     st.stop()
 
@@ -23,7 +23,7 @@ sections = st.multiselect(
     list(report.SECTIONS),
     default=list(report.SECTIONS),
     key="report_sections",
-    format_func=report.SECTIONS.get,
+    format_func=report.SECTIONS.__getitem__,
     help="The title slide and headline figures are always in.",
 )
 if not sections:

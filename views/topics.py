@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-from critac_metrics import charts, schema
+from critac_metrics import charts, metrics, schema
 from dashboard import data, show, state
 
 filters = state.current_filters()
 show.page_header("Topics", filters)
 
-by_topic = data.metric("breakdown", filters, dimension="topic")
+by_topic = data.metric(metrics.breakdown, filters, dimension="topic")
 if by_topic.empty:
     show.empty_state()
     st.stop()
@@ -23,21 +23,21 @@ grain = (
         "Period",
         list(show.GRAIN_LABELS),
         default="fiscal_year",
-        format_func=show.GRAIN_LABELS.get,
+        format_func=show.GRAIN_LABELS.__getitem__,
         key="topics_grain",
     )
     or "fiscal_year"
 )
-trend = data.metric("series_by", filters, grain=grain, dimension="topic", only=tuple(compare))
+trend = data.metric(metrics.series_by, filters, grain=grain, dimension="topic", only=tuple(compare))
 show.chart(charts.series_by_dimension(trend, "topic", grain), "topics_trend", trend)
 
-matrix = data.metric("topic_by_agency_type", filters)
+matrix = data.metric(metrics.topic_by_agency_type, filters)
 show.chart(charts.topic_heatmap(matrix), "topics_heatmap", matrix, filter_on="topic")
 
 item = st.selectbox(
     "Survey item", schema.SURVEY_ITEMS, format_func=show.item_label, key="topics_item"
 )
-outcomes = data.metric("outcomes_by", filters, by="topic", item=item)
+outcomes = data.metric(metrics.outcomes_by, filters, by="topic", item=item)
 show.chart(
     charts.top2_by_segment(outcomes, "topic"), "topics_outcomes", outcomes, filter_on="topic"
 )

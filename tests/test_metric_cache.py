@@ -1,0 +1,74 @@
+"""The dashboard's metric cache takes the metric function itself (a misspelt name fails in mypy and
+on import, not in front of a reader) and keys it by the function's qualified name, its arguments
+and the data version."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+from critac_metrics import db, metrics
+from critac_metrics.filters import Filters
+
+CALLS: list[str] = []
+
+
+def counted_headline(con, filters, **kwargs):
+    CALLS.append("headline")
+    return metrics.headline(con, filters)
+
+
+def counted_reach(con, filters, **kwargs):
+    CALLS.append("reach")
+    return metrics.reach(con, filters)
+
+
+@pytest.fixture
+def data(monkeypatch, tmp_path, tiny_db):
+    from dashboard import data
+
+    target = tmp_path / "critac.duckdb"
+    shutil.copyfile(tiny_db, target)
+    monkeypatch.setenv("CRITAC_DB", str(target))
+    st.cache_data.clear()
+    CALLS.clear()
+    yield data
+    st.cache_data.clear()
+
+
+def _direct(path: Path, fn, filters: Filters, **kwargs):
+    con = db.connect(path)
+    try:
+        return fn(con, filters, **kwargs)
+    finally:
+        con.close()
+
+
+def test_a_metric_by_reference_gives_the_metric(data):
+    path = data.database_path()
+    for filters in (Filters(), Filters(agency_types=("campus",))):
+        assert data.metric(metrics.headline, filters) == _direct(path, metrics.headline, filters)
+    by_topic = data.metric(metrics.breakdown, Filters(), dimension="topic")
+    assert by_topic.equals(_direct(path, metrics.breakdown, Filters(), dimension="topic"))
+
+
+def test_names_are_no_longer_accepted(data):
+    with pytest.raises(AttributeError):
+        data.metric("headline", Filters())
+
+
+def test_cached_by_function_and_arguments(data):
+    everyone, campus = Filters(), Filters(agency_types=("campus",))
+    first = data.metric(counted_headline, everyone)
+    assert data.metric(counted_headline, everyone) == first
+    assert CALLS == ["headline"]  # the second call came from the cache
+    # Same arguments, another function: its own entry, not the first function's result.
+    reach = data.metric(counted_reach, everyone)
+    assert CALLS == ["headline", "reach"] and reach != first
+    # Same function, other arguments: computed again.
+    data.metric(counted_headline, campus)
+    data.metric(counted_headline, everyone, unused=1)
+    assert CALLS == ["headline", "reach", "headline", "headline"]
