@@ -558,7 +558,7 @@ def _first_time(ctx: _Context) -> Built:
     frame = ctx.get(metrics.first_time_vs_repeat, ctx.grain)
     fig = charts.first_time_vs_repeat(frame)
     columns = ("Period", registry.label("first_time_agencies"), registry.label("repeat_agencies"))
-    reach = ctx.get("reach")  # the selection's agencies, each counted once
+    reach = ctx.get(metrics.reach)  # the selection's agencies, each counted once
     first, served = int(reach["first_time_agencies"]), int(reach["agencies_served"])
     if not served:
         return "first_time", fig, NO_DATA, Table(columns, ())
