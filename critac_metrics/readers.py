@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from .schema import TABLE_ORDER
+from .text import CONTROL, TRIMMED, control_name
 
 SUPPORTED = (".csv", ".parquet", ".xlsx")
 ROW_COLUMN = "__row"  # spreadsheet row number of each record (the header is row 1)
@@ -65,6 +66,8 @@ def normalise_header(header: object) -> str:
 def read_sheets(path: str | Path) -> tuple[list[Sheet], list[str]]:
     """Return the sheets in a file and warnings (ignored sheets). Raises ReadError."""
     path = Path(path)
+    if path.is_symlink():  # refused before anything follows the link (nothing of it is read)
+        raise ReadError(f"{path.name}: refused: a symbolic link; give the file it points to")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise ReadError(
@@ -89,7 +92,7 @@ def _csv_sheet(path: Path, table: str) -> Sheet:
         head = handle.read(65536)
     if not head.strip():
         raise ReadError(f"{path.name}: the file is empty")
-    if b"\x00" in head:
+    if _binary(head):
         raise ReadError(f"{path.name}: this is a binary file, not UTF-8 CSV text")
     with _csv_errors(path):
         header = _open_csv(path, nrows=0).columns
@@ -100,6 +103,19 @@ def _csv_sheet(path: Path, table: str) -> Sheet:
             yield from _numbered(reader, columns)
 
     return Sheet(table, path.name, columns, read_chunks)
+
+
+def _binary(head: bytes) -> bool:
+    """Whether the first bytes of a file are not text: NULs that are not UTF-8 text, or that are
+    over 1% of it (UTF-16). A stray NUL in text is left for validation to report by row and column."""
+    if b"\x00" not in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut off at the end of the sample
+            return True
+    return head.count(b"\x00") * 100 > len(head)
 
 
 def _open_csv(path: Path, **kwargs):
@@ -172,6 +188,7 @@ def _read_workbook(path: Path) -> tuple[list[Sheet], list[str]]:
         )
     sheets, warnings = [], []
     for name, frame in book.items():
+        frame = frame.map(_unescape_xstring)
         table = table_for_name(str(name))
         if table is None:
             warnings.append(f"{path.name}: sheet {name!r} ignored (no table of that name)")
@@ -182,6 +199,17 @@ def _read_workbook(path: Path) -> tuple[list[Sheet], list[str]]:
             f"{path.name}: no sheet is named after a table (" + ", ".join(TABLE_ORDER) + ")"
         )
     return sheets, warnings
+
+
+def _unescape_xstring(value: object) -> object:
+    """Text as Excel shows it: a workbook writes a character XML cannot hold (a control
+    character) as ``_xHHHH_``, and openpyxl leaves the escape in the text."""
+    if isinstance(value, str) and "_x" in value:
+        return _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+    return value
+
+
+_XSTRING_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def _formulas_without_values(path: Path, sheets: list[str]) -> list[tuple[str, str, str]]:
@@ -231,6 +259,13 @@ def frame_to_sheet(table: str, frame: pd.DataFrame, source: str) -> Sheet:
 
 
 def _headers(headers, source: str) -> tuple[str, ...]:
+    for number, header in enumerate(headers, start=1):
+        if isinstance(header, str) and (found := CONTROL.search(header)):
+            raise ReadError(
+                f"{source}: row 1, column {number}: header {header[:80]!r} contains the control"
+                f" character {control_name(found.group())}; only tab, line feed and carriage"
+                " return are allowed in text"
+            )
     names = [normalise_header(h) for h in headers]
     if not names:
         raise ReadError(f"{source}: the file has no header row")
@@ -246,7 +281,8 @@ def _numbered(frames, columns: tuple[str, ...]) -> Iterator[pd.DataFrame]:
     next_row = 2
     for frame in frames:
         frame = frame.set_axis(list(columns), axis=1)
-        frame = frame.astype(str).apply(lambda col: col.str.strip())
+        # Trimmed of spaces but not of control characters: validation refuses those.
+        frame = frame.astype(str).apply(lambda col: col.str.strip(TRIMMED))
         frame[ROW_COLUMN] = range(next_row, next_row + len(frame))
         next_row += len(frame)
         yield frame

@@ -30,6 +30,7 @@ from pptx.util import Inches, Pt
 
 from . import charts, metrics, registry, render, schema, store
 from .filters import Filters
+from .text import without_controls
 
 SECTIONS: dict[str, str] = {
     "overview": "Overview",
@@ -207,7 +208,9 @@ class _Context:
             date,
             is_demo,
         )
-        self.sentence = filters.describe()
+        # Text from the store is cleaned of control characters (which PowerPoint's XML and the
+        # chart renderer refuse): imports reject them, but a store written by older code may hold some.
+        self.sentence = without_controls(filters.describe())
         self.date_text = _day(date) if date else "unknown"
         self.suppressed = f"suppressed (n < {min_n})"
         self._cache: dict = {}
@@ -215,7 +218,8 @@ class _Context:
     def get(self, name: str, *args, **kwargs):
         key = (name, args, tuple(sorted(kwargs.items())))
         if key not in self._cache:
-            self._cache[key] = getattr(metrics, name)(self.con, self.filters, *args, **kwargs)
+            found = getattr(metrics, name)(self.con, self.filters, *args, **kwargs)
+            self._cache[key] = without_controls(found)
         return self._cache[key]
 
     @property

@@ -1,0 +1,276 @@
+"""Inputs that used to get through the import: control characters, workbook bombs, symbolic links;
+and imported text that reached the terminal raw (issue 13)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from critac_metrics import db, downloads, readers, report, validate
+from critac_metrics.filters import Filters
+from critac_metrics.ingest import ingest_files, validate_files
+from critac_metrics.validate import LISTED_PER_RULE
+
+from .conftest import TINY, write_tiny
+from .test_report import need_browser
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(params=["whole", "chunks of 3"])
+def chunking(request, monkeypatch) -> str:
+    if request.param != "whole":
+        monkeypatch.setattr(readers, "CHUNK_ROWS", 3)
+    return request.param
+
+
+def _rejected(target: Path, before: str, report_, source: str, row: int, column: str, code: str):
+    """The import was refused with a message naming the file, row, column and character."""
+    assert not report_.ok and not report_.loaded
+    matching = [
+        p
+        for p in report_.errors
+        if p.source == source and p.row == row and p.column == column and code in p.rule
+    ]
+    assert matching, [str(p) for p in report_.errors]
+    line = str(matching[0])
+    assert f"row {row}" in line and f"column {column}" in line and "control character" in line
+    assert _digest(target) == before
+
+
+# -- control characters -----------------------------------------------------------------------
+
+
+def test_a_nul_after_the_first_64_kib_of_a_csv_is_refused(tmp_path, tiny_db, copy_db, chunking):
+    """The reader's binary-file check sees only the first 64 KiB; the cell check sees every row."""
+    target = copy_db(tiny_db)
+    before = _digest(target)
+    files = write_tiny(tmp_path)
+    header, row = TINY["agencies.csv"].splitlines()[:2]
+    rows = [row.replace("A1,", f"A{i},") for i in range(1, 2001)]
+    rows[1499] = rows[1499].replace("Springfield", "Spring\x00field")  # spreadsheet row 1501
+    text = "\n".join([header, *rows]) + "\n"
+    assert text.index("\x00") > 65536
+    (tmp_path / "agencies.csv").write_text(text, encoding="utf-8")
+
+    result = ingest_files(target, files)
+
+    _rejected(target, before, result, "agencies.csv", 1501, "agency_name", "U+0000")
+    assert len(result.errors) == 1
+
+
+CONTROLS = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x0e", "\x1b", "\x1f", "\x7f"]
+# Python and Arrow count U+000B, U+000C and U+001C-U+001F as spaces: trimming a cell must keep them.
+PLACES = [(c, "inside") for c in CONTROLS] + [
+    (c, where) for c in ("\x0b", "\x1f") for where in ("at the end", "at the start")
+]
+
+
+@pytest.mark.parametrize(
+    ("char", "where"), PLACES, ids=[f"U+{ord(c):04X} {where}" for c, where in PLACES]
+)
+def test_a_control_character_in_a_csv_cell_is_refused(tmp_path, tiny_db, copy_db, char, where):
+    target = copy_db(tiny_db)
+    before = _digest(target)
+    files = write_tiny(tmp_path)
+    cell = {"inside": "Use of\x00Force", "at the end": "Use of Force\x00"}.get(
+        where, "\x00Use of Force"
+    )
+    text = TINY["engagements.csv"].replace("Use of Force", cell.replace("\x00", char), 1)
+    (tmp_path / "engagements.csv").write_text(text, encoding="utf-8")
+
+    result = ingest_files(target, files)
+
+    _rejected(target, before, result, "engagements.csv", 2, "topics", f"U+{ord(char):04X}")
+
+
+def test_tab_line_feed_and_carriage_return_are_allowed(tmp_path):
+    files = write_tiny(tmp_path)
+    comment = '"Very\tuseful\nsecond line\r\nthird"'
+    text = TINY["survey_responses.csv"].replace("Very useful", comment, 1)
+    (tmp_path / "survey_responses.csv").write_text(text, encoding="utf-8", newline="")
+    target = tmp_path / "new.duckdb"
+
+    result = ingest_files(target, files)
+
+    assert result.ok, result.summary_lines()
+    con = db.connect(target)
+    try:
+        [(stored,)] = con.execute(
+            "select comment from survey_responses where response_id = 'R1'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert stored == "Very\tuseful\nsecond line\r\nthird"
+
+
+def test_a_control_character_in_an_ignored_column_is_refused_too(tmp_path):
+    files = write_tiny(tmp_path)
+    text = TINY["agencies.csv"].replace("population_served\n", "population_served,notes\n", 1)
+    text = text.replace("IL,40,110000\n", "IL,40,110000,bell\x07\n", 1)
+    (tmp_path / "agencies.csv").write_text(text, encoding="utf-8")
+
+    result = validate_files(files)
+
+    [problem] = result.errors
+    assert (problem.source, problem.row, problem.column) == ("agencies.csv", 2, "notes")
+    assert "U+0007" in problem.rule
+
+
+def test_a_control_character_in_a_header_is_one_line(tmp_path):
+    files = write_tiny(tmp_path)
+    text = TINY["agencies.csv"].replace("agency_name", "agency\x1b[2J_name", 1)
+    (tmp_path / "agencies.csv").write_text(text, encoding="utf-8")
+
+    result = validate_files(files)
+
+    [problem] = result.errors
+    assert problem.source == "agencies.csv"
+    assert "row 1, column 2" in problem.rule and "U+001B" in problem.rule
+
+
+def test_the_same_control_character_in_every_row_is_listed_up_to_the_cap(tmp_path, chunking):
+    header, row = TINY["agencies.csv"].splitlines()[:2]
+    rows = [
+        row.replace("A1,", f"A{i},").replace("Springfield", "Spring\x0bfield") for i in range(250)
+    ]
+    (tmp_path / "agencies.csv").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+
+    result = validate_files([tmp_path / "agencies.csv"])
+
+    flagged = [p for p in result.errors if "U+000B" in p.rule]
+    assert len(flagged) == LISTED_PER_RULE
+    assert [p.row for p in flagged] == list(range(2, 2 + LISTED_PER_RULE))
+    assert flagged[-1].more == 250 - LISTED_PER_RULE
+    assert result.error_count == 250
+
+
+def _frames(tiny_dir: Path) -> dict[str, pd.DataFrame]:
+    return {name.removesuffix(".csv"): pd.read_csv(tiny_dir / name, dtype=str) for name in TINY}
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x0b", "\x1b", "\x7f"])
+def test_a_control_character_in_a_parquet_cell_is_refused(
+    tmp_path, tiny_db, copy_db, tiny_dir, chunking, char
+):
+    target = copy_db(tiny_db)
+    before = _digest(target)
+    files = []
+    for table, frame in _frames(tiny_dir).items():
+        if table == "agencies":
+            frame.loc[3, "agency_name"] = f"Guam{char}Police"  # row 5
+        files.append(tmp_path / f"{table}.parquet")
+        frame.to_parquet(files[-1])
+
+    result = ingest_files(target, files)
+
+    _rejected(target, before, result, "agencies.parquet", 5, "agency_name", f"U+{ord(char):04X}")
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x0b", "\x1b", "\x7f"])
+def test_a_control_character_in_an_excel_cell_is_refused(
+    tmp_path, tiny_db, copy_db, tiny_dir, char
+):
+    """Excel (and xlsxwriter) write a control character as the escape _xHHHH_; openpyxl leaves the
+    escape in the text, so the reader decodes it to what Excel shows."""
+    target = copy_db(tiny_db)
+    before = _digest(target)
+    path = tmp_path / "export.xlsx"
+    with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+        for table, frame in _frames(tiny_dir).items():
+            if table == "survey_responses":
+                frame.loc[1, "comment"] = f"fine{char}"  # row 3
+            frame.to_excel(writer, sheet_name=table, index=False)
+
+    result = ingest_files(target, [path])
+
+    code = f"U+{ord(char):04X}"
+    _rejected(target, before, result, "export.xlsx [survey_responses]", 3, "comment", code)
+
+
+def test_an_excel_escape_of_an_ordinary_character_reads_as_that_character(tmp_path, tiny_dir):
+    path = tmp_path / "export.xlsx"
+    frames = _frames(tiny_dir)
+    frames["survey_responses"].loc[1, "comment"] = "snake_case and _x005F_x0041_ stay"
+    frames["survey_responses"].loc[6, "comment"] = "no formula"  # openpyxl would save none
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for table, frame in frames.items():
+            frame.to_excel(writer, sheet_name=table, index=False)
+    target = tmp_path / "new.duckdb"
+
+    result = ingest_files(target, [path])
+
+    assert result.ok, result.summary_lines()
+    con = db.connect(target)
+    try:
+        [(stored,)] = con.execute(
+            "select comment from survey_responses where response_id = 'R2'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert stored == "snake_case and _x0041_ stay"  # _x005F_ is Excel's escaped underscore
+
+
+# -- exports from a store written before imports refused control characters ---------------------
+
+
+@pytest.fixture(scope="module")
+def older_store(tmp_path_factory) -> Path:
+    """A store holding control characters, as code older than the check could write one."""
+    folder = tmp_path_factory.mktemp("older")
+    write_tiny(folder)
+    text = TINY["engagements.csv"].replace("De-escalation", "De-\x0bescalation")
+    text = text.replace("Use of Force", "Use of \x1b[2JForce")
+    (folder / "engagements.csv").write_text(text, encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(validate, "_check_controls", lambda chunk, out: None, raising=False)
+        result = ingest_files(folder / "older.duckdb", sorted(folder.glob("*.csv")))
+    assert result.ok, result.summary_lines()
+    return folder / "older.duckdb"
+
+
+def _older_report(path: Path) -> report.Report:
+    con = db.connect(path)
+    try:
+        filters, notices = Filters.from_query_params(
+            {"topic": ["De-\x0bescalation"]}, ("De-\x0bescalation",)
+        )
+        assert not notices
+        return report.collect(con, filters, ["topics"])
+    finally:
+        con.close()
+
+
+def test_excel_download_of_text_with_a_control_character(older_store):
+    from critac_metrics import metrics
+
+    con = db.connect(older_store)
+    try:
+        frame = metrics.breakdown(con, Filters(), "topic")
+    finally:
+        con.close()
+    assert frame["topic"].str.contains("\x0b").any()  # the store does hold one
+
+    book = openpyxl.load_workbook(io.BytesIO(downloads.excel_bytes(frame, "topics")))
+
+    cells = [c.value for row in book["topics"].iter_rows() for c in row]
+    assert "De-\ufffdescalation" in cells and "Use of \ufffd[2JForce" in cells
+
+
+def test_html_report_and_deck_of_text_with_a_control_character(older_store):
+    need_browser()
+    built = _older_report(older_store)
+    assert "\x0b" not in built.sentence and "De-\ufffdescalation" in built.sentence
+
+    page = report.build_html(built)
+    deck = report.build_deck(built)
+
+    assert "\x0b" not in page and "\x1b" not in page
+    assert deck.startswith(b"PK")
