@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import zipfile
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+import xlsxwriter
 
 from critac_metrics import db, downloads, readers, report, validate
 from critac_metrics.filters import Filters
@@ -274,3 +276,147 @@ def test_html_report_and_deck_of_text_with_a_control_character(older_store):
 
     assert "\x0b" not in page and "\x1b" not in page
     assert deck.startswith(b"PK")
+
+
+# -- workbook decompression bombs ---------------------------------------------------------------
+
+
+def _workbook(path: Path, tiny_dir: Path, cell: str, inline: bool = False) -> Path:
+    """The tiny data set as a workbook, with ``cell`` as R1's comment (sheet survey_responses,
+    row 2, column 11: K2): in the shared strings (written as Excel does, whatever its length: the
+    writers truncate to 32,767 characters), or ``inline`` in the sheet's own XML."""
+    frames = _frames(tiny_dir)
+    frames["survey_responses"].loc[0, "comment"] = "PLACEHOLDER"
+    frames["survey_responses"].loc[6, "comment"] = "no formula"
+    if inline:  # xlsxwriter's constant_memory mode writes strings inline, row after row
+        book = xlsxwriter.Workbook(path, {"constant_memory": True})
+        for table, frame in frames.items():
+            sheet = book.add_worksheet(table)
+            sheet.write_row(0, 0, list(frame.columns))
+            for number, values in enumerate(frame.itertuples(index=False), start=1):
+                for col, value in enumerate(values):
+                    if isinstance(value, str):
+                        sheet.write_string(number, col, cell if value == "PLACEHOLDER" else value)
+        book.close()
+        return path
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
+        for table, frame in frames.items():
+            frame.to_excel(writer, sheet_name=table, index=False)
+    parts = {}
+    with zipfile.ZipFile(path) as book:
+        for name in book.namelist():
+            parts[name] = book.read(name).replace(b"PLACEHOLDER", cell.encode())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        for name, data in parts.items():
+            book.writestr(name, data)
+    return path
+
+
+def _refused_workbook(tmp_path, tiny_db, copy_db, path: Path, *words: str) -> str:
+    target = copy_db(tiny_db)
+    before = _digest(target)
+    result = ingest_files(target, [path])
+    assert not result.ok and not result.loaded
+    [problem] = result.errors
+    line = str(problem)
+    assert line.startswith(f"{path.name}: refused") or path.name in line, line
+    for word in words:
+        assert word in line, line
+    assert _digest(target) == before
+    return line
+
+
+def test_a_workbook_that_expands_far_more_than_a_real_one_is_refused(
+    tmp_path, tiny_db, copy_db, tiny_dir, monkeypatch
+):
+    """One cell of 3 MB of one letter: the file is a few KB (the issue's was 400 KB holding
+    400 MB). Checked from the zip's directory, before anything is parsed."""
+    path = _workbook(tmp_path / "bomb.xlsx", tiny_dir, "A" * 3_000_000)
+    assert path.stat().st_size < 100_000
+    parsed = []
+    monkeypatch.setattr(pd, "read_excel", lambda *a, **k: parsed.append(a) or {})
+
+    line = _refused_workbook(
+        tmp_path, tiny_db, copy_db, path, "xl/worksheets/", "decompression bomb"
+    )
+
+    assert "expands" in line and not parsed
+
+
+def test_a_workbook_bigger_than_the_bound_is_refused(
+    tmp_path, tiny_db, copy_db, tiny_dir, monkeypatch
+):
+    monkeypatch.setattr(readers, "MAX_WORKBOOK_BYTES", 20_000)
+    path = _workbook(tmp_path / "big.xlsx", tiny_dir, "fine")
+
+    _refused_workbook(tmp_path, tiny_db, copy_db, path, "expands to", "CSV or Parquet")
+
+
+def test_a_text_too_long_for_a_cell_is_refused_before_parsing(
+    tmp_path, tiny_db, copy_db, tiny_dir, monkeypatch
+):
+    """Incompressible text (no ratio alarm) in an inline string of the sheet itself: the scan of
+    the sheet's XML finds it and names the cell."""
+    monkeypatch.setattr(readers, "MAX_CELL_CHARS", 100)
+    text = "".join(chr(0x41 + (i * 7919 + i // 3) % 26) for i in range(5_000))
+    path = _workbook(tmp_path / "long.xlsx", tiny_dir, text, inline=True)
+    parsed = []
+    monkeypatch.setattr(pd, "read_excel", lambda *a, **k: parsed.append(a) or {})
+
+    _refused_workbook(
+        tmp_path, tiny_db, copy_db, path, "cell K2 of xl/worksheets/", "100 characters"
+    )
+
+    assert not parsed
+
+
+def test_a_text_just_too_long_for_a_cell_is_refused_with_its_row_and_column(
+    tmp_path, tiny_db, copy_db, tiny_dir, monkeypatch
+):
+    monkeypatch.setattr(readers, "MAX_CELL_CHARS", 100)
+    path = _workbook(tmp_path / "long.xlsx", tiny_dir, "x" * 150)
+
+    _refused_workbook(
+        tmp_path,
+        tiny_db,
+        copy_db,
+        path,
+        "sheet 'survey_responses', row 2, column 11",
+        "150 characters",
+    )
+
+
+def test_an_ordinary_workbook_is_within_every_bound(tmp_path, tiny_db, tiny_dir):
+    path = _workbook(tmp_path / "export.xlsx", tiny_dir, "y" * 4_000)
+    result = validate_files([path], tiny_db)
+    assert result.ok, result.summary_lines()
+
+
+class _Upload:
+    def __init__(self, path: Path):
+        self.name, self._data = path.name, path.read_bytes()
+        self.size = len(self._data)
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def test_the_admin_import_shows_any_failure_as_a_message(tmp_path, tiny_dir, monkeypatch):
+    """The issue's bomb ended in _duckdb.OutOfMemoryException on the page: any exception an
+    import raises becomes the message box's one line."""
+    import duckdb
+
+    from dashboard import admin
+
+    monkeypatch.setattr(admin.data, "database_path", lambda: tmp_path / "store.duckdb")
+
+    def out_of_memory(*args, **kwargs):
+        raise duckdb.OutOfMemoryException("Out of Memory Error: could not allocate block")
+
+    monkeypatch.setattr(admin, "ingest_files", out_of_memory)
+
+    shown = admin._import([_Upload(tiny_dir / "agencies.csv")])
+
+    assert isinstance(shown, str)
+    assert shown.startswith("Import failed; nothing was changed. OutOfMemoryException")
+    assert "could not allocate block" in shown and "\n" not in shown
