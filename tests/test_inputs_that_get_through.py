@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from critac_metrics.filters import Filters
 from critac_metrics.ingest import ingest_files, validate_files
 from critac_metrics.validate import LISTED_PER_RULE
 
-from .conftest import TINY, write_tiny
+from .conftest import TINY, run_cli, write_tiny
 from .test_report import need_browser
 
 
@@ -420,3 +421,26 @@ def test_the_admin_import_shows_any_failure_as_a_message(tmp_path, tiny_dir, mon
     assert isinstance(shown, str)
     assert shown.startswith("Import failed; nothing was changed. OutOfMemoryException")
     assert "could not allocate block" in shown and "\n" not in shown
+
+
+# -- terminal escapes ---------------------------------------------------------------------------
+
+
+def test_summary_escapes_control_characters_from_the_store(older_store):
+    """An ANSI sequence in a topic would clear the user's terminal; it is printed escaped."""
+    shown = run_cli("summary", "--db", older_store)
+
+    assert "\x1b" not in shown.stdout and "\x0b" not in shown.stdout
+    assert "Use of \\x1b[2JForce" in shown.stdout and "De-\\x0bescalation" in shown.stdout
+    as_json = json.loads(run_cli("summary", "--db", older_store, "--json").stdout)
+    assert as_json["by_topic"]["Use of \x1b[2JForce"] == 1  # JSON keeps the text exact
+
+
+def test_file_names_in_import_messages_are_escaped(tmp_path):
+    named = tmp_path / "budget\x1b]0;owned\x07.csv"
+    named.write_text("a,b\n1,2\n", encoding="utf-8")
+
+    shown = run_cli("validate", named, ok=False)
+
+    assert "\x1b" not in shown.stderr and "\x07" not in shown.stderr
+    assert "budget\\x1b]0;owned\\x07.csv: cannot tell which table" in shown.stderr
