@@ -83,8 +83,10 @@ def read_sheets(path: str | Path) -> tuple[list[Sheet], list[str]]:
         raise ReadError(
             f"{path.name}: unsupported file type {suffix or '(none)'!r}; use .csv, .parquet or .xlsx"
         )
-    if not path.is_file():
+    if not path.exists():
         raise ReadError(f"{path.name}: file not found")
+    if not path.is_file():  # reading a pipe or a device could block or never end
+        raise ReadError(f"{path.name}: refused: not a regular file (a folder, device or pipe)")
     if suffix == ".xlsx":
         return _read_workbook(path)
     table = table_for_name(path.stem)

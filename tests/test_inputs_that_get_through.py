@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -444,3 +445,53 @@ def test_file_names_in_import_messages_are_escaped(tmp_path):
 
     assert "\x1b" not in shown.stderr and "\x07" not in shown.stderr
     assert "budget\\x1b]0;owned\\x07.csv: cannot tell which table" in shown.stderr
+
+
+# -- symbolic links -----------------------------------------------------------------------------
+
+
+def test_a_symbolic_link_to_a_system_file_is_refused_without_reading_it(tmp_path, tiny_db, copy_db):
+    """A link to the password database used to be read as a CSV, and the warning about its
+    unknown column echoed the file's first line."""
+    target = copy_db(tiny_db)
+    before = _digest(target)
+    link = tmp_path / "agencies.csv"
+    link.symlink_to("/etc/passwd")
+    first_line = Path("/etc/passwd").read_text().splitlines()[0]
+
+    shown = run_cli("ingest", "--db", target, link, ok=False)
+
+    output = shown.stdout + shown.stderr
+    assert "agencies.csv: refused: a symbolic link" in shown.stderr
+    assert first_line not in output and first_line[:6] not in output
+    assert len(shown.stderr.strip().splitlines()) == 2  # REJECTED, then the one error line
+    assert _digest(target) == before
+
+
+@pytest.mark.parametrize("points_to", ["a valid export", "nothing"])
+def test_every_symbolic_link_is_refused(tmp_path, tiny_dir, monkeypatch, points_to):
+    """The check looks at the link itself: it is refused whatever it points to (even nothing),
+    and no reader opens it."""
+    link = tmp_path / "agencies.csv"
+    link.symlink_to(tiny_dir / "agencies.csv" if points_to == "a valid export" else tmp_path / "x")
+    opened = []
+    monkeypatch.setattr(readers, "_csv_sheet", lambda *a: opened.append(a))
+
+    result = validate_files([link])
+
+    [problem] = result.errors
+    assert (problem.source, problem.rule) == (
+        "agencies.csv",
+        "refused: a symbolic link; give the file it points to",
+    )
+    assert not opened
+
+
+def test_a_pipe_is_refused_rather_than_read(tmp_path):
+    pipe = tmp_path / "agencies.csv"
+    os.mkfifo(pipe)
+
+    result = validate_files([pipe])
+
+    [problem] = result.errors
+    assert "not a regular file" in problem.rule
