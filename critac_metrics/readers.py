@@ -118,8 +118,9 @@ def _csv_sheet(path: Path, table: str) -> Sheet:
 
 
 def _binary(head: bytes) -> bool:
-    """Whether the first bytes of a file are not text: NULs that are not UTF-8 text, or that are
-    over 1% of it (UTF-16). A stray NUL in text is left for validation to report by row and column."""
+    """Whether the first bytes of a file are not text: NULs in what is not UTF-8, or NULs that
+    are over a tenth of it (UTF-16). A stray NUL in text is left for validation to report by row
+    and column."""
     if b"\x00" not in head:
         return False
     try:
@@ -127,7 +128,7 @@ def _binary(head: bytes) -> bool:
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 3:  # not just a character cut off at the end of the sample
             return True
-    return head.count(b"\x00") * 100 > len(head)
+    return head.count(b"\x00") * 10 > len(head)
 
 
 def _open_csv(path: Path, **kwargs):

@@ -70,6 +70,18 @@ def test_a_nul_after_the_first_64_kib_of_a_csv_is_refused(tmp_path, tiny_db, cop
     assert len(result.errors) == 1
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_a_utf16_file_is_still_called_binary(tmp_path, encoding):
+    """Only a stray NUL in UTF-8 text is left to the cell check: UTF-16 (with or without its BOM)
+    is half NULs, and still gets the one-line binary-file message."""
+    path = tmp_path / "agencies.csv"
+    path.write_text(TINY["agencies.csv"], encoding=encoding)
+
+    [problem] = validate_files([path]).errors
+
+    assert problem.rule == "this is a binary file, not UTF-8 CSV text"
+
+
 CONTROLS = ["\x00", "\x01", "\x08", "\x0b", "\x0c", "\x0e", "\x1b", "\x1f", "\x7f"]
 # Python and Arrow count U+000B, U+000C and U+001C-U+001F as spaces: trimming a cell must keep them.
 PLACES = [(c, "inside") for c in CONTROLS] + [
