@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import io
 import json
 import os
 import sys
@@ -15,6 +17,7 @@ from . import db, metrics, registry
 from .filters import LIST_FILTERS, Filters, parse_date
 from .ingest import ingest_files, validate_files
 from .store import build_demo_database, topic_names
+from .text import for_terminal
 
 
 def _date(text: str) -> dt.date:
@@ -135,25 +138,59 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler = globals()[f"_cmd_{args.command}"]
+    # Imported text (topics, names, file and sheet names in messages) is printed with its control
+    # characters escaped, so none can clear the screen or rewrite what the user sees. (JSON output
+    # is unchanged: json.dumps already escapes them.)
+    out, err = _Escaped(sys.stdout), _Escaped(sys.stderr)
     try:
-        return handler(args)
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            return handler(args)
     except duckdb.Error as exc:  # e.g. --db names a file that is not a DuckDB database
         where = getattr(args, "db", None) or "the database"
         if args.command in READERS and db.is_unreadable(exc):  # a damaged block found by a query
-            print(_unreadable(where, exc), file=sys.stderr)
+            print(_unreadable(where, exc), file=err)
             return 1
-        print(f"error: {where}: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        print(f"error: {where}: {str(exc).strip().splitlines()[0]}", file=err)
+        return 1
+    except SystemExit as exc:  # an error message (e.g. an invalid filter): escaped like the rest
+        if not isinstance(exc.code, str):
+            raise
+        print(exc.code, file=err)
         return 1
     except db.WriteError as exc:  # a read-only folder, a full disk: nothing was changed
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=err)
         return 1
     except OSError as exc:  # any other file the system refused (e.g. TMPDIR)
         where = f": {exc.filename}" if exc.filename else ""
-        print(f"error: {exc.strerror or type(exc).__name__}{where}", file=sys.stderr)
+        print(f"error: {exc.strerror or type(exc).__name__}{where}", file=err)
         return 1
     except BrokenPipeError:  # `summary | head`: the reader left; that is not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+class _Escaped(io.TextIOBase):
+    """A text stream that writes to ``stream`` with control characters escaped."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        self.stream.write(for_terminal(text))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    @property
+    def encoding(self):
+        return getattr(self.stream, "encoding", None)
 
 
 def _print_report(report) -> None:

@@ -6,6 +6,8 @@ import io
 
 import pandas as pd
 
+from .text import without_controls
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
 
@@ -36,5 +38,9 @@ def excel_bytes(frame: pd.DataFrame, sheet_name: str = "data") -> bytes:
         raise ValueError(f"{len(frame):,} rows do not fit in one Excel sheet; download CSV instead")
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        neutralise(frame).to_excel(writer, sheet_name=sheet_name[:31], index=False)
+        # A control character (from a store written before imports refused them) would make
+        # openpyxl raise IllegalCharacterError: it is written as U+FFFD instead.
+        without_controls(neutralise(frame)).to_excel(
+            writer, sheet_name=sheet_name[:31], index=False
+        )
     return buffer.getvalue()

@@ -15,21 +15,32 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pyarrow.parquet as pq
 
 from .schema import TABLE_ORDER
+from .text import CONTROL, TRIMMED, control_name
 
 SUPPORTED = (".csv", ".parquet", ".xlsx")
 ROW_COLUMN = "__row"  # spreadsheet row number of each record (the header is row 1)
 CHUNK_ROWS = 122_880  # rows validated at a time: bounds an import's memory, not its size
+
+# A workbook is read whole (openpyxl), so what it may expand to is bounded before it is read: a
+# 400 KB file can hold a 400 MB cell. The zip's declared sizes can be trusted as bounds (zipfile
+# stops reading a part at its declared size).
+MAX_WORKBOOK_BYTES = 200 * 2**20  # all of its parts, uncompressed (bigger: use CSV or Parquet)
+MAX_COMPRESSION_RATIO = 100  # uncompressed / compressed size of any part over RATIO_FROM_BYTES
+RATIO_FROM_BYTES = 2**20  # (real sheets compress about 10:1; small parts may compress better)
+MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
 
 
 class ReadError(Exception):
@@ -66,13 +77,17 @@ def normalise_header(header: object) -> str:
 def read_sheets(path: str | Path) -> tuple[list[Sheet], list[str]]:
     """Return the sheets in a file and warnings (ignored sheets). Raises ReadError."""
     path = Path(path)
+    if path.is_symlink():  # refused before anything follows the link (nothing of it is read)
+        raise ReadError(f"{path.name}: refused: a symbolic link; give the file it points to")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
         raise ReadError(
             f"{path.name}: unsupported file type {suffix or '(none)'!r}; use .csv, .parquet or .xlsx"
         )
-    if not path.is_file():
+    if not path.exists():
         raise ReadError(f"{path.name}: file not found")
+    if not path.is_file():  # reading a pipe or a device could block or never end
+        raise ReadError(f"{path.name}: refused: not a regular file (a folder, device or pipe)")
     if suffix == ".xlsx":
         return _read_workbook(path)
     table = table_for_name(path.stem)
@@ -90,7 +105,7 @@ def _csv_sheet(path: Path, table: str) -> Sheet:
         head = handle.read(65536)
     if not head.strip():
         raise ReadError(f"{path.name}: the file is empty")
-    if b"\x00" in head:
+    if _binary(head):
         raise ReadError(f"{path.name}: this is a binary file, not UTF-8 CSV text")
     with _csv_errors(path):
         header = _open_csv(path, nrows=0).columns
@@ -101,6 +116,20 @@ def _csv_sheet(path: Path, table: str) -> Sheet:
             yield from _numbered(reader, columns)
 
     return Sheet(table, path.name, columns, read_chunks)
+
+
+def _binary(head: bytes) -> bool:
+    """Whether the first bytes of a file are not text: NULs in what is not UTF-8, or NULs that
+    are over a tenth of it (UTF-16). A stray NUL in text is left for validation to report by row
+    and column."""
+    if b"\x00" not in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut off at the end of the sample
+            return True
+    return head.count(b"\x00") * 10 > len(head)
 
 
 def _open_csv(path: Path, **kwargs: Any) -> Any:  # a frame, or a chunk reader with chunksize
@@ -158,6 +187,7 @@ def _parquet_errors(path: Path) -> Iterator[None]:
 
 
 def _read_workbook(path: Path) -> tuple[list[Sheet], list[str]]:
+    _check_expansion(path)
     try:
         book = pd.read_excel(path, sheet_name=None, dtype=object, engine="openpyxl")
         unsaved = _formulas_without_values(path, [n for n in book if table_for_name(str(n))])
@@ -173,6 +203,8 @@ def _read_workbook(path: Path) -> tuple[list[Sheet], list[str]]:
         )
     sheets, warnings = [], []
     for name, frame in book.items():
+        _check_cell_lengths(frame, path.name, str(name))
+        frame = frame.map(_unescape_xstring)
         table = table_for_name(str(name))
         if table is None:
             warnings.append(f"{path.name}: sheet {name!r} ignored (no table of that name)")
@@ -183,6 +215,97 @@ def _read_workbook(path: Path) -> tuple[list[Sheet], list[str]]:
             f"{path.name}: no sheet is named after a table (" + ", ".join(TABLE_ORDER) + ")"
         )
     return sheets, warnings
+
+
+def _check_expansion(path: Path) -> None:
+    """Refuse a workbook that would expand past the bounds above (a decompression bomb), before
+    anything parses it. A file that is not a zip is left to the reader to report."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            parts = book.infolist()
+            total = sum(part.file_size for part in parts)
+            if total > MAX_WORKBOOK_BYTES:
+                raise ReadError(
+                    f"{path.name}: refused: the workbook expands to {total / 2**20:,.0f} MB, more"
+                    f" than the {MAX_WORKBOOK_BYTES / 2**20:,.0f} MB allowed; import the sheets as"
+                    " CSV or Parquet files instead"
+                )
+            for part in parts:
+                ratio = part.file_size / max(part.compress_size, 1)
+                if part.file_size > RATIO_FROM_BYTES and ratio > MAX_COMPRESSION_RATIO:
+                    raise ReadError(
+                        f"{path.name}: refused: {part.filename} expands {ratio:,.0f} times (to"
+                        f" {part.file_size / 2**20:,.0f} MB), more than a real workbook does"
+                        f" ({MAX_COMPRESSION_RATIO} times); it may be a decompression bomb"
+                    )
+            for part in parts:
+                name = part.filename
+                if name == "xl/sharedStrings.xml" or (
+                    name.startswith("xl/worksheets/") and name.endswith(".xml")
+                ):
+                    _check_text_runs(path, book, name)
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError):
+        return  # not a readable zip: pandas says so, in the reader's own words
+
+
+# Text in the XML is at most this many bytes per character (an entity such as &#x1F600;).
+_XML_BYTES_PER_CHAR = 10
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3}[0-9]{1,7})"')
+
+
+def _check_text_runs(path: Path, book: zipfile.ZipFile, part: str) -> None:
+    """Refuse a part holding a text longer than a cell may be, reading it a block at a time:
+    a text node holds no '<', so the longest run between two '<' bounds the longest text."""
+    limit = MAX_CELL_CHARS * _XML_BYTES_PER_CHAR
+    run = 0  # bytes since the last '<'
+    ref = b""  # the last cell reference seen (worksheets)
+    with book.open(part) as stream:
+        while block := stream.read(1 << 20):
+            data = np.frombuffer(block, dtype=np.uint8)
+            opens = np.flatnonzero(data == ord("<"))
+            if opens.size == 0:
+                longest, run = run + len(block), run + len(block)
+            else:
+                gaps = np.diff(opens, prepend=-1 - run)
+                at = int(gaps.argmax())
+                longest = int(gaps[at])
+                run = len(block) - 1 - int(opens[-1])
+                if longest <= limit and run > limit:
+                    longest = run
+            if longest > limit:
+                end = int(opens[at]) if opens.size else len(block)
+                ref = ([ref, *_CELL_REF.findall(block, 0, end)])[-1]
+                where = f"cell {ref.decode()} of {part}" if ref else part
+                raise ReadError(
+                    f"{path.name}: refused: {where} holds a text longer than {MAX_CELL_CHARS:,}"
+                    " characters, more than an Excel cell can hold"
+                )
+            refs = _CELL_REF.findall(block)
+            if refs:
+                ref = refs[-1]
+
+
+def _check_cell_lengths(frame: pd.DataFrame, file: str, sheet: str) -> None:
+    for number, column in enumerate(frame.columns):
+        lengths = frame[column].map(lambda v: len(v) if isinstance(v, str) else 0)
+        if len(lengths) and lengths.max() > MAX_CELL_CHARS:
+            row = int(lengths.to_numpy().argmax()) + 2
+            raise ReadError(
+                f"{file}: sheet {sheet!r}, row {row}, column {number + 1}: a text of"
+                f" {lengths.max():,} characters;"
+                f" a cell holds at most {MAX_CELL_CHARS:,}"
+            )
+
+
+def _unescape_xstring(value: object) -> object:
+    """Text as Excel shows it: a workbook writes a character XML cannot hold (a control
+    character) as ``_xHHHH_``, and openpyxl leaves the escape in the text."""
+    if isinstance(value, str) and "_x" in value:
+        return _XSTRING_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), value)
+    return value
+
+
+_XSTRING_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 
 
 def _formulas_without_values(path: Path, sheets: list[str]) -> list[tuple[str, str, str]]:
@@ -232,6 +355,13 @@ def frame_to_sheet(table: str, frame: pd.DataFrame, source: str) -> Sheet:
 
 
 def _headers(headers: Iterable[object], source: str) -> tuple[str, ...]:
+    for number, header in enumerate(headers, start=1):
+        if isinstance(header, str) and (found := CONTROL.search(header)):
+            raise ReadError(
+                f"{source}: row 1, column {number}: header {header[:80]!r} contains the control"
+                f" character {control_name(found.group())}; only tab, line feed and carriage"
+                " return are allowed in text"
+            )
     names = [normalise_header(h) for h in headers]
     if not names:
         raise ReadError(f"{source}: the file has no header row")
@@ -247,7 +377,8 @@ def _numbered(frames: Iterable[pd.DataFrame], columns: tuple[str, ...]) -> Itera
     next_row = 2
     for frame in frames:
         frame = frame.set_axis(list(columns), axis=1)
-        frame = frame.astype(str).apply(lambda col: col.str.strip())
+        # Trimmed of spaces but not of control characters: validation refuses those.
+        frame = frame.astype(str).apply(lambda col: col.str.strip(TRIMMED))
         frame[ROW_COLUMN] = range(next_row, next_row + len(frame))
         next_row += len(frame)
         yield frame

@@ -32,6 +32,7 @@ from pptx.util import Inches, Pt
 
 from . import charts, metrics, registry, render, schema, store
 from .filters import Filters
+from .text import without_controls
 
 T = TypeVar("T")
 
@@ -211,7 +212,9 @@ class _Context:
             date,
             is_demo,
         )
-        self.sentence = filters.describe()
+        # Text from the store is cleaned of control characters (which PowerPoint's XML and the
+        # chart renderer refuse): imports reject them, but a store written by older code may hold some.
+        self.sentence = without_controls(filters.describe())
         self.date_text = _day(date) if date else "unknown"
         self.suppressed = f"suppressed (n < {min_n})"
         self._cache: dict = {}
@@ -220,7 +223,7 @@ class _Context:
         """``fn(con, filters, *args, **kwargs)`` for a function of metrics, once per report."""
         key = (f"{fn.__module__}.{fn.__qualname__}", args, tuple(sorted(kwargs.items())))
         if key not in self._cache:
-            self._cache[key] = fn(self.con, self.filters, *args, **kwargs)
+            self._cache[key] = without_controls(fn(self.con, self.filters, *args, **kwargs))
         result: T = self._cache[key]
         return result
 

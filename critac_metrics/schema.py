@@ -362,8 +362,26 @@ CONTRACT_RULES = {
 }
 
 
+def _input_rules() -> str:
+    """What any file must be, whatever its table (the bounds are the readers' own constants)."""
+    from . import readers  # readers imports this module
+
+    return f"""- **Control characters** (U+0000–U+001F other than tab, line feed and carriage return, and
+  U+007F) are refused in every cell and header of every file, anywhere in the file, known column or
+  not: each such cell is an error with its row, column and the character. In a workbook, Excel's
+  escapes such as `_x000B_` are read as the character they stand for.
+- **Workbooks** are bounded before they are read: all their parts together may expand to at
+  most {readers.MAX_WORKBOOK_BYTES // 2**20:,} MB, no part over {readers.RATIO_FROM_BYTES // 2**20:,} MB \
+to more than {readers.MAX_COMPRESSION_RATIO:,} times its compressed size,
+  and no cell may hold more than {readers.MAX_CELL_CHARS:,} characters (Excel's own limit). A
+  workbook beyond these is refused; import bigger data as CSV or Parquet.
+- A file given as a **symbolic link**, or that is not a regular file (a folder, pipe or device),
+  is refused without being read.
+"""
+
+
 def contract_markdown() -> str:
-    lines = [CONTRACT_INTRO]
+    lines = [CONTRACT_INTRO + _input_rules()]
     for table in TABLES.values():
         lines += [f"## {table.name}", "", "| column | required | rule |", "|---|---|---|"]
         lines += [

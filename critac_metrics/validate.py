@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from . import schema
 from .readers import ROW_COLUMN, ReadError, Sheet
 from .staging import Found, Staging
+from .text import CONTROL_CLASS, control_name
 
 ENUM_DISPLAY_LIMIT = 10
 
@@ -267,6 +268,7 @@ def _check_sheet(
     try:
         for chunk in sheet.chunks():
             rows += len(chunk)
+            _check_controls(chunk.assign(__source=sheet.source), out)
             text = chunk.reindex(columns=[*table.column_names, ROW_COLUMN], fill_value="")
             text = text.assign(__source=sheet.source)
             typed = _TableCheck(table, text, out).run()
@@ -281,6 +283,24 @@ def _check_sheet(
     if rows == 0:
         out.errors.append(Problem(sheet.source, None, None, None, "the file has no data rows"))
     return True
+
+
+def _check_controls(chunk: pd.DataFrame, out: Validated) -> None:
+    """Flag every cell, in any column (known or not), holding a control character."""
+    for column in chunk.columns:
+        if column in (ROW_COLUMN, "__source"):
+            continue
+        text = chunk[column]
+        has = text.str.contains(f"[{CONTROL_CLASS}]", regex=True)
+        if not has.any():
+            continue
+        first = text[has].str.extract(f"([{CONTROL_CLASS}])", expand=False)
+        for char in first.unique():
+            rule = (
+                f"contains the control character {control_name(char)}; only tab, line feed and"
+                " carriage return are allowed in text"
+            )
+            _flag(out, chunk, (first == char).reindex(chunk.index, fill_value=False), column, rule)
 
 
 def _check_engagements(

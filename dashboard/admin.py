@@ -180,13 +180,22 @@ def _import(files) -> ImportReport | str:
     wrong = [f.name for f in files if Path(f.name).suffix.lower() not in SUPPORTED]
     if wrong:
         return f"Refused: not CSV, Parquet or .xlsx: {', '.join(wrong)}"
-    with tempfile.TemporaryDirectory() as folder:
-        paths = []
-        for upload in files:
-            path = Path(folder) / Path(upload.name).name  # never trust a client path
-            path.write_bytes(upload.getvalue())
-            paths.append(path)
-        return ingest_files(data.database_path(), paths, source="upload (Data page)")
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            paths = []
+            for upload in files:
+                path = Path(folder) / Path(upload.name).name  # never trust a client path
+                path.write_bytes(upload.getvalue())
+                paths.append(path)
+            return ingest_files(data.database_path(), paths, source="upload (Data page)")
+    except Exception as exc:  # duckdb.Error (out of memory), OSError (disk full), a bug: a message
+        logging.getLogger(__name__).exception("import from the Data page failed")
+        # The first line of the reason; an OSError's without its (server) path.
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        detail = (reason.strip().splitlines() or [""])[0][:200]
+        return f"Import failed; nothing was changed. {type(exc).__name__}" + (
+            f": {detail}" if detail else ""
+        )
 
 
 def show_report(report: ImportReport | str) -> None:
