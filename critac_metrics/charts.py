@@ -881,7 +881,7 @@ def likert_diverging(
             fig.add_annotation(x=x, y=i, text=text, xanchor=side, xshift=shift, showarrow=False)
     fig.add_vline(x=0, line={"color": INK, "width": 1})
     if not parts:
-        message = f"Every item is suppressed: fewer than {min_n} answers each"
+        message = f"Every item is suppressed: fewer than {min_n} respondents each"
         fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
     ticks = list(range(-100, 101, 25))
     fig.update_xaxes(

@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-n",
         type=int,
         default=metrics.DEFAULT_MIN_N,
-        help="suppress outcome figures built on fewer answers",
+        help="suppress outcome figures built on fewer respondents",
     )
 
     p = sub.add_parser("series", help="requests, engagements and completed per period")
@@ -108,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-n",
         type=int,
         default=metrics.DEFAULT_MIN_N,
-        help="suppress outcome figures built on fewer answers",
+        help="suppress outcome figures built on fewer respondents",
     )
 
     p = sub.add_parser("docs", help="print docs/metrics.md generated from the metric registry")

@@ -235,7 +235,7 @@ def kpis_with_comparison(
     con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
 ) -> pd.DataFrame:
     """Headline figures with the previous period of equal length, the change, a sparkline, and
-    for the positive-outcome rate the number of answers behind it (``n``)."""
+    for the positive-outcome rate the number of respondents behind it (``n``)."""
     periods = _kpi_periods(con, filters, min_n)
     current, previous = periods.current, periods.previous or {}
     spark = kpi_series(con, filters, "month" if periods.span_days <= 1100 else "quarter")
@@ -262,7 +262,7 @@ class _KpiPeriods:
     current: dict[str, float | None]
     previous: dict[str, float | None] | None  # None: no previous period (open date range)
     span_days: int  # first to last request in the selection
-    positive_n: int  # answers behind the current positive-outcome rate
+    positive_n: int  # respondents behind the current positive-outcome rate
 
 
 _NO_COUNTS = dict.fromkeys(
@@ -273,6 +273,8 @@ _NO_COUNTS = dict.fromkeys(
         "states_reached",
         "answers",
         "top2",
+        "respondents",
+        "responses",
         "responded",
     ),
     0,
@@ -297,6 +299,8 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> _KpiPeriods:
             distinct_states(case when is_engagement then state_key end) as states_reached,
             coalesce(sum(post_answers) filter (where is_engagement), 0) as answers,
             coalesce(sum(post_top2) filter (where is_engagement), 0) as top2,
+            coalesce(sum(post_respondents) filter (where is_engagement), 0) as respondents,
+            coalesce(sum(responses) filter (where is_engagement), 0) as responses,
             count(*) filter (where is_completed and responses > 0) as responded,
             date_diff('day', min(requested_on), max(requested_on)) as span_days
         {source} group by all
@@ -310,19 +314,24 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> _KpiPeriods:
         current=_kpi_values(current, min_n),
         previous=None if previous is None else _kpi_values(rows.get(False, _NO_COUNTS), min_n),
         span_days=int(current["span_days"] or 0),
-        positive_n=int(current["answers"]),
+        positive_n=int(current["respondents"]),
     )
 
 
 def _kpi_values(counts: dict, min_n: int) -> dict[str, float | None]:
-    answers = int(counts["answers"])
+    responses = int(counts["responses"])
     return {
         "engagements": int(counts["engagements"]),
         "agencies_served": int(counts["agencies_served"]),
         "completion_rate": _pct(int(counts["completed"]), int(counts["engagements"])),
         "states_reached": int(counts["states_reached"]),
-        "positive_outcome_pct": _top2_pct(int(counts["top2"]), answers, min_n),
-        "response_rate": _pct(int(counts["responded"]), int(counts["completed"])),
+        "positive_outcome_pct": _top2_pct(
+            int(counts["top2"]), int(counts["answers"]), int(counts["respondents"]), min_n
+        ),
+        # a survey figure too: suppressed below min_n responses (no survey % for a tiny selection)
+        "response_rate": None
+        if responses < min_n
+        else _pct(int(counts["responded"]), int(counts["completed"])),
     }
 
 
@@ -899,28 +908,34 @@ def _item_figures(counts: list[_AnswerCounts], min_n: int) -> pd.DataFrame:
 
 
 def positive_outcome(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> dict:
-    """Top-2-box % over all post-engagement answers to the five items (the KPI tile)."""
+    """Top-2-box % over all post-engagement answers to the five items (the KPI tile).
+
+    ``n`` counts respondents (post-engagement responses answering at least one item), and the
+    figure is suppressed below ``min_n`` respondents: one respondent answering five items is one
+    respondent, not five answers. ``answers`` is the number of answers pooled."""
     source, params = _selection(filters)
     row = _record(
         con,
         f"""
-        select coalesce(sum(post_answers), 0) as n, coalesce(sum(post_top2), 0) as top2,
-            coalesce(sum(post_responses), 0) as responses
+        select coalesce(sum(post_answers), 0) as answers, coalesce(sum(post_top2), 0) as top2,
+            coalesce(sum(post_respondents), 0) as respondents
         {source} and is_engagement
     """,
         params,
     )
-    n = int(row["n"])
+    n = int(row["respondents"])
     return {
         "n": n,
-        "top2_pct": _top2_pct(int(row["top2"]), n, min_n),
-        "suppressed": n < min_n or row["responses"] == 0,
+        "answers": int(row["answers"]),
+        "top2_pct": _top2_pct(int(row["top2"]), int(row["answers"]), n, min_n),
+        "suppressed": n < min_n or n == 0,
     }
 
 
-def _top2_pct(top2: int, n: int, min_n: int) -> float | None:
-    """The positive-outcome rate of ``n`` answers, or None when suppressed (fewer than min_n)."""
-    return None if n < min_n else _pct(top2, n)
+def _top2_pct(top2: int, answers: int, respondents: int, min_n: int) -> float | None:
+    """The positive-outcome rate of ``answers``, or None when suppressed (fewer than ``min_n``
+    respondents gave them)."""
+    return None if respondents < min_n or respondents == 0 else _pct(top2, answers)
 
 
 def outcomes_by(

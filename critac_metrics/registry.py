@@ -147,12 +147,20 @@ METRICS: dict[str, Metric] = {
         ),
         Metric("mean", "Mean answer", "Average answer on the 1–5 scale.", "mean", "Outcomes"),
         Metric(
-            "n", "Answers (n)", "Number of answers behind an outcome figure.", "count", "Outcomes"
+            "n",
+            "Respondents (n)",
+            "Respondents behind an outcome figure: survey responses that answered the item (for "
+            "one item each respondent gives at most one answer). The minimum n counts these.",
+            "count",
+            "Outcomes",
         ),
         Metric(
             "positive_outcome_pct",
             "% positive outcome",
-            "Top-2-box % over all answers to the five post-engagement survey items.",
+            "Top-2-box % over all answers to the five post-engagement survey items. Its n counts "
+            "respondents (post-engagement responses answering at least one item), not answers: one "
+            "respondent answering five items is n = 1, and the rate is suppressed below the "
+            "minimum n of respondents.",
             "pct",
             "Outcomes",
         ),
@@ -217,6 +225,16 @@ DIMENSIONS: dict[str, str] = {
 }
 
 
+# The rules every survey figure follows (docs/metrics.md states them; tests/test_survey_statistics.py
+# checks each against an independent computation).
+SURVEY_RULES = (
+    "**Respondents, not answers.** A respondent is one survey response. Every survey figure "
+    "counts respondents for the minimum n (default 5) and shows n in respondents: for one item, "
+    "the respondents who answered it; for a figure pooling several items, the respondents who "
+    "answered at least one of them. A respondent answering every item is still one respondent.",
+)
+
+
 def label(name: str) -> str:
     return METRICS[name].label if name in METRICS else DIMENSIONS.get(name, name)
 
@@ -232,13 +250,14 @@ def metrics_markdown() -> str:
         f"- {_ENGAGEMENT}",
         f"- {_MULTI_TOPIC}",
         "- Fiscal years are federal: FY2024 runs 1 Oct 2023 – 30 Sep 2024.",
-        "- Outcome figures built on fewer answers than the minimum n (default 5) are suppressed in "
-        "the metric itself, so no page, download or export can show them.",
+        "- Outcome figures built on fewer respondents than the minimum n (default 5) are "
+        "suppressed in the metric itself, so no page, download or export can show them.",
         "- A KPI tile's sparkline shows the figure per month (per quarter when the selection spans "
         "more than about three years) up to the last period that is over; a rate has no point "
         "for a period without engagements.",
         "",
     ]
+    lines += ["## Survey statistics", "", *(f"- {rule}" for rule in SURVEY_RULES), ""]
     for group in dict.fromkeys(m.group for m in METRICS.values()):
         lines += [f"## {group}", "", "| name | label | format | definition |", "|---|---|---|---|"]
         lines += [

@@ -75,12 +75,12 @@ def _rows(items: list, size: int = KPI_COLUMNS):
 
 def kpi_row(kpis: pd.DataFrame, previous: str | None = None) -> None:
     """KPI tiles with the change against the previous period, a sparkline, and the number of
-    answers behind a survey rate."""
+    respondents behind a survey rate."""
     for column, row in (pair for tiles in _rows(list(kpis.itertuples())) for pair in tiles):
         metric = registry.METRICS[row.metric]
         label = metric.label
         if pd.notna(row.n):
-            label = f"{label} (n = {int(row.n):,})"
+            label = f"{label} (n = {int(row.n):,} respondent{'' if int(row.n) == 1 else 's'})"
         column.metric(
             label,
             metric.format(row.value),

@@ -501,10 +501,18 @@ def item_outcomes(data, sel: Selection, wave: str = "post", min_n: int = 5) -> d
 
 
 def positive_outcome(data, sel: Selection, min_n: int = 5) -> dict:
+    """The pooled post-engagement rate; n and the threshold count respondents (responses that
+    answered at least one item), not answers."""
     resp = responses_of(data, sel, "post")
-    answers = pd.concat([resp[item] for item in ITEMS], ignore_index=True)
-    figures = answer_figures(answers, min_n)
-    return {"n": figures["n"], "top2_pct": figures["top2_pct"], "suppressed": figures["suppressed"]}
+    respondents = int(resp[ITEMS].notna().any(axis=1).sum())
+    answers = pd.concat([resp[item] for item in ITEMS], ignore_index=True).dropna()
+    shown = respondents >= min_n and respondents > 0
+    return {
+        "n": respondents,
+        "answers": len(answers),
+        "top2_pct": (answers >= 4).mean() * 100 if shown else None,
+        "suppressed": not shown,
+    }
 
 
 def outcomes_by(data, sel: Selection, by: str, wave: str | None = "post", min_n: int = 5,
@@ -576,7 +584,7 @@ def kpi_values(data, sel: Selection, min_n: int = 5) -> dict:
         "completion_rate": head["completion_rate"],
         "states_reached": head["states_reached"],
         "positive_outcome_pct": positive_outcome(data, sel, min_n)["top2_pct"],
-        "response_rate": head["response_rate"],
+        "response_rate": head["response_rate"] if head["survey_responses"] >= min_n else None,
     }
 
 

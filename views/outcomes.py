@@ -14,7 +14,7 @@ if head["engagements"] == 0:
     st.stop()
 
 show.figure_row(head, ["survey_responses", "responded_engagements", "response_rate"])
-st.caption(f"Figures on fewer than {metrics.DEFAULT_MIN_N} answers are suppressed.")
+st.caption(f"Figures on fewer than {metrics.DEFAULT_MIN_N} respondents are suppressed.")
 
 wave = (
     st.segmented_control(
