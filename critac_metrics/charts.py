@@ -270,8 +270,11 @@ def _muted(text: str) -> str:
     return f'<span style="color:{MUTED}">{text}</span>'
 
 
-def _suppressed_label(name: str, n: int, min_n: int) -> str:
-    return _muted(f"{name} — suppressed (n={n:,} < {min_n})")
+def _suppressed_label(name: str, n: float | None, min_n: int) -> str:
+    """A suppressed row's label; a breakdown hides the n of its suppressed rows (None/NaN)."""
+    if n is None or pd.isna(n):
+        return _muted(f"{name} — suppressed")
+    return _muted(f"{name} — suppressed (n={int(n):,} < {min_n})")
 
 
 def _partial_flags(df: pd.DataFrame) -> list[bool]:
@@ -931,7 +934,7 @@ def _add_likert_trace(fig: go.Figure, shown: pd.DataFrame, parts: dict, k: int, 
 def _segment_label(row, segment: str, min_n: int) -> str:
     name = category_label(segment, getattr(row, segment))
     if row.suppressed:
-        return _suppressed_label(name, int(row.n), min_n)
+        return _suppressed_label(name, row.n, min_n)
     rate = getattr(row, "response_rate", None)
     rate_text = "" if rate is None or pd.isna(rate) else f", response rate {rate:.0f}%"
     return f"{name} (n={int(row.n):,}{rate_text})"
@@ -944,7 +947,10 @@ def top2_by_segment(df: pd.DataFrame, segment: str, min_n: int = DEFAULT_MIN_N) 
         raise ValueError("top2_by_segment expects one survey item; filter the frame by item first")
     item = pretty(items[0]) if len(items) else "Survey item"
     title = f"% positive by {_dimension_label(segment)}: {item}"
-    subtitle = "% answering 4 or 5 · whiskers: 95% Wilson interval · suppressed below the minimum n"
+    subtitle = (
+        "% answering 4 or 5 · whiskers: 95% interval · n = respondents · suppressed: below "
+        f"{min_n} respondents, or hidden with it so the rest cannot give it away"
+    )
     if _is_empty(df):
         return empty_figure(title)
     frame = df.assign(_shown=~df["suppressed"].astype(bool)).sort_values(

@@ -950,7 +950,8 @@ def outcomes_by(
     beside them (empty for a segment without completed engagements)."""
     items = schema.SURVEY_ITEMS if item is None else (item,)
     counts = _answer_counts(con, filters, (wave,), by, items)
-    frame = _outcome_figures(counts, {"segment": by, "item": "item"}, min_n)
+    # figures of every cell first (min_n 0), then the one suppression rule over the breakdown
+    frame = protect_breakdown(_outcome_figures(counts, {"segment": by, "item": "item"}, 0), min_n)
     if not counts:
         rates = ["completed", "responded_engagements", "response_rate"]
         return pd.DataFrame(columns=[*frame.columns, *rates])
@@ -968,6 +969,64 @@ def outcomes_by(
         dtype="float64",
     )
     return frame
+
+
+def complementary_suppression(
+    ns: list[int], min_n: int, positives: list[int] | None = None
+) -> list[bool]:
+    """Which cells of one breakdown to suppress, given each cell's respondents ``ns`` (and how
+    many of them answered 4 or 5, ``positives``), for cells that add up to a total shown
+    elsewhere. The one rule every output uses (pages, chart CSVs, deck, HTML report, CLI).
+
+    Primary: every cell below ``min_n``. Complementary: while any cell is suppressed, also
+    suppress the next smallest shown cell (ties: the first) until the suppressed cells are at
+    least two, hold at least ``min_n`` respondents together, more respondents than cells (else
+    each would hold exactly one) and, together, some positive and some other answers (else each
+    cell's positive count, 0, or its rate, 100%, would follow). Then no suppressed cell's n or
+    positive count can be worked out from the shown cells and the total. Only when every cell is
+    suppressed can a condition still fail (the total, shown or suppressed on its own, is all
+    there is)."""
+    hidden = [n < min_n for n in ns]
+    if not any(hidden):
+        return hidden
+
+    def protected() -> bool:
+        count = sum(hidden)
+        together = sum(n for n, h in zip(ns, hidden, strict=True) if h)
+        enough = count >= 2 and together >= min_n and together > count
+        if positives is None:  # only the n is to be protected
+            return enough
+        top = sum(p for p, h in zip(positives, hidden, strict=True) if h)
+        return enough and 0 < top < together
+
+    while not protected() and not all(hidden):
+        smallest = min((n, i) for i, (n, h) in enumerate(zip(ns, hidden, strict=True)) if not h)
+        hidden[smallest[1]] = True
+    return hidden
+
+
+def protect_breakdown(frame: pd.DataFrame, min_n: int) -> pd.DataFrame:
+    """An outcome breakdown (one row per segment and item, figures not yet suppressed) with
+    ``complementary_suppression`` applied per item: suppressed rows lose every figure and their n
+    (shown as empty)."""
+    if frame.empty:
+        return frame
+    hidden = np.zeros(len(frame), dtype=bool)
+    positives = (frame["pct_4"].fillna(0) + frame["pct_5"].fillna(0)) * frame["n"] / 100
+    for _, rows in frame.groupby("item", sort=False).groups.items():
+        positions = frame.index.get_indexer(rows)
+        hidden[positions] = complementary_suppression(
+            [int(n) for n in frame["n"].iloc[positions]],
+            min_n,
+            [round(p) for p in positives.iloc[positions]],
+        )
+    out = frame.copy()
+    if hidden.any():
+        out.loc[hidden, list(OUTCOME_FIGURES)] = math.nan
+        out["n"] = out["n"].astype("float64")
+        out.loc[hidden, "n"] = math.nan
+    out["suppressed"] = hidden
+    return out
 
 
 def _gapped(values: list[int | None]) -> np.ndarray:

@@ -232,6 +232,14 @@ SURVEY_RULES = (
     "counts respondents for the minimum n (default 5) and shows n in respondents: for one item, "
     "the respondents who answered it; for a figure pooling several items, the respondents who "
     "answered at least one of them. A respondent answering every item is still one respondent.",
+    "**Complementary suppression.** In a breakdown (by topic, agency type, assistance type, ...; "
+    "for any date range, such as one fiscal year), when a segment is suppressed the next smallest "
+    "segments are suppressed with it until the suppressed segments are at least two, hold at "
+    "least the minimum n of respondents together, more respondents than segments, and some "
+    "positive and some other answers. Suppressed segments show neither a figure nor their n. So "
+    "no suppressed segment's n or positive count can be worked out from the segments shown and "
+    "the total. One function (`metrics.complementary_suppression`) decides this for every output: "
+    "the pages, chart CSVs, the deck, the HTML report and the CLI.",
 )
 
 

@@ -656,7 +656,7 @@ def _by_agency_type(ctx: _Context) -> Built:
     fig = charts.top2_by_segment(frame, "agency_type", ctx.min_n)
     columns = ("Agency type", "Respondents (n)", "% positive", "Response rate")
     item = _item(OUTCOME_ITEM)
-    if frame.empty or not (frame["n"] > 0).any():
+    if frame.empty or not ((frame["n"] > 0) | frame["suppressed"].astype(bool)).any():
         return (
             "by_agency_type",
             fig,
@@ -667,9 +667,7 @@ def _by_agency_type(ctx: _Context) -> Built:
         ["top2_pct", "n"], ascending=[False, False], kind="stable"
     )
     if shown.empty:
-        takeaway = (
-            f"{item} by agency type is suppressed: fewer than {ctx.min_n} respondents per type"
-        )
+        takeaway = f"{item} by agency type is suppressed: too few respondents per type"
     elif len(shown) == 1:
         only = shown.iloc[0]
         takeaway = (
@@ -688,14 +686,15 @@ def _by_agency_type(ctx: _Context) -> Built:
         (
             charts.pretty(r["agency_type"]),
             _count(r["n"]),
-            _positive(r, ctx.suppressed),
+            _positive(r, "suppressed"),  # below min_n, or hidden so the rest cannot give it away
             _pct(r["response_rate"]),
         )
         for _, r in ordered.sort_values("_rank").iterrows()
     )
     note = (
-        f"Post-engagement survey, item: {item}. Response rate: completed engagements with at "
-        "least one survey response."
+        f"Post-engagement survey, item: {item}. Suppressed: fewer than {ctx.min_n} respondents, "
+        "or hidden with such a type so the others and the total cannot give it away. Response "
+        "rate: completed engagements with at least one survey response."
     )
     return "by_agency_type", fig, takeaway, Table(columns, rows, note)
 

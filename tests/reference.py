@@ -530,7 +530,7 @@ def outcomes_by(data, sel: Selection, by: str, wave: str | None = "post", min_n:
         name: joined.groupby("value")[name].value_counts().unstack(fill_value=0) for name in items
     }
     answered = set(joined["value"])
-    out = {}
+    out, positives = {}, {}
     for value, part in eng.groupby("value"):
         if value not in answered:
             continue
@@ -546,7 +546,33 @@ def outcomes_by(data, sel: Selection, by: str, wave: str | None = "post", min_n:
             row = table.loc[value] if value in table.index else pd.Series(dtype=int)
             tally = [int(row.get(a, 0)) for a in range(1, 6)]
             out[(value, name)] = {**figures_from_counts(tally, min_n), **rate}
+            positives[(value, name)] = tally[3] + tally[4]
+    for name in items:  # complementary suppression within each item's breakdown
+        keys = [key for key in out if key[1] == name]
+        hide_keys = protected([out[k]["n"] for k in keys], min_n, [positives[k] for k in keys])
+        for key, hide in zip(keys, hide_keys, strict=True):
+            if hide:
+                out[key].update({"n": None, "suppressed": True, **dict.fromkeys(FIGURES)})
     return out
+
+
+def protected(ns: list[int], min_n: int, positives: list[int]) -> list[bool]:
+    """Complementary suppression, written out independently: hide every cell below min_n; then,
+    smallest shown cells first, hide more until the hidden cells are at least two, hold at least
+    min_n respondents, more respondents than cells, and some but not only positive answers (or
+    every cell is hidden)."""
+    hidden = [n < min_n for n in ns]
+    if not any(hidden):
+        return hidden
+    queue = sorted((n, i) for i, n in enumerate(ns) if n >= min_n)
+    for _, i in [(None, None), *queue]:
+        if i is not None:
+            hidden[i] = True
+        group = [(n, p) for n, p, h in zip(ns, positives, hidden, strict=True) if h]
+        together, top = sum(n for n, _ in group), sum(p for _, p in group)
+        if len(group) >= 2 and together >= min_n and together > len(group) and 0 < top < together:
+            break
+    return hidden
 
 
 def comments(data, sel: Selection, limit: int = 200, search: str = "") -> pd.DataFrame:

@@ -5,6 +5,7 @@ built to break the rule."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pandas as pd
@@ -107,3 +108,111 @@ def test_five_respondents_pass_the_threshold(build):
     assert got == ref.positive_outcome(world.data, ref.Selection())
     assert got["n"] == 5 and got["answers"] == 15 and not got["suppressed"]
     assert got["top2_pct"] == pytest.approx(10 / 15 * 100)
+
+
+# -- 2. complementary suppression -------------------------------------------------------------
+
+# Dimensions where every engagement has exactly one value: the segments add up to the total.
+ADDITIVE = ("agency_type", "assistance_type", "size_band", "region", "state", "delivery_mode",
+            "provider", "primary_topic")  # fmt: skip
+OVERLAPPING = ("topic", "topic_group")  # an engagement counts under each of its topics
+
+
+def counts_of(row) -> tuple[int, int]:
+    """(n, positive answers) of a shown figure, worked back from its n and percentages."""
+    n = int(row["n"])
+    return n, round((row["pct_4"] + row["pct_5"]) * n / 100)
+
+
+def derivable(frame, total) -> list[str]:
+    """Per item, what a reader could work out about a suppressed cell from the shown cells of
+    ``frame`` (one breakdown) and the shown ``total`` (item_outcomes of the same selection):
+    with one suppressed cell, all of it; with several, their n or positive counts when the
+    rest leaves no freedom (0 left, or exactly one respondent per cell)."""
+    found = []
+    totals = total.set_index("item")
+    for item, cells in frame.groupby("item"):
+        hidden = cells[cells["suppressed"].astype(bool)]
+        if hidden.empty or bool(totals.loc[item, "suppressed"]):
+            continue
+        assert hidden["n"].isna().all(), "a suppressed cell shows its n"
+        assert hidden["top2_pct"].isna().all(), "a suppressed cell shows its figure"
+        shown = [counts_of(r) for _, r in cells[~cells["suppressed"].astype(bool)].iterrows()]
+        left_n = counts_of(totals.loc[item])[0] - sum(n for n, _ in shown)
+        left_top = counts_of(totals.loc[item])[1] - sum(p for _, p in shown)
+        if len(hidden) == 1:
+            found.append(f"{item}: the only suppressed cell is total minus the rest")
+        elif left_n in (0, len(hidden)):
+            found.append(f"{item}: {len(hidden)} suppressed cells hold {left_n} respondents")
+        elif left_top == 0:
+            found.append(f"{item}: the suppressed cells have no positive answer between them")
+    return found
+
+
+def fiscal_years(con) -> list[Filters]:
+    years = [r[0] for r in con.execute("select distinct fiscal_year from engagement_facts")
+             .fetchall()]  # fmt: skip
+    return [Filters()] + [
+        Filters(start=dt.date(y - 1, 10, 1), end=dt.date(y, 9, 30)) for y in sorted(years)
+    ]
+
+
+def test_no_suppressed_cell_can_be_worked_out_on_the_demo_data(demo_con):
+    """Every breakdown the app offers, all time and per fiscal year (the issue found 5 of 5
+    suppressed cells of fiscal year x agency type given back by the rest and the total)."""
+    checked = suppressed = 0
+    for filters in fiscal_years(demo_con):
+        for wave in ("post", "follow_up"):
+            total = m.item_outcomes(demo_con, filters, wave)
+            for by in (*ADDITIVE, *OVERLAPPING):
+                frame = m.outcomes_by(demo_con, filters, by, wave)
+                checked += 1
+                suppressed += int(frame["suppressed"].sum())
+                per_item = frame.groupby("item")["suppressed"].sum()
+                assert not (per_item == 1).any(), (filters, wave, by)  # never one alone
+                if by in ADDITIVE:
+                    assert derivable(frame, total) == [], (filters.describe(), wave, by)
+    assert suppressed > 50  # the sweep did meet suppressed cells
+    assert checked > 100
+
+
+def three_types(small: list[tuple], sheriff_answers: list[tuple] | None = None) -> tuple:
+    """Municipal (8 respondents), sheriff (6 unless given) and one small tribal segment."""
+    agencies = agency(1) + agency(2, "sheriff") + agency(3, "tribal")
+    engagements = engagement(1, 1) + engagement(2, 2) + engagement(3, 3)
+    big = [(5, 4, 3, 2, 1), (4, 4, 4, 4, 4), (2, 5, 5, 5, 5), (3, 3, 3, 3, 3)]
+    rows = [response(f"M{i}", 1, big[i % 4]) for i in range(8)]
+    rows += [response(f"S{i}", 2, a) for i, a in enumerate(sheriff_answers or big[:3] * 2)]
+    rows += [response(f"T{i}", 3, a) for i, a in enumerate(small)]
+    return agencies, engagements, "".join(rows)
+
+
+def test_one_small_segment_takes_the_next_smallest_with_it(build):
+    world = build(*three_types([(5, 5, 5, 5, 5), (1, 2, 3, 4, 5)]))
+    frame = m.outcomes_by(world.con, Filters(), "agency_type", "post")
+    hidden = frame[frame["suppressed"]]
+    assert set(hidden["agency_type"]) == {"tribal", "sheriff"}  # tribal (2) and the next smallest
+    assert derivable(frame, m.item_outcomes(world.con, Filters(), "post")) == []
+    expected = ref.outcomes_by(world.data, ref.Selection(), "agency_type", "post", 5)
+    for row in frame.to_dict("records"):
+        want = expected[(row["agency_type"], row["item"])]
+        assert row["suppressed"] == want["suppressed"]
+        assert (pd.isna(row["n"]) and want["n"] is None) or row["n"] == want["n"]
+    # without the complementary cell, tribal's figures would be total minus the rest
+    assert m.complementary_suppression([8, 6, 2], 5) == [False, True, True]
+
+
+def test_a_suppressed_pair_with_only_positive_answers_takes_a_third(build):
+    """Tribal (2) and sheriff (6, every answer 4 or 5): together all positive, so each cell's
+    positive count would follow; municipal is hidden as well."""
+    world = build(*three_types([(5, 5, 5, 5, 5), (4, 4, 4, 4, 4)], [(5, 5, 5, 5, 5)] * 6))
+    frame = m.outcomes_by(world.con, Filters(), "agency_type", "post")
+    assert frame["suppressed"].all()
+    assert m.complementary_suppression([8, 6, 2], 5, [4, 6, 2]) == [True, True, True]
+    assert ref.protected([8, 6, 2], 5, [4, 6, 2]) == [True, True, True]
+
+
+def test_single_ones_are_not_enough(build):
+    """Five segments of one respondent each hold 5 together, but each would be exactly 1."""
+    assert m.complementary_suppression([1, 1, 1, 1, 1, 40], 5, [1, 0, 1, 0, 1, 20]) == [True] * 6
+    assert m.complementary_suppression([9, 7, 30], 5, [4, 4, 9]) == [False] * 3
