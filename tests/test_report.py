@@ -213,7 +213,8 @@ def test_suppressed_figures_never_reach_the_html(tiny_db, tiny_report):
     assert len(follow.x or ()) == 0
     by_type = next(c for c in tiny_report.charts if c.key == "by_agency_type")
     assert "suppressed" in by_type.takeaway
-    assert all(row[2] == SUPPRESSED for row in by_type.table.rows if row[1] != "0")
+    # breakdown rows say "suppressed" without an n (complementary suppression hides it)
+    assert all(row[2] == "suppressed" and row[1] == "–" for row in by_type.table.rows)
 
 
 @pytest.mark.browser
