@@ -1052,20 +1052,35 @@ def one_wave(both_waves: pd.DataFrame, wave: str) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def comments(con: Connection, filters: Filters, limit: int = 200, search: str = "") -> pd.DataFrame:
-    """Survey comments on the selected engagements, newest first (text only; render as text)."""
+def comments(
+    con: Connection,
+    filters: Filters,
+    limit: int = 200,
+    search: str = "",
+    min_n: int = DEFAULT_MIN_N,
+) -> pd.DataFrame:
+    """Survey comments on the selected engagements, newest first (text only; render as text).
+
+    None at all unless the selection has at least ``min_n`` respondents (survey responses, all
+    waves): with fewer, a comment points at a person. A comment's score (satisfaction) and role
+    are blank when its engagement has fewer than ``min_n`` respondents."""
     where, params = filters.where()
+    source, selection_params = _selection(filters)
     return query(
         con,
         f"""
-        select submitted_on, comment, satisfaction, wave, respondent_role,
+        select submitted_on, comment,
+            case when engagement_responses >= ? then satisfaction end as satisfaction,
+            wave,
+            case when engagement_responses >= ? then respondent_role end as respondent_role,
             agency_name, agency_type, state, primary_topic, assistance_type, response_id
         from comment_facts
         where {where} and (? = '' or contains(lower(comment), lower(?)))
+            and (select coalesce(sum(responses), 0) {source} and is_engagement) >= ?
         order by submitted_on desc, response_id
         limit ?
     """,
-        [*params, search, search, int(limit)],
+        [min_n, min_n, *params, search, search, *selection_params, min_n, int(limit)],
     )
 
 

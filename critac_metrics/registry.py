@@ -240,6 +240,10 @@ SURVEY_RULES = (
     "no suppressed segment's n or positive count can be worked out from the segments shown and "
     "the total. One function (`metrics.complementary_suppression`) decides this for every output: "
     "the pages, chart CSVs, the deck, the HTML report and the CLI.",
+    "**Comments.** The comments browser shows comment text only when the selection has at least "
+    "the minimum n of respondents (survey responses, all waves); a comment's score "
+    "(satisfaction) and respondent role are blank when its engagement has fewer respondents "
+    "than that.",
 )
 
 

@@ -24,6 +24,13 @@ GRAIN_LABELS = {"month": "Month", "quarter": "Quarter", "fiscal_year": "Fiscal y
 WAVE_LABELS = {"post": "Right after", "follow_up": "Follow-up (months later)"}
 CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "data-contract.md"
 CROSS_FILTER_HINT = "Click a bar, cell or state to filter every page to it."
+COMMENTS_HIDDEN = (
+    "Comments are shown when the selection has at least {min_n} survey respondents, so that no "
+    "comment points at a person. Widen the selection to read them."
+)
+COMMENTS_NOTE = (
+    "Score (satisfaction) and role are blank for engagements with fewer than {min_n} respondents."
+)
 
 
 def page_header(title: str, filters: Filters, noun: str = "Engagements") -> None:

@@ -575,13 +575,25 @@ def protected(ns: list[int], min_n: int, positives: list[int]) -> list[bool]:
     return hidden
 
 
-def comments(data, sel: Selection, limit: int = 200, search: str = "") -> pd.DataFrame:
+def comments(data, sel: Selection, limit: int = 200, search: str = "", min_n: int = 5
+             ) -> pd.DataFrame:  # fmt: skip
+    """Comments only when the selection has min_n respondents (responses, all waves); the score
+    and role blank where the comment's engagement has fewer than min_n respondents."""
     resp = responses_of(data, sel, None)
+    if len(resp) < min_n:
+        resp = resp.iloc[0:0]
+    per_engagement = resp.groupby("engagement_id")["response_id"].transform("count")
+    resp = resp.assign(
+        satisfaction=resp["satisfaction"].where(per_engagement >= min_n),
+        respondent_role=resp["respondent_role"].where(per_engagement >= min_n),
+    )
     resp = resp[resp["comment"].notna() & (resp["comment"].str.strip() != "")]
     if search:
         resp = resp[resp["comment"].str.lower().str.contains(search.lower(), regex=False)]
     resp = resp.sort_values(["submitted_on", "response_id"], ascending=[False, True])
-    return resp.head(limit)[["response_id", "submitted_on", "wave", "comment"]]
+    return resp.head(limit)[
+        ["response_id", "submitted_on", "wave", "comment", "satisfaction", "respondent_role"]
+    ]
 
 
 # -- comparisons --------------------------------------------------------------------------------

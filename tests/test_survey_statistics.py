@@ -16,7 +16,7 @@ from critac_metrics import metrics as m
 from critac_metrics.filters import Filters
 
 from . import reference as ref
-from .conftest import ingested
+from .conftest import ROOT, ingested
 
 AGENCIES = "agency_id,agency_name,agency_type,state,sworn_officers,population_served\n"
 ENGAGEMENTS = (
@@ -216,3 +216,54 @@ def test_single_ones_are_not_enough(build):
     """Five segments of one respondent each hold 5 together, but each would be exactly 1."""
     assert m.complementary_suppression([1, 1, 1, 1, 1, 40], 5, [1, 0, 1, 0, 1, 20]) == [True] * 6
     assert m.complementary_suppression([9, 7, 30], 5, [4, 4, 9]) == [False] * 3
+
+
+# -- 3. comments ------------------------------------------------------------------------------
+
+
+def same_comments(actual: pd.DataFrame, expected: pd.DataFrame) -> None:
+    assert list(actual["response_id"]) == list(expected["response_id"])
+    for column in ("comment", "satisfaction", "respondent_role"):
+        got = [None if pd.isna(v) else v for v in actual[column]]
+        want = [None if pd.isna(v) else v for v in expected[column]]
+        assert got == want, column
+
+
+def test_a_selection_of_one_shows_no_comment(build):
+    world = build(agency(1), engagement(1, 1),
+                  response("R1", 1, (1, 1, 1, 1, 1), role="Chief", comment="Waste of time"))  # fmt: skip
+    frame = m.comments(world.con, Filters())
+    assert frame.empty
+    same_comments(frame, ref.comments(world.data, ref.Selection()))
+    assert len(m.comments(world.con, Filters(), min_n=1)) == 1
+
+
+def test_scores_and_roles_only_for_engagements_with_enough_respondents(build):
+    """Eight respondents in the selection, so comments are shown; but E1 (one respondent) and
+    E2 (two) are below 5, so their scores and roles are blank; E3 (five) shows them."""
+    rows = [response("R1", 1, (2,) * 5, role="Chief", comment="Too short")]
+    rows += [response(f"R{i}", 2, (4,) * 5, role="Officer", comment=f"Good {i}") for i in (2, 3)]
+    rows += [response(f"S{i}", 3, (5,) * 5, role="Sergeant", comment=f"Great {i}")
+             for i in range(5)]  # fmt: skip
+    world = build(agency(1) + agency(2) + agency(3),
+                  engagement(1, 1) + engagement(2, 2) + engagement(3, 3), "".join(rows))  # fmt: skip
+    frame = m.comments(world.con, Filters())
+    same_comments(frame, ref.comments(world.data, ref.Selection()))
+    by_id = frame.set_index("response_id")
+    assert pd.isna(by_id.loc["R1", "satisfaction"]) and pd.isna(by_id.loc["R1", "respondent_role"])
+    assert pd.isna(by_id.loc["R2", "respondent_role"])
+    assert by_id.loc["S0", "respondent_role"] == "Sergeant" and by_id.loc["S0", "satisfaction"] == 5
+    assert by_id.loc["R1", "comment"] == "Too short"  # the selection has 8 respondents
+    only_e1 = Filters(agency_types=("municipal",), start=dt.date(2024, 1, 10),
+                      end=dt.date(2024, 1, 10))  # fmt: skip
+    assert len(m.comments(world.con, only_e1)) == 8  # every engagement that day: 8 respondents
+
+
+def test_comments_match_the_reference_on_the_demo_data(demo_con):
+    data = ref.load(ROOT / "data")
+    for filters, sel in (
+        (Filters(), ref.Selection()),
+        (Filters(agency_types=("tribal",)), ref.Selection(agency_types=["tribal"])),
+        (Filters(states=("VT",)), ref.Selection(states=["VT"])),
+    ):
+        same_comments(m.comments(demo_con, filters, 300), ref.comments(data, sel, 300))

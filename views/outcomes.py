@@ -46,5 +46,12 @@ show.chart(charts.top2_by_segment(by_segment, segment), "outcomes_segments", by_
 show.chart(charts.post_vs_follow_up(waves), "outcomes_waves", waves)
 
 st.subheader("Comments")
-search = st.text_input("Search comments", key="outcomes_comment_search", max_chars=100)
-show.table(data.metric("comments", filters, search=search), "outcomes_comments")
+if head["survey_responses"] < metrics.DEFAULT_MIN_N:
+    st.info(show.COMMENTS_HIDDEN.format(min_n=metrics.DEFAULT_MIN_N), icon=":material/lock:")
+else:
+    search = st.text_input("Search comments", key="outcomes_comment_search", max_chars=100)
+    show.table(
+        data.metric("comments", filters, search=search),
+        "outcomes_comments",
+        show.COMMENTS_NOTE.format(min_n=metrics.DEFAULT_MIN_N),
+    )
