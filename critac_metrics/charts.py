@@ -948,7 +948,8 @@ def top2_by_segment(df: pd.DataFrame, segment: str, min_n: int = DEFAULT_MIN_N) 
     item = pretty(items[0]) if len(items) else "Survey item"
     title = f"% positive by {_dimension_label(segment)}: {item}"
     subtitle = (
-        "% answering 4 or 5 · whiskers: 95% interval · n = respondents · suppressed: below "
+        "% answering 4 or 5 · whiskers: 95% interval clustered by engagement · n = respondents "
+        "· suppressed: below "
         f"{min_n} respondents, or hidden with it so the rest cannot give it away"
     )
     if _is_empty(df):
@@ -995,7 +996,10 @@ def top2_by_segment(df: pd.DataFrame, segment: str, min_n: int = DEFAULT_MIN_N) 
 def post_vs_follow_up(df: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> go.Figure:
     """Top-2-box % per item, post-engagement survey next to the follow-up survey."""
     title = "% positive: post-engagement vs follow-up survey"
-    subtitle = "% answering 4 or 5 with 95% Wilson interval · n in the hover"
+    subtitle = (
+        "% answering 4 or 5 · whiskers: 95% interval clustered by engagement · n (respondents) "
+        "in the hover"
+    )
     if _is_empty(df):
         return empty_figure(title)
     if not (df["n"] > 0).any():

@@ -768,8 +768,9 @@ def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
 
 
 class _AnswerCounts(NamedTuple):
-    """How many of a segment's answers to an item in a wave were 1..5, and the segment's
-    completed and responded engagements."""
+    """How many of a segment's answers to an item in a wave were 1..5, the segment's completed
+    and responded engagements, and the sums over engagements (clusters) that a cluster-robust
+    interval needs: per engagement, y = positive answers and m = answers to the item."""
 
     segment: str | None
     wave: str | None
@@ -777,6 +778,15 @@ class _AnswerCounts(NamedTuple):
     answers: tuple[int, ...]  # answers 1..5
     completed: int
     responded_engagements: int
+    engagements: int = 0  # engagements with a response in the wave (matched: in both)
+    clusters: int = 0  # engagements with an answer to the item
+    yy: int = 0  # sum of y squared
+    ym: int = 0  # sum of y * m
+    mm: int = 0  # sum of m squared
+
+
+# Engagements answered in both waves: the matched post vs follow-up comparison.
+MATCHED = "post_responses > 0 and follow_up_responses > 0"
 
 
 def _answer_counts(
@@ -785,20 +795,28 @@ def _answer_counts(
     waves: tuple[str | None, ...],
     by: str | None,
     items: tuple[str, ...] = schema.SURVEY_ITEMS,
+    only: str | None = None,
 ) -> list[_AnswerCounts]:
     """Per segment, wave and item: the answers 1..5 summed over the selected engagements'
     responses, for each of ``waves`` (None: all waves added up) in one scan; a segment without a
     response in a wave is left out of that wave. With ``by``, also each segment's completed and
-    responded engagements (for response rates)."""
+    responded engagements (for response rates). ``only`` (a fixed condition, e.g. ``MATCHED``)
+    narrows the engagements further."""
     for wave in waves:
         if wave is not None and wave not in schema.WAVES:
             raise ValueError(f"unknown wave {wave!r}; choose from {', '.join(schema.WAVES)}")
     for item in items:  # item names become column names below: only the known ones
         if item not in schema.SURVEY_ITEMS:
             raise ValueError(f"unknown item {item!r}; choose from {', '.join(schema.SURVEY_ITEMS)}")
+    if only not in (None, MATCHED):
+        raise ValueError("unknown engagement condition")
 
     def total(wave: str | None, column) -> str:
         return " + ".join(column(w) for w in ((wave,) if wave else schema.WAVES))
+
+    def answered(wave: str | None, item: str, answers) -> str:
+        parts = (total(wave, lambda w, a=a: db.answer_column(w, item, a)) for a in answers)
+        return "(" + " + ".join(parts) + ")"
 
     measures = {
         f"w{n}_c{a}_{item}": f"sum({total(wave, lambda w, i=item, a=a: db.answer_column(w, i, a))})"
@@ -808,10 +826,20 @@ def _answer_counts(
     }
     for n, wave in enumerate(waves):
         measures[f"w{n}_responses"] = f"sum({total(wave, lambda w: f'{w}_responses')})"
+        measures[f"w{n}_engagements"] = (
+            f"count(*) filter (where {total(wave, lambda w: f'{w}_responses')} > 0)"
+        )
+        for item in items:
+            y, m = answered(wave, item, (4, 5)), answered(wave, item, range(1, 6))
+            measures[f"w{n}_k_{item}"] = f"count(*) filter (where {m} > 0)"
+            measures[f"w{n}_yy_{item}"] = f"sum({y} * {y})"
+            measures[f"w{n}_ym_{item}"] = f"sum({y} * {m})"
+            measures[f"w{n}_mm_{item}"] = f"sum({m} * {m})"
     measures["completed"] = "count(*) filter (where is_completed)"
     measures["responded_engagements"] = "count(*) filter (where is_completed and responses > 0)"
     having = " or ".join(f"sum(w{n}_responses) > 0" for n in range(len(waves)))
-    summed, params = _summed_sql(filters, by, measures, where="is_engagement", having=having)
+    where = "is_engagement" if only is None else f"is_engagement and {only}"
+    summed, params = _summed_sql(filters, by, measures, where=where, having=having)
     rows, description = _fetch(
         con, f"select * rename (value as segment) from ({summed}) order by segment", params
     )
@@ -824,6 +852,11 @@ def _answer_counts(
             answers=tuple(int(row[column[f"w{n}_c{a}_{item}"]]) for a in range(1, 6)),
             completed=int(row[column["completed"]]),
             responded_engagements=int(row[column["responded_engagements"]]),
+            engagements=int(row[column[f"w{n}_engagements"]]),
+            **{
+                field: int(row[column[f"w{n}_{key}_{item}"]])
+                for field, key in (("clusters", "k"), ("yy", "yy"), ("ym", "ym"), ("mm", "mm"))
+            },
         )
         for row in rows
         for n, wave in enumerate(waves)
@@ -840,10 +873,11 @@ OUTCOME_FIGURES = (
     "mean",
     *(f"pct_{a}" for a in range(1, 6)),
 )
+Z95 = 1.959963984540054
 
 
-def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score 95% interval for a proportion, in percent."""
+def wilson_interval(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score 95% interval for a proportion, in percent (``n`` may be an effective n)."""
     if n == 0:
         return (math.nan, math.nan)
     p = successes / n
@@ -853,30 +887,64 @@ def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tup
     return (max(0.0, centre - half) * 100, min(1.0, centre + half) * 100)
 
 
+def effective_n(positive: int, n: int, clusters: int, yy: float, ym: float, mm: float) -> float:
+    """The number of independent answers that ``n`` answers clustered in ``clusters``
+    engagements are worth for the proportion positive/n: n divided by the design effect, the
+    cluster-robust (sandwich) variance of the ratio estimator over the simple-random-sample one,
+    taken as at least 1. ``yy``, ``ym``, ``mm``: sums over engagements of y², y·m and m² (y:
+    positive answers, m: answers). With one engagement, 1; when every answer is positive (or
+    none is) the variance cannot be estimated and the number of engagements is used."""
+    if n == 0:
+        return 0.0
+    if clusters < 2:
+        return 1.0
+    p = positive / n
+    simple = p * (1 - p) / n
+    if simple == 0:
+        return float(clusters)
+    spread = max(0.0, yy - 2 * p * ym + p * p * mm)
+    robust = clusters / (clusters - 1) * spread / (n * n)
+    return n / max(1.0, robust / simple)
+
+
+def clustered_interval(count: _AnswerCounts | list[int], *cluster) -> tuple[float, float]:
+    """95% Wilson interval at the effective n of answers clustered by engagement (percent)."""
+    c = list(count)
+    positive, n = c[3] + c[4], sum(c)
+    if n == 0:
+        return (math.nan, math.nan)
+    n_eff = effective_n(positive, n, *cluster)
+    return wilson_interval(positive / n * n_eff, n_eff)  # the same proportion at n_eff
+
+
 def _outcome_figures(counts: list[_AnswerCounts], keys: dict[str, str], min_n: int) -> pd.DataFrame:
     """The answers added up per ``keys`` (fields of the counts -> column names) into n,
-    top/bottom-2-box, Wilson interval, mean, with suppression; one row per key, in order of
-    first appearance (counts without a key value are left out, as a groupby leaves them)."""
+    top/bottom-2-box, interval (clustered by engagement), mean, with suppression; one row per
+    key, in order of first appearance (counts without a key value are left out, as a groupby
+    leaves them)."""
     totals: dict[tuple, list[int]] = {}
     for count in counts:
         key = tuple(getattr(count, field) for field in keys)
         if None in key:
             continue
-        total = totals.setdefault(key, [0] * 5)
+        total = totals.setdefault(key, [0] * 9)
         for a, answered in enumerate(count.answers):
             total[a] += answered
+        for i, extra in enumerate((count.clusters, count.yy, count.ym, count.mm)):
+            total[5 + i] += extra
     rows = [
-        {**dict(zip(keys.values(), key, strict=True)), **_answer_figures(c, min_n)}
+        {**dict(zip(keys.values(), key, strict=True)), **_answer_figures(c[:5], min_n, c[5:])}
         for key, c in totals.items()
     ]
     return pd.DataFrame(rows, columns=[*keys.values(), "n", *OUTCOME_FIGURES, "suppressed"])
 
 
-def _answer_figures(c: list[int], min_n: int) -> dict:
-    """n, the OUTCOME_FIGURES and whether they are suppressed, from the answers 1..5 ``c``."""
+def _answer_figures(c: list[int], min_n: int, cluster: list[int] | None = None) -> dict:
+    """n, the OUTCOME_FIGURES and whether they are suppressed, from the answers 1..5 ``c`` (and
+    the cluster sums: engagements, yy, ym, mm)."""
     n = sum(c)
     suppressed = n < min_n
-    low, high = wilson_interval(c[3] + c[4], n)
+    low, high = clustered_interval(c, *(cluster or (n, c[3] + c[4], c[3] + c[4], n)))
     figures = {
         "top2_pct": _pct(c[3] + c[4], n),
         "top2_low": low,

@@ -134,7 +134,8 @@ METRICS: dict[str, Metric] = {
             "top2_pct",
             "% positive (top-2-box)",
             "% of answers that are 4 or 5 on the 1–5 "
-            "scale; blank answers are not counted. Suppressed below the minimum n.",
+            "scale; blank answers are not counted. Suppressed below the minimum n of respondents. "
+            "Its 95% interval accounts for answers clustered by engagement.",
             "pct",
             "Outcomes",
         ),
@@ -244,6 +245,13 @@ SURVEY_RULES = (
     "the minimum n of respondents (survey responses, all waves); a comment's score "
     "(satisfaction) and respondent role are blank when its engagement has fewer respondents "
     "than that.",
+    "**Intervals clustered by engagement.** Answers come from respondents within engagements, "
+    "and respondents of one engagement tend to answer alike, so answers are not independent. "
+    "Every 95% interval is a Wilson interval at an effective n: the number of answers divided by "
+    "the design effect, which is the cluster-robust (sandwich) variance of the proportion over "
+    "engagements (k/(k−1)·Σ(y−p·m)²/n² for k engagements with y positive of m answers each) "
+    "divided by the simple p(1−p)/n, taken as at least 1. With one engagement the effective n is "
+    "1; when every answer is positive (or none is) it is the number of engagements.",
 )
 
 

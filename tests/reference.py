@@ -11,6 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ITEMS = [
@@ -455,6 +456,42 @@ def wilson(successes: int, n: int) -> tuple[float, float]:
     return max(0.0, centre - half) * 100, min(1.0, centre + half) * 100
 
 
+def wilson_at(p: float, n: float) -> tuple[float, float]:
+    """Wilson 95% interval for proportion p at a (possibly fractional) sample size n, in %."""
+    z2 = Z95 * Z95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 / (1 + z2 / n) * (p * (1 - p) / n + z2 / (4 * n * n)) ** 0.5
+    return max(0.0, centre - half) * 100, min(1.0, centre + half) * 100
+
+
+def clustered_interval(engagement_ids: pd.Series, answers: pd.Series) -> tuple[float, float]:
+    """The top-2 proportion's 95% interval with answers clustered by engagement: the
+    cluster-robust (sandwich) variance of the ratio sum(y)/sum(m) over engagements, as a design
+    effect (at least 1) that shrinks n to an effective n for a Wilson interval. One engagement:
+    n_eff = 1; all answers positive or none: n_eff = number of engagements."""
+    frame = pd.DataFrame({"e": engagement_ids.to_numpy(), "a": answers.to_numpy()}).dropna()
+    per = frame.assign(y=frame["a"] >= 4).groupby("e").agg(y=("y", "sum"), m=("a", "size"))
+    y, m = per["y"].to_numpy(dtype=float), per["m"].to_numpy(dtype=float)
+    n, k = m.sum(), len(m)
+    p = y.sum() / n
+    if k < 2:
+        n_eff = 1.0
+    elif p in (0.0, 1.0):
+        n_eff = float(k)
+    else:
+        residuals = y - p * m
+        robust = k / (k - 1) * np.sum(residuals**2) / n**2
+        n_eff = n / max(1.0, robust / (p * (1 - p) / n))
+    return wilson_at(p, n_eff)
+
+
+def with_clustered_interval(figures: dict, engagement_ids, answers) -> dict:
+    if figures["suppressed"] or figures["n"] == 0:
+        return figures
+    low, high = clustered_interval(engagement_ids, answers)
+    return {**figures, "top2_low": low, "top2_high": high}
+
+
 FIGURES = (
     "top2_pct",
     "top2_low",
@@ -497,7 +534,12 @@ def answer_figures(answers: pd.Series, min_n: int) -> dict:
 
 def item_outcomes(data, sel: Selection, wave: str = "post", min_n: int = 5) -> dict[str, dict]:
     resp = responses_of(data, sel, wave)
-    return {item: answer_figures(resp[item], min_n) for item in ITEMS}
+    return {
+        item: with_clustered_interval(
+            answer_figures(resp[item], min_n), resp["engagement_id"], resp[item]
+        )
+        for item in ITEMS
+    }
 
 
 def positive_outcome(data, sel: Selection, min_n: int = 5) -> dict:
@@ -545,7 +587,13 @@ def outcomes_by(data, sel: Selection, by: str, wave: str | None = "post", min_n:
             table = counts[name]
             row = table.loc[value] if value in table.index else pd.Series(dtype=int)
             tally = [int(row.get(a, 0)) for a in range(1, 6)]
-            out[(value, name)] = {**figures_from_counts(tally, min_n), **rate}
+            mine = joined[joined["value"] == value]
+            figures = with_clustered_interval(
+                figures_from_counts(tally, 0), mine["engagement_id"], mine[name]
+            )
+            if figures["n"] < min_n:
+                figures = {**figures, "suppressed": True, **dict.fromkeys(FIGURES)}
+            out[(value, name)] = {**figures, **rate}
             positives[(value, name)] = tally[3] + tally[4]
     for name in items:  # complementary suppression within each item's breakdown
         keys = [key for key in out if key[1] == name]

@@ -267,3 +267,44 @@ def test_comments_match_the_reference_on_the_demo_data(demo_con):
         (Filters(states=("VT",)), ref.Selection(states=["VT"])),
     ):
         same_comments(m.comments(demo_con, filters, 300), ref.comments(data, sel, 300))
+
+
+# -- 5. intervals clustered by engagement -----------------------------------------------------
+
+
+def test_intervals_account_for_answers_clustered_in_engagements(build):
+    """Four engagements of ten respondents who all agree within an engagement (two all
+    positive, two all negative): 40 answers but about 3 independent ones. The interval must be
+    the independent numpy computation's, and far wider than one treating 40 answers as
+    independent."""
+    agencies = "".join(agency(i) for i in range(1, 5))
+    engagements = "".join(engagement(i, i) for i in range(1, 5))
+    answer = {1: 5, 2: 1, 3: 4, 4: 2}
+    rows = "".join(
+        response(f"R{e}_{k}", e, (answer[e],) * 5) for e in range(1, 5) for k in range(10)
+    )
+    world = build(agencies, engagements, rows)
+    frame = m.item_outcomes(world.con, Filters(), "post").set_index("item")
+    want = ref.item_outcomes(world.data, ref.Selection(), "post")
+    resp = world.data["survey_responses"]
+    for item in ref.ITEMS:
+        low, high = ref.clustered_interval(resp["engagement_id"], resp[item])
+        assert (frame.loc[item, "top2_low"], frame.loc[item, "top2_high"]) == pytest.approx(
+            (low, high)
+        )
+        assert want[item]["top2_low"] == pytest.approx(low)
+        naive_low, naive_high = m.wilson_interval(20, 40)
+        assert high - low > 2 * (naive_high - naive_low)  # design effect about 13
+    # one answer per engagement: about the plain Wilson interval (a small-sample factor wider)
+    single = build(agencies, engagements,
+                   "".join(response(f"S{e}", e, (answer[e],) * 5) for e in range(1, 5)))  # fmt: skip
+    row = m.item_outcomes(single.con, Filters(), "post", 1).iloc[0]
+    plain_low, plain_high = m.wilson_interval(2, 4)
+    assert row["top2_high"] - row["top2_low"] >= plain_high - plain_low
+    assert row["top2_high"] - row["top2_low"] < 1.3 * (plain_high - plain_low)
+
+
+def test_effective_n_edge_cases():
+    assert m.effective_n(3, 10, 1, 9, 30, 100) == 1.0  # one engagement: one independent unit
+    assert m.effective_n(10, 10, 4, 34, 34, 34) == 4.0  # all positive: the engagements
+    assert m.effective_n(0, 0, 0, 0, 0, 0) == 0.0
