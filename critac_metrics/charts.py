@@ -997,8 +997,8 @@ def post_vs_follow_up(df: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> go.Figure
     """Top-2-box % per item, post-engagement survey next to the follow-up survey."""
     title = "% positive: post-engagement vs follow-up survey"
     subtitle = (
-        "% answering 4 or 5 · whiskers: 95% interval clustered by engagement · n (respondents) "
-        "in the hover"
+        f"{wave_comparison(df)} · % answering 4 or 5 · whiskers: 95% interval clustered by "
+        "engagement · n (respondents) in the hover"
     )
     if _is_empty(df):
         return empty_figure(title)
@@ -1018,6 +1018,22 @@ def post_vs_follow_up(df: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> go.Figure
     fig.update_yaxes(title_text="% positive (top-2-box)", **_pct_axis(0, 105))
     fig.update_layout(barmode="overlay")
     return _finish(fig, title, subtitle, legend="top", height=480)
+
+
+def wave_comparison(df: pd.DataFrame) -> str:
+    """What a post vs follow-up frame compares: the matched engagements (with their number) or,
+    labelled as such, every answer of each wave."""
+    if df is None or "matched" not in df or df.empty:
+        return "Unmatched: every answer of each wave"
+    per_wave = df.groupby("wave", sort=False)["engagements"].first()
+    if bool(df["matched"].iloc[0]):
+        n = int(per_wave.max())
+        return f"Matched: the {_plural(n, 'engagement')} answered in both waves"
+    post, follow = int(per_wave.get("post", 0)), int(per_wave.get("follow_up", 0))
+    return (
+        f"Unmatched: every answer of each wave ({_plural(post, 'engagement')} right after, "
+        f"{_plural(follow, 'engagement')} at follow-up; not the same engagements)"
+    )
 
 
 def _add_wave_bars(fig, part, items, wave, offset, colour, min_n) -> None:

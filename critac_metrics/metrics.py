@@ -1103,20 +1103,29 @@ def _gapped(values: list[int | None]) -> np.ndarray:
 
 
 def post_vs_follow_up(
-    con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
+    con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N, matched: bool = True
 ) -> pd.DataFrame:
-    """Item outcomes for both waves side by side (long: wave, item, ...), in one scan."""
-    counts = _answer_counts(con, filters, schema.WAVES, None)
-    frames = [
-        _item_figures([c for c in counts if c.wave == wave], min_n).assign(wave=wave)
-        for wave in schema.WAVES
-    ]
+    """Item outcomes for both waves side by side (long: wave, item, ...), in one scan.
+
+    ``matched`` (the default): only engagements with responses in both waves, so the two waves
+    describe the same engagements. Unmatched: every answer of each wave (different engagements
+    behind each). ``engagements``: the engagements behind each wave's figures."""
+    counts = _answer_counts(con, filters, schema.WAVES, None, only=MATCHED if matched else None)
+    frames = []
+    for wave in schema.WAVES:
+        part = [c for c in counts if c.wave == wave]
+        figures = _item_figures(part, min_n).assign(wave=wave)
+        frames.append(
+            figures.assign(engagements=part[0].engagements if part else 0, matched=matched)
+        )
     return pd.concat(frames, ignore_index=True)
 
 
 def one_wave(both_waves: pd.DataFrame, wave: str) -> pd.DataFrame:
-    """``item_outcomes(wave)`` taken from a ``post_vs_follow_up`` frame (no second query)."""
-    frame = both_waves[both_waves["wave"] == wave].drop(columns="wave")
+    """``item_outcomes(wave)`` taken from an unmatched ``post_vs_follow_up`` frame (no second
+    query)."""
+    frame = both_waves[both_waves["wave"] == wave]
+    frame = frame.drop(columns=["wave", "engagements", "matched"], errors="ignore")
     return frame.reset_index(drop=True)
 
 

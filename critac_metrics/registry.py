@@ -252,6 +252,10 @@ SURVEY_RULES = (
     "engagements (k/(k−1)·Σ(y−p·m)²/n² for k engagements with y positive of m answers each) "
     "divided by the simple p(1−p)/n, taken as at least 1. With one engagement the effective n is "
     "1; when every answer is positive (or none is) it is the number of engagements.",
+    "**Post vs follow-up, matched.** The comparison of the post-engagement and follow-up waves "
+    "shows by default only the engagements answered in both waves (matched), and says how many. "
+    "The unmatched view, every answer of each wave from different engagements, is labelled as "
+    "such with each wave's engagements.",
 )
 
 

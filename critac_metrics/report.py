@@ -647,7 +647,10 @@ def _waves(ctx: _Context) -> Built:
             row = match.iloc[0]
             cells += [_positive(row, ctx.suppressed), _count(row["n"])]
         rows.append(tuple(cells))
-    note = f"% positive = answering 4 or 5 of 5; suppressed below {ctx.min_n} respondents."
+    note = (
+        f"{charts.wave_comparison(frame)}. % positive = answering 4 or 5 of 5; suppressed below "
+        f"{ctx.min_n} respondents."
+    )
     return "waves", fig, takeaway, Table(columns, tuple(rows), note)
 
 

@@ -488,7 +488,7 @@ def test_top2_by_segment_needs_one_item(tiny_con):
 
 
 def test_post_vs_follow_up(tiny_con):
-    frame = metrics.post_vs_follow_up(tiny_con, Filters())
+    frame = metrics.post_vs_follow_up(tiny_con, Filters(), matched=False)
     fig = charts.post_vs_follow_up(frame)
     post = trace_named(fig, "Post-engagement survey")
     follow = trace_named(fig, "Follow-up survey")

@@ -581,7 +581,8 @@ def test_post_vs_follow_up_matches_reference(world, selection):
 
 def check_post_vs_follow_up(world, selection):
     filters, sel = both(selection)
-    actual = keyed(m.post_vs_follow_up(world.con, filters, 2), ["wave", "item"])
+    unmatched = m.post_vs_follow_up(world.con, filters, 2, matched=False)
+    actual = keyed(unmatched.drop(columns=["engagements", "matched"]), ["wave", "item"])
     expected = {
         (wave, item): figures
         for wave in ("post", "follow_up")
@@ -595,7 +596,7 @@ def check_post_vs_follow_up(world, selection):
 @pytest.mark.parametrize("selection", SELECTION_NAMES)
 def test_one_wave_of_post_vs_follow_up_is_item_outcomes(world, selection):
     filters, _ = both(selection)
-    both_waves = m.post_vs_follow_up(world.con, filters)
+    both_waves = m.post_vs_follow_up(world.con, filters, matched=False)
     for wave in ("post", "follow_up"):
         pd.testing.assert_frame_equal(
             m.one_wave(both_waves, wave), m.item_outcomes(world.con, filters, wave)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from critac_metrics import db, report
+from critac_metrics import charts, db, report
 from critac_metrics import metrics as m
 from critac_metrics.filters import Filters
 
@@ -308,3 +308,63 @@ def test_effective_n_edge_cases():
     assert m.effective_n(3, 10, 1, 9, 30, 100) == 1.0  # one engagement: one independent unit
     assert m.effective_n(10, 10, 4, 34, 34, 34) == 4.0  # all positive: the engagements
     assert m.effective_n(0, 0, 0, 0, 0, 0) == 0.0
+
+
+# -- 4. matched post vs follow-up -------------------------------------------------------------
+
+
+def matched_reference(data, min_n: int) -> dict:
+    """Item figures per wave over the engagements answered in both waves (pandas)."""
+    resp = ref.responses_of(data, ref.Selection(), None)
+    waves = resp.groupby("engagement_id")["wave"].nunique()
+    both = set(waves[waves == 2].index)
+    out = {}
+    for wave in ("post", "follow_up"):
+        part = resp[resp["engagement_id"].isin(both) & (resp["wave"] == wave)]
+        for item in ref.ITEMS:
+            out[(wave, item)] = ref.with_clustered_interval(
+                ref.answer_figures(part[item], min_n), part["engagement_id"], part[item]
+            )
+    return out, len(both)
+
+
+def test_post_vs_follow_up_compares_the_same_engagements_by_default(build):
+    """E1 answered in both waves; E2 and E3 only right after (all negative). Unmatched, the
+    waves describe different engagements; matched, only E1's respondents count."""
+    agencies = "".join(agency(i) for i in range(1, 4))
+    engagements = "".join(engagement(i, i) for i in range(1, 4))
+    rows = [response(f"P{k}", 1, (5, 5, 4, 4, 5)) for k in range(5)]
+    rows += [response(f"F{k}", 1, (4, 4, 4, 2, 5), wave="follow_up") for k in range(5)]
+    rows += [response(f"X{e}{k}", e, (1, 2, 1, 2, 1)) for e in (2, 3) for k in range(5)]
+    world = build(agencies, engagements, "".join(rows))
+    frame = m.post_vs_follow_up(world.con, Filters())
+    assert frame["matched"].all() and set(frame["engagements"]) == {1}
+    want, engaged = matched_reference(world.data, m.DEFAULT_MIN_N)
+    assert engaged == 1
+    got = {(r["wave"], r["item"]): r for r in frame.to_dict("records")}
+    for key, figures in want.items():
+        for name, value in figures.items():
+            if value is None:
+                assert pd.isna(got[key][name]), (key, name)
+            else:
+                assert got[key][name] == pytest.approx(value), (key, name)
+    assert got[("post", "satisfaction")]["top2_pct"] == 100  # E2, E3 left out
+    unmatched = m.post_vs_follow_up(world.con, Filters(), matched=False)
+    post = unmatched[(unmatched["wave"] == "post") & (unmatched["item"] == "satisfaction")]
+    assert post["top2_pct"].iloc[0] == pytest.approx(5 / 15 * 100)
+    text = charts.post_vs_follow_up(frame).layout.title.subtitle.text.replace("<br>", " ")
+    assert "Matched: the 1 engagement answered in both waves" in text
+    text = charts.post_vs_follow_up(unmatched).layout.title.subtitle.text.replace("<br>", " ")
+    assert "Unmatched" in text and "3 engagements right after" in text
+
+
+def test_matched_comparison_matches_pandas_on_the_demo_data(demo_con):
+    data = ref.load(ROOT / "data")
+    frame = m.post_vs_follow_up(demo_con, Filters(), min_n=5)
+    want, engaged = matched_reference(data, 5)
+    assert set(frame["engagements"]) == {engaged}
+    got = {(r["wave"], r["item"]): r for r in frame.to_dict("records")}
+    for key, figures in want.items():
+        assert got[key]["n"] == figures["n"]
+        assert got[key]["top2_pct"] == pytest.approx(figures["top2_pct"])
+        assert got[key]["top2_low"] == pytest.approx(figures["top2_low"])

@@ -26,7 +26,7 @@ wave = (
     )
     or "post"
 )
-waves = data.metric("post_vs_follow_up", filters)
+waves = data.metric("post_vs_follow_up", filters, matched=False)  # every answer of each wave
 items = metrics.one_wave(waves, wave)
 show.chart(charts.likert_diverging(items), "outcomes_likert", items)
 
@@ -43,7 +43,15 @@ item = right.selectbox(
 by_segment = data.metric("outcomes_by", filters, by=segment, wave=wave, item=item)
 show.chart(charts.top2_by_segment(by_segment, segment), "outcomes_segments", by_segment)
 
-show.chart(charts.post_vs_follow_up(waves), "outcomes_waves", waves)
+matched = st.toggle(
+    "Only engagements answered in both waves (matched)",
+    value=True,
+    key="outcomes_matched",
+    help="Matched compares the same engagements right after and at follow-up. Unmatched adds up "
+    "every answer of each wave, from different engagements.",
+)
+compared = data.metric("post_vs_follow_up", filters, matched=matched)
+show.chart(charts.post_vs_follow_up(compared), "outcomes_waves", compared)
 
 st.subheader("Comments")
 if head["survey_responses"] < metrics.DEFAULT_MIN_N:
