@@ -1020,6 +1020,75 @@ def post_vs_follow_up(df: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> go.Figure
     return _finish(fig, title, subtitle, legend="top", height=480)
 
 
+LEVEL_LABELS = {
+    "reaction": "Reaction",
+    "learning": "Learning",
+    "behaviour": "Behaviour",
+    "results": "Results",
+}
+WAVE_WHEN = {"post": "right after", "follow_up": "at follow-up"}
+
+
+def evidence_levels(df: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> go.Figure:
+    """% positive at each level of evidence (reaction, learning: right after; behaviour, results:
+    at follow-up), one dot with its clustered 95% interval per level; never pooled."""
+    title = "% positive by level of evidence"
+    subtitle = (
+        "Reaction (satisfaction) and learning (knowledge gain) right after; behaviour "
+        "(operations change) and results (service delivery) self-reported at follow-up · "
+        "whiskers: 95% interval clustered by engagement · n = respondents"
+    )
+    if _is_empty(df):
+        return empty_figure(title)
+    if not (df["n"] > 0).any():
+        return empty_figure(title, NO_ANSWERS_MESSAGE)
+    frame = df.reset_index(drop=True)
+    labels = []
+    for r in frame.itertuples():
+        name = f"{LEVEL_LABELS.get(r.level, pretty(r.level))}: {pretty(r.item).lower()}, "
+        name += WAVE_WHEN.get(r.wave, pretty(r.wave))
+        labels.append(
+            _suppressed_label(name, r.n, min_n) if r.suppressed else f"{name} (n={int(r.n):,})"
+        )
+    shown = frame[~frame["suppressed"].astype(bool) & (frame["n"] > 0)]
+    fig = go.Figure()
+    fig.add_scatter(
+        x=shown["top2_pct"],
+        y=shown.index.tolist(),
+        mode="markers+text",
+        text=[f"{v:.0f}%" for v in shown["top2_pct"]],
+        textposition="top center",
+        marker={
+            "size": 12,
+            "color": [PALETTE[0] if w == "post" else PALETTE[1] for w in shown["wave"]],
+        },  # fmt: skip
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": (shown["top2_high"] - shown["top2_pct"]).tolist(),
+            "arrayminus": (shown["top2_pct"] - shown["top2_low"]).tolist(),
+            "color": INK,
+            "thickness": 2,
+            "width": 4,
+        },
+        customdata=[
+            [r["level"], int(r["n"]), r["top2_low"], r["top2_high"]] for _, r in shown.iterrows()
+        ],
+        hovertemplate="%{x:.1f}% positive (95% CI %{customdata[2]:.1f}–%{customdata[3]:.1f}%)"
+        "<br>n = %{customdata[1]:,} respondents<extra></extra>",
+        showlegend=False,
+    )
+    fig.update_xaxes(title_text="% positive (answering 4 or 5)", **_pct_axis(-1, 102), tick0=0,
+                     dtick=20)  # fmt: skip
+    fig.update_yaxes(
+        tickvals=list(range(len(frame))),
+        ticktext=labels,
+        range=[len(frame) - 0.5, -0.5],
+        zeroline=False,
+    )
+    return _finish(fig, title, subtitle, height=_rows_height(len(frame), 56, 200))
+
+
 def wave_comparison(df: pd.DataFrame) -> str:
     """What a post vs follow-up frame compares: the matched engagements (with their number) or,
     labelled as such, every answer of each wave."""

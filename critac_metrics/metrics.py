@@ -51,6 +51,11 @@ DIMENSION_ORDER = {
     "assistance_type": schema.ASSISTANCE_TYPES,
 }
 
+# The KPI tile's survey figure is the reaction level: post-engagement satisfaction (one answer
+# per respondent, so its answers are its respondents).
+_TILE_ANSWERS = " + ".join(db.answer_column("post", "satisfaction", a) for a in range(1, 6))
+_TILE_TOP2 = " + ".join(db.answer_column("post", "satisfaction", a) for a in (4, 5))
+
 BRIDGES = {"topic": "fact_topics", "topic_group": "fact_topic_groups"}
 SET_BRIDGES = {"topic": "set_topics", "topic_group": "set_topic_groups"}
 
@@ -297,9 +302,9 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> _KpiPeriods:
             distinct_agencies(case when is_engagement then agency_key end) as agencies_served,
             count(*) filter (where is_completed) as completed,
             distinct_states(case when is_engagement then state_key end) as states_reached,
-            coalesce(sum(post_answers) filter (where is_engagement), 0) as answers,
-            coalesce(sum(post_top2) filter (where is_engagement), 0) as top2,
-            coalesce(sum(post_respondents) filter (where is_engagement), 0) as respondents,
+            coalesce(sum({_TILE_ANSWERS}) filter (where is_engagement), 0) as answers,
+            coalesce(sum({_TILE_TOP2}) filter (where is_engagement), 0) as top2,
+            coalesce(sum({_TILE_ANSWERS}) filter (where is_engagement), 0) as respondents,
             coalesce(sum(responses) filter (where is_engagement), 0) as responses,
             count(*) filter (where is_completed and responses > 0) as responded,
             date_diff('day', min(requested_on), max(requested_on)) as span_days
@@ -976,17 +981,18 @@ def _item_figures(counts: list[_AnswerCounts], min_n: int) -> pd.DataFrame:
 
 
 def positive_outcome(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> dict:
-    """Top-2-box % over all post-engagement answers to the five items (the KPI tile).
+    """The KPI tile: % positive at the reaction level (post-engagement satisfaction, 4 or 5),
+    one level of evidence, not the items of every level pooled (see ``evidence_levels``).
 
-    ``n`` counts respondents (post-engagement responses answering at least one item), and the
-    figure is suppressed below ``min_n`` respondents: one respondent answering five items is one
-    respondent, not five answers. ``answers`` is the number of answers pooled."""
+    ``n`` counts respondents (each answers the item once), and the figure is suppressed below
+    ``min_n`` respondents. ``answers`` equals n for this one item."""
     source, params = _selection(filters)
     row = _record(
         con,
         f"""
-        select coalesce(sum(post_answers), 0) as answers, coalesce(sum(post_top2), 0) as top2,
-            coalesce(sum(post_respondents), 0) as respondents
+        select coalesce(sum({_TILE_ANSWERS}), 0) as answers,
+            coalesce(sum({_TILE_TOP2}), 0) as top2,
+            coalesce(sum({_TILE_ANSWERS}), 0) as respondents
         {source} and is_engagement
     """,
         params,
@@ -1119,6 +1125,36 @@ def post_vs_follow_up(
             figures.assign(engagements=part[0].engagements if part else 0, matched=matched)
         )
     return pd.concat(frames, ignore_index=True)
+
+
+# Levels of evidence (after Kirkpatrick): name -> (wave, survey item). Reaction and learning
+# are asked right after an engagement; behaviour and results are self-reported months later.
+EVIDENCE_LEVELS = {
+    "reaction": ("post", "satisfaction"),
+    "learning": ("post", "knowledge_gain"),
+    "behaviour": ("follow_up", "operations_change"),
+    "results": ("follow_up", "service_delivery"),
+}
+
+
+def evidence_levels(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> pd.DataFrame:
+    """% positive at each level of evidence, each from its own wave and item (never pooled)."""
+    return levels_of(post_vs_follow_up(con, filters, min_n, matched=False))
+
+
+def levels_of(both_waves: pd.DataFrame) -> pd.DataFrame:
+    """``evidence_levels`` taken from an unmatched ``post_vs_follow_up`` frame (no second query):
+    one row per level with its wave, item, n (respondents), figures and the engagements of the
+    wave."""
+    rows = []
+    for level, (wave, item) in EVIDENCE_LEVELS.items():
+        match = both_waves[(both_waves["wave"] == wave) & (both_waves["item"] == item)]
+        if match.empty:
+            continue
+        rows.append({"level": level, **match.iloc[0].to_dict()})
+    columns = ["level", "wave", "item", "n", *OUTCOME_FIGURES, "suppressed", "engagements"]
+    frame = pd.DataFrame(rows)
+    return frame[columns] if rows else pd.DataFrame(columns=columns)
 
 
 def one_wave(both_waves: pd.DataFrame, wave: str) -> pd.DataFrame:

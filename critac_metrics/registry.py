@@ -157,11 +157,10 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "positive_outcome_pct",
-            "% positive outcome",
-            "Top-2-box % over all answers to the five post-engagement survey items. Its n counts "
-            "respondents (post-engagement responses answering at least one item), not answers: one "
-            "respondent answering five items is n = 1, and the rate is suppressed below the "
-            "minimum n of respondents.",
+            "% positive reaction",
+            "Reaction, the first level of evidence: % of post-engagement satisfaction answers "
+            "that are 4 or 5. Learning, behaviour and results are shown apart on the Outcomes "
+            "page, never pooled with it. n counts respondents; suppressed below the minimum n.",
             "pct",
             "Outcomes",
         ),
@@ -256,6 +255,10 @@ SURVEY_RULES = (
     "shows by default only the engagements answered in both waves (matched), and says how many. "
     "The unmatched view, every answer of each wave from different engagements, is labelled as "
     "such with each wave's engagements.",
+    "**Levels of evidence.** Survey items are not pooled across levels. Reaction (satisfaction) "
+    "and learning (knowledge gain) come from the post-engagement survey; behaviour (operations "
+    "change) and results (service delivery) are self-reported in the follow-up survey. The KPI "
+    "tile shows the reaction level. Would recommend is shown per item only.",
 )
 
 

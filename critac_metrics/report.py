@@ -563,6 +563,37 @@ def _first_time(ctx: _Context) -> Built:
     return "first_time", fig, takeaway, Table(columns, rows)
 
 
+def _levels(ctx: _Context) -> Built:
+    frame = metrics.levels_of(ctx.get("post_vs_follow_up", ctx.min_n, matched=False))
+    fig = charts.evidence_levels(frame, ctx.min_n)
+    columns = ("Level of evidence", "Survey item", "Wave", "% positive", "Respondents (n)")
+    shown = frame[~frame["suppressed"].astype(bool) & (frame["n"] > 0)]
+    if not (frame["n"] > 0).any():
+        takeaway = "No survey answers match these filters"
+    elif shown.empty:
+        takeaway = f"Every level is suppressed: fewer than {ctx.min_n} respondents each"
+    else:
+        takeaway = "% positive: " + "; ".join(
+            f"{charts.LEVEL_LABELS[r['level']].lower()} {r['top2_pct']:.0f}%"
+            for _, r in shown.iterrows()
+        )
+    rows = tuple(
+        (
+            charts.LEVEL_LABELS[r["level"]],
+            _item(r["item"]),
+            charts.WAVE_WHEN[r["wave"]],
+            _positive(r, ctx.suppressed),
+            _count(r["n"]),
+        )
+        for _, r in frame.iterrows()
+    )
+    note = (
+        "Levels are never pooled. Behaviour and results are self-reported at follow-up. "
+        "Intervals account for answers clustered by engagement."
+    )
+    return "levels", fig, takeaway, Table(columns, rows, note)
+
+
 def _likert(ctx: _Context) -> Built:
     items = ctx.get("item_outcomes", "post", ctx.min_n)
     fig = charts.likert_diverging(items, "post", ctx.min_n)
@@ -786,7 +817,7 @@ SECTION_CHARTS: dict[str, tuple[Callable[[_Context], Built], ...]] = {
     "trends": (_volume, _topic_trend),
     "topics": (_topics, _topic_groups),
     "reach": (_states, _agency_types, _first_time),
-    "outcomes": (_likert, _waves, _by_agency_type),
+    "outcomes": (_levels, _likert, _waves, _by_agency_type),
     "pipeline": (_funnel, _timeliness, _backlog),
 }
 

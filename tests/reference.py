@@ -543,11 +543,11 @@ def item_outcomes(data, sel: Selection, wave: str = "post", min_n: int = 5) -> d
 
 
 def positive_outcome(data, sel: Selection, min_n: int = 5) -> dict:
-    """The pooled post-engagement rate; n and the threshold count respondents (responses that
-    answered at least one item), not answers."""
+    """The KPI tile: the reaction level, % of post-engagement satisfaction answers that are 4 or
+    5; n and the threshold count respondents (each answers the item at most once)."""
     resp = responses_of(data, sel, "post")
-    respondents = int(resp[ITEMS].notna().any(axis=1).sum())
-    answers = pd.concat([resp[item] for item in ITEMS], ignore_index=True).dropna()
+    respondents = int(resp["satisfaction"].notna().sum())
+    answers = resp["satisfaction"].dropna()
     shown = respondents >= min_n and respondents > 0
     return {
         "n": respondents,

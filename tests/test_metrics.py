@@ -792,8 +792,8 @@ def test_missing_answers_are_not_counted(tiny):
     assert sat["top2_pct"] == pytest.approx(4 / 6 * 100)  # 5, 4, 5, 4 of 5 4 2 5 4 3
     assert sat["mean"] == pytest.approx(23 / 6)
     assert frame.loc["operations_change", "top2_pct"] == pytest.approx(50.0)  # 4, 5 of 2 3 4 5
-    # 26 answers from 6 post respondents (R1, R2, R4, R5, R6, R7): n counts respondents
-    assert m.positive_outcome(tiny.con, Filters(), 1)["answers"] == 26
+    # the tile: post satisfaction of 6 respondents (R1, R2, R4, R5, R6, R7)
+    assert m.positive_outcome(tiny.con, Filters(), 1)["answers"] == 6
     assert m.positive_outcome(tiny.con, Filters(), 1)["n"] == 6
     follow = m.item_outcomes(tiny.con, Filters(), "follow_up", 1).set_index("item")
     assert set(follow["n"]) == {1}  # R3 answered every item

@@ -88,7 +88,7 @@ def test_one_respondent_answering_every_item_is_one_respondent(build):
     got = m.positive_outcome(world.con, Filters())
     want = ref.positive_outcome(world.data, ref.Selection())
     assert got == want
-    assert (got["n"], got["answers"], got["suppressed"], got["top2_pct"]) == (1, 5, True, None)
+    assert (got["n"], got["answers"], got["suppressed"], got["top2_pct"]) == (1, 1, True, None)
     kpis = m.kpis_with_comparison(world.con, Filters()).set_index("metric")
     assert kpis.loc["positive_outcome_pct", "n"] == 1
     assert pd.isna(kpis.loc["positive_outcome_pct", "value"])
@@ -106,8 +106,8 @@ def test_five_respondents_pass_the_threshold(build):
     world = build(agency(1), engagement(1, 1), responses)
     got = m.positive_outcome(world.con, Filters())
     assert got == ref.positive_outcome(world.data, ref.Selection())
-    assert got["n"] == 5 and got["answers"] == 15 and not got["suppressed"]
-    assert got["top2_pct"] == pytest.approx(10 / 15 * 100)
+    assert got["n"] == 5 and got["answers"] == 5 and not got["suppressed"]
+    assert got["top2_pct"] == pytest.approx(100)  # satisfaction 5 from each
 
 
 # -- 2. complementary suppression -------------------------------------------------------------
@@ -368,3 +368,39 @@ def test_matched_comparison_matches_pandas_on_the_demo_data(demo_con):
         assert got[key]["n"] == figures["n"]
         assert got[key]["top2_pct"] == pytest.approx(figures["top2_pct"])
         assert got[key]["top2_low"] == pytest.approx(figures["top2_low"])
+
+
+# -- 6. levels of evidence --------------------------------------------------------------------
+
+
+def test_levels_of_evidence_are_never_pooled(build):
+    """Satisfied right after, no change at follow-up: pooled, the items would blur into one
+    middling figure; each level keeps its own wave and item."""
+    agencies = "".join(agency(i) for i in range(1, 3))
+    engagements = "".join(engagement(i, i) for i in range(1, 3))
+    rows = [response(f"P{e}{k}", e, (5, 4, 2, 2, 5)) for e in (1, 2) for k in range(3)]
+    rows += [response(f"F{e}{k}", e, (5, 5, 4, 1, 5), wave="follow_up")
+             for e in (1, 2) for k in range(3)]  # fmt: skip
+    world = build(agencies, engagements, "".join(rows))
+    levels = m.evidence_levels(world.con, Filters()).set_index("level")
+    assert list(levels.index) == ["reaction", "learning", "behaviour", "results"]
+    expected = {
+        level: ref.item_outcomes(world.data, ref.Selection(), wave)[item]
+        for level, (wave, item) in {
+            "reaction": ("post", "satisfaction"),
+            "learning": ("post", "knowledge_gain"),
+            "behaviour": ("follow_up", "operations_change"),
+            "results": ("follow_up", "service_delivery"),
+        }.items()
+    }
+    for level, want in expected.items():
+        assert levels.loc[level, "n"] == want["n"] == 6
+        assert levels.loc[level, "top2_pct"] == pytest.approx(want["top2_pct"])
+        assert levels.loc[level, "top2_low"] == pytest.approx(want["top2_low"])
+    assert levels.loc["behaviour", "top2_pct"] == 0  # follow-up operations change: all 1
+    assert levels.loc["results", "top2_pct"] == 100  # follow-up service delivery: all 4
+    # the tile is the reaction level, not every item pooled
+    tile = m.positive_outcome(world.con, Filters())
+    assert tile["top2_pct"] == levels.loc["reaction", "top2_pct"] == 100
+    labels = charts.evidence_levels(levels.reset_index()).layout.yaxis.ticktext
+    assert "Behaviour: operations change, at follow-up (n=6)" in labels

@@ -16,6 +16,10 @@ if head["engagements"] == 0:
 show.figure_row(head, ["survey_responses", "responded_engagements", "response_rate"])
 st.caption(f"Figures on fewer than {metrics.DEFAULT_MIN_N} respondents are suppressed.")
 
+waves = data.metric("post_vs_follow_up", filters, matched=False)  # every answer of each wave
+levels = metrics.levels_of(waves)
+show.chart(charts.evidence_levels(levels), "outcomes_levels", levels)
+
 wave = (
     st.segmented_control(
         "Survey wave",
@@ -26,9 +30,8 @@ wave = (
     )
     or "post"
 )
-waves = data.metric("post_vs_follow_up", filters, matched=False)  # every answer of each wave
 items = metrics.one_wave(waves, wave)
-show.chart(charts.likert_diverging(items), "outcomes_likert", items)
+show.chart(charts.likert_diverging(items, wave), "outcomes_likert", items)
 
 left, right = st.columns([1, 2])
 segment = left.selectbox(
