@@ -172,7 +172,9 @@ def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]
             distinct_states(case when is_engagement then state_key end) as states_reached,
             coalesce(sum(participants) filter (where is_engagement), 0) as participants,
             coalesce(sum(responses) filter (where is_engagement), 0) as survey_responses,
-            count(*) filter (where is_completed and responses > 0) as responded_engagements
+            count(*) filter (where is_completed and responses > 0) as responded_engagements,
+            {_WAVE_COUNTS},
+            coalesce(sum(late_responses) filter (where is_engagement), 0) as late_responses
         {source}
     """,
         params,
@@ -180,6 +182,37 @@ def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]
     out = {k: int(v) for k, v in row.items()}
     out["completion_rate"] = _pct(out["completed"], out["engagements"])
     out["response_rate"] = _pct(out["responded_engagements"], out["completed"])
+    for wave in schema.WAVES:
+        out[f"{wave}_response_rate"] = _pct(out[f"{wave}_responded_engagements"], out["completed"])
+    return out
+
+
+# Per wave: responses, respondents (responses answering at least one item) and completed
+# engagements with a response in that wave.
+_WAVE_COUNTS = ",\n".join(
+    f"coalesce(sum({w}_responses) filter (where is_engagement), 0) as {w}_responses, "
+    f"coalesce(sum({w}_respondents) filter (where is_engagement), 0) as {w}_respondents, "
+    f"count(*) filter (where is_completed and {w}_responses > 0) as {w}_responded_engagements"
+    for w in schema.WAVES
+)
+
+
+def response_rates(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> dict:
+    """Completed engagements with a survey response, as a % of completed engagements: any wave,
+    right after and at follow-up apart, with the responses and respondents behind them. The
+    rates are suppressed (None) below ``min_n`` responses, as every survey figure is.
+    ``late_responses``: responses submitted after the last day of engagement data; they are
+    counted with their engagements (and said so on the page)."""
+    head = headline(con, filters)
+    names = ["survey_responses", "responded_engagements", "completed", "late_responses"]
+    for wave in schema.WAVES:
+        names += [f"{wave}_responses", f"{wave}_respondents", f"{wave}_responded_engagements"]
+    out = {name: head[name] for name in names}
+    out["survey_respondents"] = sum(head[f"{w}_respondents"] for w in schema.WAVES)
+    for rate in ("response_rate", *(f"{w}_response_rate" for w in schema.WAVES)):
+        out[rate] = None if head["survey_responses"] < min_n else head[rate]
+    through = con.execute("select data_through from store_meta").fetchone()[0]
+    out["data_through"] = through.isoformat() if through else None  # JSON-ready
     return out
 
 
@@ -204,12 +237,13 @@ def summary(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> di
         "agencies_served": head["agencies_served"],
         "states_reached": head["states_reached"],
         "survey_responses": head["survey_responses"],
-        "response_rate": head["response_rate"],
+        "response_rate": None if head["survey_responses"] < min_n else head["response_rate"],
         "responded_engagements": head["responded_engagements"],
         "outcomes": _outcome_dict(item_outcomes(con, filters, "post", min_n)),
         "follow_up_outcomes": _outcome_dict(item_outcomes(con, filters, "follow_up", min_n)),
         "by_topic": _counts(breakdown(con, filters, "topic"), "topic"),
         "by_agency_type": _counts(breakdown(con, filters, "agency_type"), "agency_type"),
+        "response_rates": response_rates(con, filters, min_n),
     }
 
 

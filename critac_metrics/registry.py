@@ -125,9 +125,41 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "response_rate",
-            "Response rate",
-            "% of completed engagements with at least one survey response.",
+            "Completed engagements with a response",
+            "% of completed engagements with at least one survey response in either wave (not "
+            "the share of people who answered: invitations are not recorded). Suppressed below "
+            "the minimum n of responses.",
             "pct",
+            "Outcomes",
+        ),
+        Metric(
+            "post_response_rate",
+            "With a response right after",
+            "% of completed engagements with at least one post-engagement survey response.",
+            "pct",
+            "Outcomes",
+        ),
+        Metric(
+            "follow_up_response_rate",
+            "With a follow-up response",
+            "% of completed engagements with at least one follow-up survey response.",
+            "pct",
+            "Outcomes",
+        ),
+        Metric(
+            "survey_respondents",
+            "Survey respondents",
+            "Survey responses that answered at least one of the five items (a response with only "
+            "a comment is a response, not a respondent to the items).",
+            "count",
+            "Outcomes",
+        ),
+        Metric(
+            "late_responses",
+            "Responses after the last engagement date",
+            "Survey responses submitted after the last request or completion date in the data. "
+            "They are counted with their engagements, and the Outcomes page says how many.",
+            "count",
             "Outcomes",
         ),
         Metric(
@@ -259,6 +291,11 @@ SURVEY_RULES = (
     "and learning (knowledge gain) come from the post-engagement survey; behaviour (operations "
     "change) and results (service delivery) are self-reported in the follow-up survey. The KPI "
     "tile shows the reaction level. Would recommend is shown per item only.",
+    "**Response rates.** What was called the response rate is completed engagements with at "
+    "least one survey response, as a % of completed engagements, and is named so. It is shown "
+    "for either wave and for each wave apart, beside the number of responses and of respondents. "
+    "Responses submitted after the last engagement date are counted with their engagements and "
+    "the Outcomes page and the CLI say how many.",
 )
 
 

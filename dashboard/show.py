@@ -173,6 +173,23 @@ def dimension_label(name: str) -> str:
     return registry.DIMENSIONS.get(name, name)
 
 
+def survey_caption(rates: dict, min_n: int) -> str:
+    """What the survey figures count, and the responses dated after the last engagement date."""
+    text = (
+        f"Figures on fewer than {min_n} respondents are suppressed. Rates: completed engagements "
+        f"with a response, of {rates['completed']:,} completed."
+    )
+    late = rates["late_responses"]
+    if late:
+        through = rates.get("data_through")
+        day = f" ({through})" if through else ""
+        text += (
+            f" {late:,} response{'s were' if late != 1 else ' was'} submitted after the last "
+            f"engagement date{day}; they are counted with their engagements."
+        )
+    return text
+
+
 def figure_row(values: dict, names: list[str], fmt: str | None = None) -> None:
     """Rows of plain figures (no comparison), labelled and formatted by the registry."""
     for column, name in (pair for tiles in _rows(names) for pair in tiles):

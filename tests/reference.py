@@ -95,6 +95,41 @@ def summary(data: dict[str, pd.DataFrame], sel: Selection, min_n: int = 5) -> di
     topics = engaged["topic_list"].explode()
     out["by_topic"] = topics.value_counts().to_dict()
     out["by_agency_type"] = engaged["agency_type"].value_counts().to_dict()
+    out["response_rates"] = response_rates(data, sel, min_n)
+    if out["survey_responses"] < min_n:
+        out["response_rate"] = None
+    return out
+
+
+def response_rates(data, sel: Selection, min_n: int = 5) -> dict:
+    """Completed engagements with a response (any wave, and per wave) as a % of completed
+    engagements; the responses and respondents (answering at least one item) behind them; the
+    responses submitted after the last engagement date. Rates suppressed below min_n responses."""
+    df = select(data, sel)
+    engaged = df[~df["status"].isin(["declined", "withdrawn"])]
+    completed = set(df.loc[df["status"] == "completed", "engagement_id"])
+    resp = data["survey_responses"]
+    resp = resp[resp["engagement_id"].isin(engaged["engagement_id"])]
+    eng = data["engagements"]
+    through = max(eng["requested_on"].max(), eng["completed_on"].max())
+    out = {
+        "survey_responses": len(resp),
+        "responded_engagements": len(completed & set(resp["engagement_id"])),
+        "completed": len(completed),
+        "late_responses": int((resp["submitted_on"] > through).sum()),
+        "survey_respondents": int(resp[ITEMS].notna().any(axis=1).sum()),
+        "data_through": through.date().isoformat(),
+    }
+    for wave in ("post", "follow_up"):
+        part = resp[resp["wave"] == wave]
+        out[f"{wave}_responses"] = len(part)
+        out[f"{wave}_respondents"] = int(part[ITEMS].notna().any(axis=1).sum())
+        out[f"{wave}_responded_engagements"] = len(completed & set(part["engagement_id"]))
+    for rate, key in (("response_rate", "responded_engagements"),
+                      ("post_response_rate", "post_responded_engagements"),
+                      ("follow_up_response_rate", "follow_up_responded_engagements")):  # fmt: skip
+        shown = completed and len(resp) >= min_n
+        out[rate] = out[key] / len(completed) * 100 if shown else None
     return out
 
 

@@ -631,7 +631,7 @@ def check_summary(world, selection, min_n):
     assert list(actual) == [
         "requests", "engagements", "completed", "completion_rate", "agencies_served",
         "states_reached", "survey_responses", "response_rate", "responded_engagements",
-        "outcomes", "follow_up_outcomes", "by_topic", "by_agency_type",
+        "outcomes", "follow_up_outcomes", "by_topic", "by_agency_type", "response_rates",
     ]  # fmt: skip
     same(actual, expected, f"{world.name}/{selection}")
     by_topic = list(actual["by_topic"].values())

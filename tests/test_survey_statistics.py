@@ -404,3 +404,37 @@ def test_levels_of_evidence_are_never_pooled(build):
     assert tile["top2_pct"] == levels.loc["reaction", "top2_pct"] == 100
     labels = charts.evidence_levels(levels.reset_index()).layout.yaxis.ticktext
     assert "Behaviour: operations change, at follow-up (n=6)" in labels
+
+
+# -- 7. response rates and late responses -----------------------------------------------------
+
+
+def test_response_rates_per_wave_and_late_responses(build):
+    """E1 completed, answered right after and at follow-up (the follow-up dated after the last
+    engagement date); E2 completed, one comment-only response; E3 completed, none."""
+    agencies = "".join(agency(i) for i in range(1, 4))
+    engagements = "".join(engagement(i, i) for i in range(1, 4))
+    rows = [response(f"P{k}", 1, (5, 4, 4, 4, 5), day="2024-02-01") for k in range(4)]
+    rows += [response("F1", 1, (4, 4, 4, 4, 4), wave="follow_up", day="2024-09-01")]
+    rows += [response("C1", 2, (None,) * 5, comment="No answers only this", day="2024-02-01")]
+    world = build(agencies, engagements, "".join(rows))
+    got = m.response_rates(world.con, Filters())
+    want = ref.response_rates(world.data, ref.Selection())
+    assert got == pytest.approx(want)
+    assert got["late_responses"] == 1 and got["data_through"] == "2024-02-01"
+    assert (got["survey_responses"], got["survey_respondents"]) == (6, 5)
+    assert got["post_response_rate"] == pytest.approx(200 / 3)  # E1, E2 of 3 completed
+    assert got["follow_up_response_rate"] == pytest.approx(100 / 3)
+    summary = m.summary(world.con, Filters())
+    assert summary["response_rates"] == got
+    tiny = m.response_rates(world.con, Filters(), min_n=7)  # 6 responses: no rate shown
+    assert tiny["response_rate"] is None and tiny["post_response_rate"] is None
+
+
+def test_response_rates_match_pandas_on_the_demo_data(demo_con):
+    data = ref.load(ROOT / "data")
+    for filters, sel in (
+        (Filters(), ref.Selection()),
+        (Filters(agency_types=("campus",)), ref.Selection(agency_types=["campus"])),
+    ):
+        assert m.response_rates(demo_con, filters) == pytest.approx(ref.response_rates(data, sel))

@@ -13,8 +13,13 @@ if head["engagements"] == 0:
     show.empty_state()
     st.stop()
 
-show.figure_row(head, ["survey_responses", "responded_engagements", "response_rate"])
-st.caption(f"Figures on fewer than {metrics.DEFAULT_MIN_N} respondents are suppressed.")
+rates = data.metric("response_rates", filters)
+show.figure_row(
+    rates,
+    ["survey_responses", "survey_respondents", "response_rate",
+     "post_response_rate", "follow_up_response_rate", "responded_engagements"],
+)  # fmt: skip
+st.caption(show.survey_caption(rates, metrics.DEFAULT_MIN_N))
 
 waves = data.metric("post_vs_follow_up", filters, matched=False)  # every answer of each wave
 levels = metrics.levels_of(waves)
