@@ -1067,7 +1067,11 @@ def outcomes_by(
     for count in counts:
         first.setdefault(count.segment, count)
     rated = [first[segment] for segment in frame[by]]
-    rated = [count if count.completed > 0 else None for count in rated]  # None: no rate
+    # None: no rate (no completed engagements, or a suppressed row: no survey % at all there)
+    rated = [
+        count if count.completed > 0 and not hidden else None
+        for count, hidden in zip(rated, frame["suppressed"], strict=True)
+    ]
     frame["completed"] = _gapped([c.completed if c else None for c in rated])
     frame["responded_engagements"] = _gapped(
         [c.responded_engagements if c else None for c in rated]

@@ -634,8 +634,10 @@ def outcomes_by(data, sel: Selection, by: str, wave: str | None = "post", min_n:
         keys = [key for key in out if key[1] == name]
         hide_keys = protected([out[k]["n"] for k in keys], min_n, [positives[k] for k in keys])
         for key, hide in zip(keys, hide_keys, strict=True):
-            if hide:
+            if hide:  # no figure, n or response rate of a suppressed row
                 out[key].update({"n": None, "suppressed": True, **dict.fromkeys(FIGURES)})
+                out[key].update(dict.fromkeys(["completed", "responded_engagements",
+                                               "response_rate"]))  # fmt: skip
     return out
 
 

@@ -6,6 +6,7 @@ built to break the rule."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -438,3 +439,27 @@ def test_response_rates_match_pandas_on_the_demo_data(demo_con):
         (Filters(agency_types=("campus",)), ref.Selection(agency_types=["campus"])),
     ):
         assert m.response_rates(demo_con, filters) == pytest.approx(ref.response_rates(data, sel))
+
+
+def test_a_suppressed_selection_shows_no_survey_percentage_in_the_report(build):
+    """Three respondents in all (below 5): the tiles, every outcome chart's table and takeaway,
+    and the figures' drawn points carry no survey percentage."""
+    agencies = agency(1) + agency(2, "sheriff")
+    engagements = engagement(1, 1) + engagement(2, 2)
+    rows = [response("R1", 1, (5, 5, 5, 5, 5)), response("R2", 1, (4, 2, 4, 4, 4)),
+            response("R3", 2, (1, 1, 1, 1, 1), wave="follow_up")]  # fmt: skip
+    world = build(agencies, engagements, "".join(rows))
+    built = report.collect(world.con, Filters(), ["outcomes"])
+    kpis = {k.name: k.value for k in built.kpis}
+    assert kpis["positive_outcome_pct"].startswith("suppressed")
+    assert kpis["response_rate"].startswith("suppressed")
+    percent = re.compile(r"\d\s*%")
+    for chart in built.charts:
+        assert not percent.search(chart.takeaway), chart.key
+        for row in chart.table.rows:
+            assert not any(percent.search(str(cell)) for cell in row), (chart.key, row)
+        for trace in chart.figure.data:  # nothing drawn for a suppressed figure
+            if trace.type in ("bar", "scatter"):
+                assert trace.x is None or len(trace.x) == 0, chart.key
+    page = report.build_html(built)
+    assert "suppressed" in page
