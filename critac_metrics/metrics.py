@@ -946,7 +946,7 @@ def effective_n(positive: int, n: int, clusters: int, yy: float, ym: float, mm: 
     return n / max(1.0, robust / simple)
 
 
-def clustered_interval(count: _AnswerCounts | list[int], *cluster) -> tuple[float, float]:
+def clustered_interval(count: list[int], *cluster: float) -> tuple[float, float]:
     """95% Wilson interval at the effective n of answers clustered by engagement (percent)."""
     c = list(count)
     positive, n = c[3] + c[4], sum(c)

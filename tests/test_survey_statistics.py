@@ -6,13 +6,14 @@ built to break the rule."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from critac_metrics import charts, db, report
+from critac_metrics import charts, db, registry, report
 from critac_metrics import metrics as m
 from critac_metrics.filters import Filters
 
@@ -463,3 +464,43 @@ def test_a_suppressed_selection_shows_no_survey_percentage_in_the_report(build):
                 assert trace.x is None or len(trace.x) == 0, chart.key
     page = report.build_html(built)
     assert "suppressed" in page
+
+
+# -- the Outcomes page ------------------------------------------------------------------------
+
+
+def outcomes_page(monkeypatch, db_path, **params):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CRITAC_DB", str(db_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params.update(params)
+    at.run()
+    at.switch_page("views/outcomes.py")
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_outcomes_page_shows_levels_rates_and_the_matched_comparison(monkeypatch, demo_db):
+    at = outcomes_page(monkeypatch, demo_db)
+    labels = [metric.label for metric in at.metric]
+    for name in ("response_rate", "post_response_rate", "follow_up_response_rate",
+                 "survey_respondents"):  # fmt: skip
+        assert registry.METRICS[name].label in labels
+    assert "Response rate" not in labels
+    titles = [json.loads(c.proto.spec)["layout"]["title"] for c in at.get("plotly_chart")]
+    texts = [t.get("text", "") + " " + t.get("subtitle", {}).get("text", "") for t in titles]
+    assert any("level of evidence" in t for t in texts)
+    assert any("Matched: the" in t and "answered in both waves" in t for t in texts)
+    assert at.toggle(key="outcomes_matched").value is True
+    assert any(df.value.shape[0] > 0 for df in at.dataframe)  # the comments
+
+
+def test_outcomes_page_hides_comments_below_the_threshold(monkeypatch, build):
+    world = build(agency(1), engagement(1, 1),
+                  response("R1", 1, (5, 5, 5, 5, 5), comment="Loved it"))  # fmt: skip
+    path = world.con.execute("select path from duckdb_databases() where database_name = 'built'")
+    at = outcomes_page(monkeypatch, path.fetchone()[0])
+    assert any("at least 5 survey respondents" in i.value for i in at.info)
+    assert all("Loved it" not in df.value.to_string() for df in at.dataframe)
