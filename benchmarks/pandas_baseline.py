@@ -142,8 +142,8 @@ class Baseline:
         return pd.DataFrame(rows)
 
     def positive_outcome(self, f: Filters) -> dict:
-        counts = self._item_counts(f, "post")
-        c = [sum(v[a] for v in counts.values()) for a in range(5)]
+        """The tile: the reaction level (post satisfaction); n in respondents."""
+        c = self._item_counts(f, "post")["satisfaction"]
         n = sum(c)
         if n < MIN_N:
             return {"n": n, "top2_pct": None, "suppressed": True}

@@ -272,8 +272,11 @@ def _muted(text: str) -> str:
     return f'<span style="color:{MUTED}">{text}</span>'
 
 
-def _suppressed_label(name: str, n: int, min_n: int) -> str:
-    return _muted(f"{name} — suppressed (n={n:,} < {min_n})")
+def _suppressed_label(name: str, n: float | None, min_n: int) -> str:
+    """A suppressed row's label; a breakdown hides the n of its suppressed rows (None/NaN)."""
+    if n is None or pd.isna(n):
+        return _muted(f"{name} — suppressed")
+    return _muted(f"{name} — suppressed (n={int(n):,} < {min_n})")
 
 
 def _partial_flags(df: pd.DataFrame) -> list[bool]:
@@ -886,7 +889,7 @@ def likert_diverging(
             fig.add_annotation(x=x, y=i, text=text, xanchor=side, xshift=shift, showarrow=False)
     fig.add_vline(x=0, line={"color": INK, "width": 1})
     if not parts:
-        message = f"Every item is suppressed: fewer than {min_n} answers each"
+        message = f"Every item is suppressed: fewer than {min_n} respondents each"
         fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
     ticks = list(range(-100, 101, 25))
     fig.update_xaxes(
@@ -936,7 +939,7 @@ def _add_likert_trace(fig: go.Figure, shown: pd.DataFrame, parts: dict, k: int, 
 def _segment_label(row, segment: str, min_n: int) -> str:
     name = category_label(segment, getattr(row, segment))
     if row.suppressed:
-        return _suppressed_label(name, int(row.n), min_n)
+        return _suppressed_label(name, row.n, min_n)
     rate = getattr(row, "response_rate", None)
     rate_text = "" if rate is None or pd.isna(rate) else f", response rate {rate:.0f}%"
     return f"{name} (n={int(row.n):,}{rate_text})"
@@ -949,7 +952,11 @@ def top2_by_segment(df: pd.DataFrame, segment: str, min_n: int = DEFAULT_MIN_N) 
         raise ValueError("top2_by_segment expects one survey item; filter the frame by item first")
     item = pretty(items[0]) if len(items) else "Survey item"
     title = f"% positive by {_dimension_label(segment)}: {item}"
-    subtitle = "% answering 4 or 5 · whiskers: 95% Wilson interval · suppressed below the minimum n"
+    subtitle = (
+        "% answering 4 or 5 · whiskers: 95% interval clustered by engagement · n = respondents "
+        "· suppressed: below "
+        f"{min_n} respondents, or hidden with it so the rest cannot give it away"
+    )
     if _is_empty(df):
         return empty_figure(title)
     frame = df.assign(_shown=~df["suppressed"].astype(bool)).sort_values(
@@ -994,7 +1001,10 @@ def top2_by_segment(df: pd.DataFrame, segment: str, min_n: int = DEFAULT_MIN_N) 
 def post_vs_follow_up(df: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> go.Figure:
     """Top-2-box % per item, post-engagement survey next to the follow-up survey."""
     title = "% positive: post-engagement vs follow-up survey"
-    subtitle = "% answering 4 or 5 with 95% Wilson interval · n in the hover"
+    subtitle = (
+        f"{wave_comparison(df)} · % answering 4 or 5 · whiskers: 95% interval clustered by "
+        "engagement · n (respondents) in the hover"
+    )
     if _is_empty(df):
         return empty_figure(title)
     if not (df["n"] > 0).any():
@@ -1013,6 +1023,91 @@ def post_vs_follow_up(df: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> go.Figure
     fig.update_yaxes(title_text="% positive (top-2-box)", **_pct_axis(0, 105))
     fig.update_layout(barmode="overlay")
     return _finish(fig, title, subtitle, legend="top", height=480)
+
+
+LEVEL_LABELS = {
+    "reaction": "Reaction",
+    "learning": "Learning",
+    "behaviour": "Behaviour",
+    "results": "Results",
+}
+WAVE_WHEN = {"post": "right after", "follow_up": "at follow-up"}
+
+
+def evidence_levels(df: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> go.Figure:
+    """% positive at each level of evidence (reaction, learning: right after; behaviour, results:
+    at follow-up), one dot with its clustered 95% interval per level; never pooled."""
+    title = "% positive by level of evidence"
+    subtitle = (
+        "Reaction (satisfaction) and learning (knowledge gain) right after; behaviour "
+        "(operations change) and results (service delivery) self-reported at follow-up · "
+        "whiskers: 95% interval clustered by engagement · n = respondents"
+    )
+    if _is_empty(df):
+        return empty_figure(title)
+    if not (df["n"] > 0).any():
+        return empty_figure(title, NO_ANSWERS_MESSAGE)
+    frame = df.reset_index(drop=True)
+    labels = []
+    for r in frame.itertuples():
+        name = f"{LEVEL_LABELS.get(r.level, pretty(r.level))}: {pretty(r.item).lower()}, "
+        name += WAVE_WHEN.get(r.wave, pretty(r.wave))
+        labels.append(
+            _suppressed_label(name, r.n, min_n) if r.suppressed else f"{name} (n={int(r.n):,})"
+        )
+    shown = frame[~frame["suppressed"].astype(bool) & (frame["n"] > 0)]
+    fig = go.Figure()
+    fig.add_scatter(
+        x=shown["top2_pct"],
+        y=shown.index.tolist(),
+        mode="markers+text",
+        text=[f"{v:.0f}%" for v in shown["top2_pct"]],
+        textposition="top center",
+        marker={
+            "size": 12,
+            "color": [PALETTE[0] if w == "post" else PALETTE[1] for w in shown["wave"]],
+        },  # fmt: skip
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": (shown["top2_high"] - shown["top2_pct"]).tolist(),
+            "arrayminus": (shown["top2_pct"] - shown["top2_low"]).tolist(),
+            "color": INK,
+            "thickness": 2,
+            "width": 4,
+        },
+        customdata=[
+            [r["level"], int(r["n"]), r["top2_low"], r["top2_high"]] for _, r in shown.iterrows()
+        ],
+        hovertemplate="%{x:.1f}% positive (95% CI %{customdata[2]:.1f}–%{customdata[3]:.1f}%)"
+        "<br>n = %{customdata[1]:,} respondents<extra></extra>",
+        showlegend=False,
+    )
+    fig.update_xaxes(title_text="% positive (answering 4 or 5)", **_pct_axis(-1, 102), tick0=0,
+                     dtick=20)  # fmt: skip
+    fig.update_yaxes(
+        tickvals=list(range(len(frame))),
+        ticktext=labels,
+        range=[len(frame) - 0.5, -0.5],
+        zeroline=False,
+    )
+    return _finish(fig, title, subtitle, height=_rows_height(len(frame), 56, 200))
+
+
+def wave_comparison(df: pd.DataFrame) -> str:
+    """What a post vs follow-up frame compares: the matched engagements (with their number) or,
+    labelled as such, every answer of each wave."""
+    if df is None or "matched" not in df or df.empty:
+        return "Unmatched: every answer of each wave"
+    per_wave = df.groupby("wave", sort=False)["engagements"].first()
+    if bool(df["matched"].iloc[0]):
+        n = int(per_wave.max())
+        return f"Matched: the {_plural(n, 'engagement')} answered in both waves"
+    post, follow = int(per_wave.get("post", 0)), int(per_wave.get("follow_up", 0))
+    return (
+        f"Unmatched: every answer of each wave ({_plural(post, 'engagement')} right after, "
+        f"{_plural(follow, 'engagement')} at follow-up; not the same engagements)"
+    )
 
 
 def _add_wave_bars(fig, part, items, wave, offset, colour, min_n) -> None:

@@ -85,7 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-n",
         type=int,
         default=metrics.DEFAULT_MIN_N,
-        help="suppress outcome figures built on fewer answers",
+        help="suppress outcome figures built on fewer respondents",
     )
 
     p = sub.add_parser("series", help="requests, engagements and completed per period")
@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--min-n",
         type=int,
         default=metrics.DEFAULT_MIN_N,
-        help="suppress outcome figures built on fewer answers",
+        help="suppress outcome figures built on fewer respondents",
     )
 
     p = sub.add_parser("docs", help="print docs/metrics.md generated from the metric registry")
@@ -269,8 +269,16 @@ def _cmd_summary(args) -> int:
         "response_rate",
     ):
         print(f"  {registry.label(name):<32} {registry.METRICS[name].format(result[name]):>10}")
+    rates = result["response_rates"]
+    for name in ("survey_respondents", "post_response_rate", "follow_up_response_rate"):
+        print(f"  {registry.label(name):<32} {registry.METRICS[name].format(rates[name]):>10}")
+    if rates["late_responses"]:
+        print(
+            f"  {rates['late_responses']:,} survey responses were submitted after the last "
+            f"engagement date ({rates['data_through']}); they are counted with their engagements."
+        )
     for key, title in (("outcomes", "Outcomes (post)"), ("follow_up_outcomes", "Follow-up")):
-        print(f"{title}: item, n, % positive, mean")
+        print(f"{title}: item, n (respondents), % positive, mean")
         for item, fig in result[key].items():
             pct = (
                 "suppressed" if fig["suppressed"] else registry.format_value(fig["top2_pct"], "pct")

@@ -136,7 +136,9 @@ DERIVED_VERSION = 8  # bump when rebuild_derived changes shape; older stores are
 def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
     """Denormalised tables every metric reads.
 
-    - survey_rollup: per engagement and wave, responses and the count of each answer to each item.
+    - survey_rollup: per engagement and wave, responses, respondents (responses answering at least
+      one item), responses submitted after the data-through date, and the count of each answer to
+      each item.
     - engagement_facts: one row per engagement with its agency, flags, topics, day counts and, per
       wave, its responses and answer counts, so no metric needs a join. ``row_id`` numbers the rows
       in request order; ``agency_key`` and ``state_key`` are integers (bitmap distinct counts).
@@ -157,9 +159,13 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         for item in schema.SURVEY_ITEMS
         for answer in range(1, 6)
     )
+    any_answer = " or ".join(f"{item} is not null" for item in schema.SURVEY_ITEMS)
     con.execute(f"""
         create or replace table survey_rollup as
         select engagement_id, wave, count(*)::integer as responses,
+        (count(*) filter (where {any_answer}))::integer as respondents,
+        (count(*) filter (where submitted_on > (select max(greatest(requested_on,
+            coalesce(completed_on, requested_on))) from engagements)))::integer as late_responses,
         {item_counts}
         from survey_responses
         group by engagement_id, wave
@@ -171,6 +177,14 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         + [
             "(" + " + ".join(f"coalesce(sw_{w}.responses, 0)" for w in schema.WAVES) + ")::integer"
             " as responses"
+        ]
+        # respondents: responses that answered at least one item; late: submitted after the
+        # last day of engagement data (store_meta.data_through)
+        + [f"coalesce(sw_{w}.respondents, 0)::integer as {w}_respondents" for w in schema.WAVES]
+        + [
+            "("
+            + " + ".join(f"coalesce(sw_{w}.late_responses, 0)" for w in schema.WAVES)
+            + ")::integer as late_responses"
         ]
         + [
             f"coalesce(sw_{w}.{i}_{a}, 0)::integer as {answer_column(w, i, a)}"
@@ -284,7 +298,8 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         create or replace table comment_facts as
         select s.submitted_on, s.response_id, s.comment, s.satisfaction, s.wave,
             s.respondent_role, f.row_id, f.requested_on, f.agency_name, f.agency_type, f.state,
-            f.primary_topic, f.assistance_type, f.delivery_mode
+            f.primary_topic, f.assistance_type, f.delivery_mode,
+            f.responses as engagement_responses
         from survey_responses s join engagement_facts f using (engagement_id)
         where s.comment is not null and s.comment <> '' and f.is_engagement
         order by s.submitted_on desc, s.response_id

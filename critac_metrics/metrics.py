@@ -51,6 +51,11 @@ DIMENSION_ORDER = {
     "assistance_type": schema.ASSISTANCE_TYPES,
 }
 
+# The KPI tile's survey figure is the reaction level: post-engagement satisfaction (one answer
+# per respondent, so its answers are its respondents).
+_TILE_ANSWERS = " + ".join(db.answer_column("post", "satisfaction", a) for a in range(1, 6))
+_TILE_TOP2 = " + ".join(db.answer_column("post", "satisfaction", a) for a in (4, 5))
+
 BRIDGES = {"topic": "fact_topics", "topic_group": "fact_topic_groups"}
 SET_BRIDGES = {"topic": "set_topics", "topic_group": "set_topic_groups"}
 
@@ -169,7 +174,9 @@ def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]
             distinct_states(case when is_completed then state_key end) as states_reached,
             coalesce(sum(participants) filter (where is_engagement), 0) as participants,
             coalesce(sum(responses) filter (where is_engagement), 0) as survey_responses,
-            count(*) filter (where is_completed and responses > 0) as responded_engagements
+            count(*) filter (where is_completed and responses > 0) as responded_engagements,
+            {_WAVE_COUNTS},
+            coalesce(sum(late_responses) filter (where is_engagement), 0) as late_responses
         {source}
     """,
         params,
@@ -178,6 +185,39 @@ def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]
     out: dict[str, float | int | None] = dict(counts)
     out["completion_rate"] = _pct(counts["completed"], counts["engagements"])
     out["response_rate"] = _pct(counts["responded_engagements"], counts["completed"])
+    for wave in schema.WAVES:
+        out[f"{wave}_response_rate"] = _pct(
+            counts[f"{wave}_responded_engagements"], counts["completed"]
+        )
+    return out
+
+
+# Per wave: responses, respondents (responses answering at least one item) and completed
+# engagements with a response in that wave.
+_WAVE_COUNTS = ",\n".join(
+    f"coalesce(sum({w}_responses) filter (where is_engagement), 0) as {w}_responses, "
+    f"coalesce(sum({w}_respondents) filter (where is_engagement), 0) as {w}_respondents, "
+    f"count(*) filter (where is_completed and {w}_responses > 0) as {w}_responded_engagements"
+    for w in schema.WAVES
+)
+
+
+def response_rates(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> dict:
+    """Completed engagements with a survey response, as a % of completed engagements: any wave,
+    right after and at follow-up apart, with the responses and respondents behind them. The
+    rates are suppressed (None) below ``min_n`` responses, as every survey figure is.
+    ``late_responses``: responses submitted after the last day of engagement data; they are
+    counted with their engagements (and said so on the page)."""
+    head = headline(con, filters)
+    names = ["survey_responses", "responded_engagements", "completed", "late_responses"]
+    for wave in schema.WAVES:
+        names += [f"{wave}_responses", f"{wave}_respondents", f"{wave}_responded_engagements"]
+    out = {name: head[name] for name in names}
+    out["survey_respondents"] = sum(head[f"{w}_respondents"] for w in schema.WAVES)
+    for rate in ("response_rate", *(f"{w}_response_rate" for w in schema.WAVES)):
+        out[rate] = None if head["survey_responses"] < min_n else head[rate]
+    through = con.execute("select data_through from store_meta").fetchone()[0]
+    out["data_through"] = through.isoformat() if through else None  # JSON-ready
     return out
 
 
@@ -202,12 +242,13 @@ def summary(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> di
         "agencies_served": head["agencies_served"],
         "states_reached": head["states_reached"],
         "survey_responses": head["survey_responses"],
-        "response_rate": head["response_rate"],
+        "response_rate": None if head["survey_responses"] < min_n else head["response_rate"],
         "responded_engagements": head["responded_engagements"],
         "outcomes": _outcome_dict(item_outcomes(con, filters, "post", min_n)),
         "follow_up_outcomes": _outcome_dict(item_outcomes(con, filters, "follow_up", min_n)),
         "by_topic": _counts(breakdown(con, filters, "topic"), "topic"),
         "by_agency_type": _counts(breakdown(con, filters, "agency_type"), "agency_type"),
+        "response_rates": response_rates(con, filters, min_n),
     }
 
 
@@ -238,7 +279,7 @@ def kpis_with_comparison(
     con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
 ) -> pd.DataFrame:
     """Headline figures with the previous period of equal length, the change, a sparkline, and
-    for the positive-outcome rate the number of answers behind it (``n``)."""
+    for the positive-outcome rate the number of respondents behind it (``n``)."""
     periods = _kpi_periods(con, filters, min_n)
     current, previous = periods.current, periods.previous or {}
     spark = kpi_series(con, filters, "month" if periods.span_days <= 1100 else "quarter")
@@ -265,7 +306,7 @@ class _KpiPeriods:
     current: dict[str, float | None]
     previous: dict[str, float | None] | None  # None: no previous period (open date range)
     span_days: int  # first to last request in the selection
-    positive_n: int  # answers behind the current positive-outcome rate
+    positive_n: int  # respondents behind the current positive-outcome rate
 
 
 _NO_COUNTS = dict.fromkeys(
@@ -276,6 +317,8 @@ _NO_COUNTS = dict.fromkeys(
         "states_reached",
         "answers",
         "top2",
+        "respondents",
+        "responses",
         "responded",
     ),
     0,
@@ -298,8 +341,10 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> _KpiPeriods:
             distinct_agencies(case when is_completed then agency_key end) as agencies_served,
             count(*) filter (where is_completed) as completed,
             distinct_states(case when is_completed then state_key end) as states_reached,
-            coalesce(sum(post_answers) filter (where is_engagement), 0) as answers,
-            coalesce(sum(post_top2) filter (where is_engagement), 0) as top2,
+            coalesce(sum({_TILE_ANSWERS}) filter (where is_engagement), 0) as answers,
+            coalesce(sum({_TILE_TOP2}) filter (where is_engagement), 0) as top2,
+            coalesce(sum({_TILE_ANSWERS}) filter (where is_engagement), 0) as respondents,
+            coalesce(sum(responses) filter (where is_engagement), 0) as responses,
             count(*) filter (where is_completed and responses > 0) as responded,
             date_diff('day', min(requested_on), max(requested_on)) as span_days
         {source} group by all
@@ -313,19 +358,24 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> _KpiPeriods:
         current=_kpi_values(current, min_n),
         previous=None if previous is None else _kpi_values(periods.get(False, _NO_COUNTS), min_n),
         span_days=int(current["span_days"] or 0),
-        positive_n=int(current["answers"]),
+        positive_n=int(current["respondents"]),
     )
 
 
 def _kpi_values(counts: dict, min_n: int) -> dict[str, float | None]:
-    answers = int(counts["answers"])
+    responses = int(counts["responses"])
     return {  # the KPI tiles in their order, three to a row (delivered headlines)
         "completed": int(counts["completed"]),
         "engagements": int(counts["engagements"]),
         "agencies_served": int(counts["agencies_served"]),
         "completion_rate": _pct(int(counts["completed"]), int(counts["engagements"])),
-        "positive_outcome_pct": _top2_pct(int(counts["top2"]), answers, min_n),
-        "response_rate": _pct(int(counts["responded"]), int(counts["completed"])),
+        "positive_outcome_pct": _top2_pct(
+            int(counts["top2"]), int(counts["answers"]), int(counts["respondents"]), min_n
+        ),
+        # a survey figure too: suppressed below min_n responses (no survey % for a tiny selection)
+        "response_rate": None
+        if responses < min_n
+        else _pct(int(counts["responded"]), int(counts["completed"])),
     }
 
 
@@ -790,8 +840,9 @@ def backlog_series(con: Connection, filters: Filters) -> pd.DataFrame:
 
 
 class _AnswerCounts(NamedTuple):
-    """How many of a segment's answers to an item in a wave were 1..5, and the segment's
-    completed and responded engagements."""
+    """How many of a segment's answers to an item in a wave were 1..5, the segment's completed
+    and responded engagements, and the sums over engagements (clusters) that a cluster-robust
+    interval needs: per engagement, y = positive answers and m = answers to the item."""
 
     segment: str | None
     wave: str | None
@@ -799,6 +850,15 @@ class _AnswerCounts(NamedTuple):
     answers: tuple[int, ...]  # answers 1..5
     completed: int
     responded_engagements: int
+    engagements: int = 0  # engagements with a response in the wave (matched: in both)
+    clusters: int = 0  # engagements with an answer to the item
+    yy: int = 0  # sum of y squared
+    ym: int = 0  # sum of y * m
+    mm: int = 0  # sum of m squared
+
+
+# Engagements answered in both waves: the matched post vs follow-up comparison.
+MATCHED = "post_responses > 0 and follow_up_responses > 0"
 
 
 def _answer_counts(
@@ -807,20 +867,28 @@ def _answer_counts(
     waves: tuple[str | None, ...],
     by: str | None,
     items: tuple[str, ...] = schema.SURVEY_ITEMS,
+    only: str | None = None,
 ) -> list[_AnswerCounts]:
     """Per segment, wave and item: the answers 1..5 summed over the selected engagements'
     responses, for each of ``waves`` (None: all waves added up) in one scan; a segment without a
     response in a wave is left out of that wave. With ``by``, also each segment's completed and
-    responded engagements (for response rates)."""
+    responded engagements (for response rates). ``only`` (a fixed condition, e.g. ``MATCHED``)
+    narrows the engagements further."""
     for wave in waves:
         if wave is not None and wave not in schema.WAVES:
             raise ValueError(f"unknown wave {wave!r}; choose from {', '.join(schema.WAVES)}")
     for item in items:  # item names become column names below: only the known ones
         if item not in schema.SURVEY_ITEMS:
             raise ValueError(f"unknown item {item!r}; choose from {', '.join(schema.SURVEY_ITEMS)}")
+    if only not in (None, MATCHED):
+        raise ValueError("unknown engagement condition")
 
     def total(wave: str | None, column) -> str:
         return " + ".join(column(w) for w in ((wave,) if wave else schema.WAVES))
+
+    def answered(wave: str | None, item: str, answers) -> str:
+        parts = (total(wave, lambda w, a=a: db.answer_column(w, item, a)) for a in answers)
+        return "(" + " + ".join(parts) + ")"
 
     measures = {
         f"w{n}_c{a}_{item}": f"sum({total(wave, lambda w, i=item, a=a: db.answer_column(w, i, a))})"
@@ -830,10 +898,20 @@ def _answer_counts(
     }
     for n, wave in enumerate(waves):
         measures[f"w{n}_responses"] = f"sum({total(wave, lambda w: f'{w}_responses')})"
+        measures[f"w{n}_engagements"] = (
+            f"count(*) filter (where {total(wave, lambda w: f'{w}_responses')} > 0)"
+        )
+        for item in items:
+            y, m = answered(wave, item, (4, 5)), answered(wave, item, range(1, 6))
+            measures[f"w{n}_k_{item}"] = f"count(*) filter (where {m} > 0)"
+            measures[f"w{n}_yy_{item}"] = f"sum({y} * {y})"
+            measures[f"w{n}_ym_{item}"] = f"sum({y} * {m})"
+            measures[f"w{n}_mm_{item}"] = f"sum({m} * {m})"
     measures["completed"] = "count(*) filter (where is_completed)"
     measures["responded_engagements"] = "count(*) filter (where is_completed and responses > 0)"
     having = " or ".join(f"sum(w{n}_responses) > 0" for n in range(len(waves)))
-    summed, params = _summed_sql(filters, by, measures, where="is_engagement", having=having)
+    where = "is_engagement" if only is None else f"is_engagement and {only}"
+    summed, params = _summed_sql(filters, by, measures, where=where, having=having)
     rows, description = _fetch(
         con, f"select * rename (value as segment) from ({summed}) order by segment", params
     )
@@ -846,6 +924,11 @@ def _answer_counts(
             answers=tuple(int(row[column[f"w{n}_c{a}_{item}"]]) for a in range(1, 6)),
             completed=int(row[column["completed"]]),
             responded_engagements=int(row[column["responded_engagements"]]),
+            engagements=int(row[column[f"w{n}_engagements"]]),
+            **{
+                field: int(row[column[f"w{n}_{key}_{item}"]])
+                for field, key in (("clusters", "k"), ("yy", "yy"), ("ym", "ym"), ("mm", "mm"))
+            },
         )
         for row in rows
         for n, wave in enumerate(waves)
@@ -862,10 +945,11 @@ OUTCOME_FIGURES = (
     "mean",
     *(f"pct_{a}" for a in range(1, 6)),
 )
+Z95 = 1.959963984540054
 
 
-def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score 95% interval for a proportion, in percent."""
+def wilson_interval(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson score 95% interval for a proportion, in percent (``n`` may be an effective n)."""
     if n == 0:
         return (math.nan, math.nan)
     p = successes / n
@@ -875,30 +959,64 @@ def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tup
     return (max(0.0, centre - half) * 100, min(1.0, centre + half) * 100)
 
 
+def effective_n(positive: int, n: int, clusters: int, yy: float, ym: float, mm: float) -> float:
+    """The number of independent answers that ``n`` answers clustered in ``clusters``
+    engagements are worth for the proportion positive/n: n divided by the design effect, the
+    cluster-robust (sandwich) variance of the ratio estimator over the simple-random-sample one,
+    taken as at least 1. ``yy``, ``ym``, ``mm``: sums over engagements of y², y·m and m² (y:
+    positive answers, m: answers). With one engagement, 1; when every answer is positive (or
+    none is) the variance cannot be estimated and the number of engagements is used."""
+    if n == 0:
+        return 0.0
+    if clusters < 2:
+        return 1.0
+    p = positive / n
+    simple = p * (1 - p) / n
+    if simple == 0:
+        return float(clusters)
+    spread = max(0.0, yy - 2 * p * ym + p * p * mm)
+    robust = clusters / (clusters - 1) * spread / (n * n)
+    return n / max(1.0, robust / simple)
+
+
+def clustered_interval(count: list[int], *cluster: float) -> tuple[float, float]:
+    """95% Wilson interval at the effective n of answers clustered by engagement (percent)."""
+    c = list(count)
+    positive, n = c[3] + c[4], sum(c)
+    if n == 0:
+        return (math.nan, math.nan)
+    n_eff = effective_n(positive, n, *cluster)
+    return wilson_interval(positive / n * n_eff, n_eff)  # the same proportion at n_eff
+
+
 def _outcome_figures(counts: list[_AnswerCounts], keys: dict[str, str], min_n: int) -> pd.DataFrame:
     """The answers added up per ``keys`` (fields of the counts -> column names) into n,
-    top/bottom-2-box, Wilson interval, mean, with suppression; one row per key, in order of
-    first appearance (counts without a key value are left out, as a groupby leaves them)."""
+    top/bottom-2-box, interval (clustered by engagement), mean, with suppression; one row per
+    key, in order of first appearance (counts without a key value are left out, as a groupby
+    leaves them)."""
     totals: dict[tuple, list[int]] = {}
     for count in counts:
         key = tuple(getattr(count, field) for field in keys)
         if None in key:
             continue
-        total = totals.setdefault(key, [0] * 5)
+        total = totals.setdefault(key, [0] * 9)
         for a, answered in enumerate(count.answers):
             total[a] += answered
+        for i, extra in enumerate((count.clusters, count.yy, count.ym, count.mm)):
+            total[5 + i] += extra
     rows = [
-        {**dict(zip(keys.values(), key, strict=True)), **_answer_figures(c, min_n)}
+        {**dict(zip(keys.values(), key, strict=True)), **_answer_figures(c[:5], min_n, c[5:])}
         for key, c in totals.items()
     ]
     return pd.DataFrame(rows, columns=[*keys.values(), "n", *OUTCOME_FIGURES, "suppressed"])
 
 
-def _answer_figures(c: list[int], min_n: int) -> dict:
-    """n, the OUTCOME_FIGURES and whether they are suppressed, from the answers 1..5 ``c``."""
+def _answer_figures(c: list[int], min_n: int, cluster: list[int] | None = None) -> dict:
+    """n, the OUTCOME_FIGURES and whether they are suppressed, from the answers 1..5 ``c`` (and
+    the cluster sums: engagements, yy, ym, mm)."""
     n = sum(c)
     suppressed = n < min_n
-    low, high = wilson_interval(c[3] + c[4], n)
+    low, high = clustered_interval(c, *(cluster or (n, c[3] + c[4], c[3] + c[4], n)))
     figures = {
         "top2_pct": _pct(c[3] + c[4], n),
         "top2_low": low,
@@ -930,28 +1048,35 @@ def _item_figures(counts: list[_AnswerCounts], min_n: int) -> pd.DataFrame:
 
 
 def positive_outcome(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> dict:
-    """Top-2-box % over all post-engagement answers to the five items (the KPI tile)."""
+    """The KPI tile: % positive at the reaction level (post-engagement satisfaction, 4 or 5),
+    one level of evidence, not the items of every level pooled (see ``evidence_levels``).
+
+    ``n`` counts respondents (each answers the item once), and the figure is suppressed below
+    ``min_n`` respondents. ``answers`` equals n for this one item."""
     source, params = _selection(filters)
     row = _record(
         con,
         f"""
-        select coalesce(sum(post_answers), 0) as n, coalesce(sum(post_top2), 0) as top2,
-            coalesce(sum(post_responses), 0) as responses
+        select coalesce(sum({_TILE_ANSWERS}), 0) as answers,
+            coalesce(sum({_TILE_TOP2}), 0) as top2,
+            coalesce(sum({_TILE_ANSWERS}), 0) as respondents
         {source} and is_engagement
     """,
         params,
     )
-    n = int(row["n"])
+    n = int(row["respondents"])
     return {
         "n": n,
-        "top2_pct": _top2_pct(int(row["top2"]), n, min_n),
-        "suppressed": n < min_n or row["responses"] == 0,
+        "answers": int(row["answers"]),
+        "top2_pct": _top2_pct(int(row["top2"]), int(row["answers"]), n, min_n),
+        "suppressed": n < min_n or n == 0,
     }
 
 
-def _top2_pct(top2: int, n: int, min_n: int) -> float | None:
-    """The positive-outcome rate of ``n`` answers, or None when suppressed (fewer than min_n)."""
-    return None if n < min_n else _pct(top2, n)
+def _top2_pct(top2: int, answers: int, respondents: int, min_n: int) -> float | None:
+    """The positive-outcome rate of ``answers``, or None when suppressed (fewer than ``min_n``
+    respondents gave them)."""
+    return None if respondents < min_n or respondents == 0 else _pct(top2, answers)
 
 
 def outcomes_by(
@@ -966,7 +1091,8 @@ def outcomes_by(
     beside them (empty for a segment without completed engagements)."""
     items = schema.SURVEY_ITEMS if item is None else (item,)
     counts = _answer_counts(con, filters, (wave,), by, items)
-    frame = _outcome_figures(counts, {"segment": by, "item": "item"}, min_n)
+    # figures of every cell first (min_n 0), then the one suppression rule over the breakdown
+    frame = protect_breakdown(_outcome_figures(counts, {"segment": by, "item": "item"}, 0), min_n)
     if not counts:
         rates = ["completed", "responded_engagements", "response_rate"]
         return pd.DataFrame(columns=[*frame.columns, *rates])
@@ -975,7 +1101,11 @@ def outcomes_by(
     for count in counts:
         first.setdefault(count.segment, count)
     segments = [first[segment] for segment in frame[by]]
-    rated = [count if count.completed > 0 else None for count in segments]  # None: no rate
+    # None: no rate (no completed engagements, or a suppressed row: no survey % at all there)
+    rated = [
+        count if count.completed > 0 and not hidden else None
+        for count, hidden in zip(segments, frame["suppressed"], strict=True)
+    ]
     frame["completed"] = _gapped([c.completed if c else None for c in rated])
     frame["responded_engagements"] = _gapped(
         [c.responded_engagements if c else None for c in rated]
@@ -987,43 +1117,155 @@ def outcomes_by(
     return frame
 
 
+def complementary_suppression(
+    ns: list[int], min_n: int, positives: list[int] | None = None
+) -> list[bool]:
+    """Which cells of one breakdown to suppress, given each cell's respondents ``ns`` (and how
+    many of them answered 4 or 5, ``positives``), for cells that add up to a total shown
+    elsewhere. The one rule every output uses (pages, chart CSVs, deck, HTML report, CLI).
+
+    Primary: every cell below ``min_n``. Complementary: while any cell is suppressed, also
+    suppress the next smallest shown cell (ties: the first) until the suppressed cells are at
+    least two, hold at least ``min_n`` respondents together, more respondents than cells (else
+    each would hold exactly one) and, together, some positive and some other answers (else each
+    cell's positive count, 0, or its rate, 100%, would follow). Then no suppressed cell's n or
+    positive count can be worked out from the shown cells and the total. Only when every cell is
+    suppressed can a condition still fail (the total, shown or suppressed on its own, is all
+    there is)."""
+    hidden = [n < min_n for n in ns]
+    if not any(hidden):
+        return hidden
+
+    def protected() -> bool:
+        count = sum(hidden)
+        together = sum(n for n, h in zip(ns, hidden, strict=True) if h)
+        enough = count >= 2 and together >= min_n and together > count
+        if positives is None:  # only the n is to be protected
+            return enough
+        top = sum(p for p, h in zip(positives, hidden, strict=True) if h)
+        return enough and 0 < top < together
+
+    while not protected() and not all(hidden):
+        smallest = min((n, i) for i, (n, h) in enumerate(zip(ns, hidden, strict=True)) if not h)
+        hidden[smallest[1]] = True
+    return hidden
+
+
+def protect_breakdown(frame: pd.DataFrame, min_n: int) -> pd.DataFrame:
+    """An outcome breakdown (one row per segment and item, figures not yet suppressed) with
+    ``complementary_suppression`` applied per item: suppressed rows lose every figure and their n
+    (shown as empty)."""
+    if frame.empty:
+        return frame
+    hidden = np.zeros(len(frame), dtype=bool)
+    positives = (frame["pct_4"].fillna(0) + frame["pct_5"].fillna(0)) * frame["n"] / 100
+    for _, rows in frame.groupby("item", sort=False).groups.items():
+        positions = frame.index.get_indexer(rows)
+        hidden[positions] = complementary_suppression(
+            [int(n) for n in frame["n"].iloc[positions]],
+            min_n,
+            [round(p) for p in positives.iloc[positions]],
+        )
+    out = frame.copy()
+    if hidden.any():
+        out.loc[hidden, list(OUTCOME_FIGURES)] = math.nan
+        out["n"] = out["n"].astype("float64")
+        out.loc[hidden, "n"] = math.nan
+    out["suppressed"] = hidden
+    return out
+
+
 def _gapped(values: list[int | None]) -> np.ndarray:
     """Counts with gaps (None): int64 without any, else float64 with NaN in them."""
     return np.array(values, dtype="float64" if None in values else "int64")
 
 
 def post_vs_follow_up(
-    con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
+    con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N, matched: bool = True
 ) -> pd.DataFrame:
-    """Item outcomes for both waves side by side (long: wave, item, ...), in one scan."""
-    counts = _answer_counts(con, filters, schema.WAVES, None)
-    frames = [
-        _item_figures([c for c in counts if c.wave == wave], min_n).assign(wave=wave)
-        for wave in schema.WAVES
-    ]
+    """Item outcomes for both waves side by side (long: wave, item, ...), in one scan.
+
+    ``matched`` (the default): only engagements with responses in both waves, so the two waves
+    describe the same engagements. Unmatched: every answer of each wave (different engagements
+    behind each). ``engagements``: the engagements behind each wave's figures."""
+    counts = _answer_counts(con, filters, schema.WAVES, None, only=MATCHED if matched else None)
+    frames = []
+    for wave in schema.WAVES:
+        part = [c for c in counts if c.wave == wave]
+        figures = _item_figures(part, min_n).assign(wave=wave)
+        frames.append(
+            figures.assign(engagements=part[0].engagements if part else 0, matched=matched)
+        )
     return pd.concat(frames, ignore_index=True)
 
 
+# Levels of evidence (after Kirkpatrick): name -> (wave, survey item). Reaction and learning
+# are asked right after an engagement; behaviour and results are self-reported months later.
+EVIDENCE_LEVELS = {
+    "reaction": ("post", "satisfaction"),
+    "learning": ("post", "knowledge_gain"),
+    "behaviour": ("follow_up", "operations_change"),
+    "results": ("follow_up", "service_delivery"),
+}
+
+
+def evidence_levels(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> pd.DataFrame:
+    """% positive at each level of evidence, each from its own wave and item (never pooled)."""
+    return levels_of(post_vs_follow_up(con, filters, min_n, matched=False))
+
+
+def levels_of(both_waves: pd.DataFrame) -> pd.DataFrame:
+    """``evidence_levels`` taken from an unmatched ``post_vs_follow_up`` frame (no second query):
+    one row per level with its wave, item, n (respondents), figures and the engagements of the
+    wave."""
+    rows = []
+    for level, (wave, item) in EVIDENCE_LEVELS.items():
+        match = both_waves[(both_waves["wave"] == wave) & (both_waves["item"] == item)]
+        if match.empty:
+            continue
+        rows.append({"level": level, **match.iloc[0].to_dict()})
+    columns = ["level", "wave", "item", "n", *OUTCOME_FIGURES, "suppressed", "engagements"]
+    frame = pd.DataFrame(rows)
+    return frame[columns] if rows else pd.DataFrame(columns=columns)
+
+
 def one_wave(both_waves: pd.DataFrame, wave: str) -> pd.DataFrame:
-    """``item_outcomes(wave)`` taken from a ``post_vs_follow_up`` frame (no second query)."""
-    frame = both_waves[both_waves["wave"] == wave].drop(columns="wave")
+    """``item_outcomes(wave)`` taken from an unmatched ``post_vs_follow_up`` frame (no second
+    query)."""
+    frame = both_waves[both_waves["wave"] == wave]
+    frame = frame.drop(columns=["wave", "engagements", "matched"], errors="ignore")
     return frame.reset_index(drop=True)
 
 
-def comments(con: Connection, filters: Filters, limit: int = 200, search: str = "") -> pd.DataFrame:
-    """Survey comments on the selected engagements, newest first (text only; render as text)."""
+def comments(
+    con: Connection,
+    filters: Filters,
+    limit: int = 200,
+    search: str = "",
+    min_n: int = DEFAULT_MIN_N,
+) -> pd.DataFrame:
+    """Survey comments on the selected engagements, newest first (text only; render as text).
+
+    None at all unless the selection has at least ``min_n`` respondents (survey responses, all
+    waves): with fewer, a comment points at a person. A comment's score (satisfaction) and role
+    are blank when its engagement has fewer than ``min_n`` respondents."""
     where, params = filters.where()
+    source, selection_params = _selection(filters)
     return query(
         con,
         f"""
-        select submitted_on, comment, satisfaction, wave, respondent_role,
+        select submitted_on, comment,
+            case when engagement_responses >= ? then satisfaction end as satisfaction,
+            wave,
+            case when engagement_responses >= ? then respondent_role end as respondent_role,
             agency_name, agency_type, state, primary_topic, assistance_type, response_id
         from comment_facts
         where {where} and (? = '' or contains(lower(comment), lower(?)))
+            and (select coalesce(sum(responses), 0) {source} and is_engagement) >= ?
         order by submitted_on desc, response_id
         limit ?
     """,
-        [*params, search, search, int(limit)],
+        [min_n, min_n, *params, search, search, *selection_params, min_n, int(limit)],
     )
 
 

@@ -154,16 +154,49 @@ METRICS: dict[str, Metric] = {
         ),
         Metric(
             "response_rate",
-            "Response rate",
-            "% of completed engagements with at least one survey response.",
+            "Completed engagements with a response",
+            "% of completed engagements with at least one survey response in either wave (not "
+            "the share of people who answered: invitations are not recorded). Suppressed below "
+            "the minimum n of responses.",
             "pct",
+            "Outcomes",
+        ),
+        Metric(
+            "post_response_rate",
+            "With a response right after",
+            "% of completed engagements with at least one post-engagement survey response.",
+            "pct",
+            "Outcomes",
+        ),
+        Metric(
+            "follow_up_response_rate",
+            "With a follow-up response",
+            "% of completed engagements with at least one follow-up survey response.",
+            "pct",
+            "Outcomes",
+        ),
+        Metric(
+            "survey_respondents",
+            "Survey respondents",
+            "Survey responses that answered at least one of the five items (a response with only "
+            "a comment is a response, not a respondent to the items).",
+            "count",
+            "Outcomes",
+        ),
+        Metric(
+            "late_responses",
+            "Responses after the last engagement date",
+            "Survey responses submitted after the last request or completion date in the data. "
+            "They are counted with their engagements, and the Outcomes page says how many.",
+            "count",
             "Outcomes",
         ),
         Metric(
             "top2_pct",
             "% positive (top-2-box)",
             "% of answers that are 4 or 5 on the 1–5 "
-            "scale; blank answers are not counted. Suppressed below the minimum n.",
+            "scale; blank answers are not counted. Suppressed below the minimum n of respondents. "
+            "Its 95% interval accounts for answers clustered by engagement.",
             "pct",
             "Outcomes",
         ),
@@ -176,12 +209,19 @@ METRICS: dict[str, Metric] = {
         ),
         Metric("mean", "Mean answer", "Average answer on the 1–5 scale.", "mean", "Outcomes"),
         Metric(
-            "n", "Answers (n)", "Number of answers behind an outcome figure.", "count", "Outcomes"
+            "n",
+            "Respondents (n)",
+            "Respondents behind an outcome figure: survey responses that answered the item (for "
+            "one item each respondent gives at most one answer). The minimum n counts these.",
+            "count",
+            "Outcomes",
         ),
         Metric(
             "positive_outcome_pct",
-            "% positive outcome",
-            "Top-2-box % over all answers to the five post-engagement survey items.",
+            "% positive reaction",
+            "Reaction, the first level of evidence: % of post-engagement satisfaction answers "
+            "that are 4 or 5. Learning, behaviour and results are shown apart on the Outcomes "
+            "page, never pooled with it. n counts respondents; suppressed below the minimum n.",
             "pct",
             "Outcomes",
         ),
@@ -246,6 +286,48 @@ DIMENSIONS: dict[str, str] = {
 }
 
 
+# The rules every survey figure follows (docs/metrics.md states them; tests/test_survey_statistics.py
+# checks each against an independent computation).
+SURVEY_RULES = (
+    "**Respondents, not answers.** A respondent is one survey response. Every survey figure "
+    "counts respondents for the minimum n (default 5) and shows n in respondents: for one item, "
+    "the respondents who answered it; for a figure pooling several items, the respondents who "
+    "answered at least one of them. A respondent answering every item is still one respondent.",
+    "**Complementary suppression.** In a breakdown (by topic, agency type, assistance type, ...; "
+    "for any date range, such as one fiscal year), when a segment is suppressed the next smallest "
+    "segments are suppressed with it until the suppressed segments are at least two, hold at "
+    "least the minimum n of respondents together, more respondents than segments, and some "
+    "positive and some other answers. Suppressed segments show neither a figure nor their n. So "
+    "no suppressed segment's n or positive count can be worked out from the segments shown and "
+    "the total. One function (`metrics.complementary_suppression`) decides this for every output: "
+    "the pages, chart CSVs, the deck, the HTML report and the CLI.",
+    "**Comments.** The comments browser shows comment text only when the selection has at least "
+    "the minimum n of respondents (survey responses, all waves); a comment's score "
+    "(satisfaction) and respondent role are blank when its engagement has fewer respondents "
+    "than that.",
+    "**Intervals clustered by engagement.** Answers come from respondents within engagements, "
+    "and respondents of one engagement tend to answer alike, so answers are not independent. "
+    "Every 95% interval is a Wilson interval at an effective n: the number of answers divided by "
+    "the design effect, which is the cluster-robust (sandwich) variance of the proportion over "
+    "engagements (k/(k−1)·Σ(y−p·m)²/n² for k engagements with y positive of m answers each) "
+    "divided by the simple p(1−p)/n, taken as at least 1. With one engagement the effective n is "
+    "1; when every answer is positive (or none is) it is the number of engagements.",
+    "**Post vs follow-up, matched.** The comparison of the post-engagement and follow-up waves "
+    "shows by default only the engagements answered in both waves (matched), and says how many. "
+    "The unmatched view, every answer of each wave from different engagements, is labelled as "
+    "such with each wave's engagements.",
+    "**Levels of evidence.** Survey items are not pooled across levels. Reaction (satisfaction) "
+    "and learning (knowledge gain) come from the post-engagement survey; behaviour (operations "
+    "change) and results (service delivery) are self-reported in the follow-up survey. The KPI "
+    "tile shows the reaction level. Would recommend is shown per item only.",
+    "**Response rates.** What was called the response rate is completed engagements with at "
+    "least one survey response, as a % of completed engagements, and is named so. It is shown "
+    "for either wave and for each wave apart, beside the number of responses and of respondents. "
+    "Responses submitted after the last engagement date are counted with their engagements and "
+    "the Outcomes page and the CLI say how many.",
+)
+
+
 def label(name: str) -> str:
     return METRICS[name].label if name in METRICS else DIMENSIONS.get(name, name)
 
@@ -264,13 +346,14 @@ def metrics_markdown() -> str:
         f"- {_FIRST_TIME}",
         f"- {_MULTI_TOPIC}",
         "- Fiscal years are federal: FY2024 runs 1 Oct 2023 – 30 Sep 2024.",
-        "- Outcome figures built on fewer answers than the minimum n (default 5) are suppressed in "
-        "the metric itself, so no page, download or export can show them.",
+        "- Outcome figures built on fewer respondents than the minimum n (default 5) are "
+        "suppressed in the metric itself, so no page, download or export can show them.",
         "- A KPI tile's sparkline shows the figure per month (per quarter when the selection spans "
         "more than about three years) up to the last period that is over; a rate has no point "
         "for a period without engagements.",
         "",
     ]
+    lines += ["## Survey statistics", "", *(f"- {rule}" for rule in SURVEY_RULES), ""]
     for group in dict.fromkeys(m.group for m in METRICS.values()):
         lines += [f"## {group}", "", "| name | label | format | definition |", "|---|---|---|---|"]
         lines += [

@@ -7,7 +7,7 @@ computed from the data, and its numbers as text (speaker notes, HTML tables). Sy
 labelled on the title slide, on every chart image and in the HTML.
 
 Outcome figures come only from the metric functions, which suppress anything built on fewer than
-``min_n`` answers; a suppressed figure is written as "suppressed (n < 5)" and never recomputed here.
+``min_n`` respondents; a suppressed figure is written as "suppressed (n < 5)" and never recomputed here.
 """
 
 from __future__ import annotations
@@ -576,12 +576,43 @@ def _first_time(ctx: _Context) -> Built:
     return "first_time", fig, takeaway, Table(columns, rows)
 
 
+def _levels(ctx: _Context) -> Built:
+    frame = metrics.levels_of(ctx.get(metrics.post_vs_follow_up, ctx.min_n, matched=False))
+    fig = charts.evidence_levels(frame, ctx.min_n)
+    columns = ("Level of evidence", "Survey item", "Wave", "% positive", "Respondents (n)")
+    shown = frame[~frame["suppressed"].astype(bool) & (frame["n"] > 0)]
+    if not (frame["n"] > 0).any():
+        takeaway = "No survey answers match these filters"
+    elif shown.empty:
+        takeaway = f"Every level is suppressed: fewer than {ctx.min_n} respondents each"
+    else:
+        takeaway = "% positive: " + "; ".join(
+            f"{charts.LEVEL_LABELS[r['level']].lower()} {r['top2_pct']:.0f}%"
+            for _, r in shown.iterrows()
+        )
+    rows = tuple(
+        (
+            charts.LEVEL_LABELS[r["level"]],
+            _item(r["item"]),
+            charts.WAVE_WHEN[r["wave"]],
+            _positive(r, ctx.suppressed),
+            _count(r["n"]),
+        )
+        for _, r in frame.iterrows()
+    )
+    note = (
+        "Levels are never pooled. Behaviour and results are self-reported at follow-up. "
+        "Intervals account for answers clustered by engagement."
+    )
+    return "levels", fig, takeaway, Table(columns, rows, note)
+
+
 def _likert(ctx: _Context) -> Built:
     items = ctx.get(metrics.item_outcomes, "post", ctx.min_n)
     fig = charts.likert_diverging(items, "post", ctx.min_n)
     columns = (
         "Survey item",
-        "Answers (n)",
+        "Respondents (n)",
         "% negative (1–2)",
         "% neutral (3)",
         "% positive (4–5)",
@@ -590,12 +621,14 @@ def _likert(ctx: _Context) -> Built:
     if not (items["n"] > 0).any():
         takeaway = "No post-engagement survey answers match these filters"
     elif shown.empty:
-        takeaway = f"Every post-engagement item is suppressed: fewer than {ctx.min_n} answers each"
+        takeaway = (
+            f"Every post-engagement item is suppressed: fewer than {ctx.min_n} respondents each"
+        )
     else:
         best = shown.sort_values(["top2_pct", "n"], ascending=False, kind="stable").iloc[0]
         takeaway = (
             f"Right after an engagement, {_item(best['item'])} rated highest: "
-            f"{best['top2_pct']:.0f}% answered 4 or 5 ({_plural(int(best['n']), 'answer')})"
+            f"{best['top2_pct']:.0f}% answered 4 or 5 ({_plural(int(best['n']), 'respondent')})"
         )
         if len(shown) > 1:
             worst = shown.sort_values(["top2_pct", "n"], kind="stable").iloc[0]
@@ -614,7 +647,7 @@ def _likert(ctx: _Context) -> Built:
                     _pct(r["top2_pct"]),
                 )
             )
-    note = f"Post-engagement survey. Figures on fewer than {ctx.min_n} answers are suppressed."
+    note = f"Post-engagement survey. Figures on fewer than {ctx.min_n} respondents are suppressed."
     return "likert", fig, takeaway, Table(columns, tuple(rows), note)
 
 
@@ -658,16 +691,19 @@ def _waves(ctx: _Context) -> Built:
             row = match.iloc[0]
             cells += [_positive(row, ctx.suppressed), _count(row["n"])]
         rows.append(tuple(cells))
-    note = f"% positive = answering 4 or 5 of 5; suppressed below {ctx.min_n} answers."
+    note = (
+        f"{charts.wave_comparison(frame)}. % positive = answering 4 or 5 of 5; suppressed below "
+        f"{ctx.min_n} respondents."
+    )
     return "waves", fig, takeaway, Table(columns, tuple(rows), note)
 
 
 def _by_agency_type(ctx: _Context) -> Built:
     frame = ctx.get(metrics.outcomes_by, "agency_type", "post", ctx.min_n, OUTCOME_ITEM)
     fig = charts.top2_by_segment(frame, "agency_type", ctx.min_n)
-    columns = ("Agency type", "Answers (n)", "% positive", "Response rate")
+    columns = ("Agency type", "Respondents (n)", "% positive", "Response rate")
     item = _item(OUTCOME_ITEM)
-    if frame.empty or not (frame["n"] > 0).any():
+    if frame.empty or not ((frame["n"] > 0) | frame["suppressed"].astype(bool)).any():
         return (
             "by_agency_type",
             fig,
@@ -678,18 +714,18 @@ def _by_agency_type(ctx: _Context) -> Built:
         ["top2_pct", "n"], ascending=[False, False], kind="stable"
     )
     if shown.empty:
-        takeaway = f"{item} by agency type is suppressed: fewer than {ctx.min_n} answers per type"
+        takeaway = f"{item} by agency type is suppressed: too few respondents per type"
     elif len(shown) == 1:
         only = shown.iloc[0]
         takeaway = (
             f"{item}: {only['top2_pct']:.0f}% positive among {_agency_type(only['agency_type'])} "
-            f"({_plural(int(only['n']), 'answer')})"
+            f"({_plural(int(only['n']), 'respondent')})"
         )
     else:
         best, worst = shown.iloc[0], shown.iloc[-1]
         takeaway = (
             f"{item} was highest among {_agency_type(best['agency_type'])}: "
-            f"{best['top2_pct']:.0f}% positive ({_plural(int(best['n']), 'answer')}); lowest "
+            f"{best['top2_pct']:.0f}% positive ({_plural(int(best['n']), 'respondent')}); lowest "
             f"among {_agency_type(worst['agency_type'])} at {worst['top2_pct']:.0f}%"
         )
     ordered = frame.assign(_rank=frame["agency_type"].map(schema.AGENCY_TYPES.index))
@@ -697,14 +733,15 @@ def _by_agency_type(ctx: _Context) -> Built:
         (
             charts.pretty(r["agency_type"]),
             _count(r["n"]),
-            _positive(r, ctx.suppressed),
+            _positive(r, "suppressed"),  # below min_n, or hidden so the rest cannot give it away
             _pct(r["response_rate"]),
         )
         for _, r in ordered.sort_values("_rank").iterrows()
     )
     note = (
-        f"Post-engagement survey, item: {item}. Response rate: completed engagements with at "
-        "least one survey response."
+        f"Post-engagement survey, item: {item}. Suppressed: fewer than {ctx.min_n} respondents, "
+        "or hidden with such a type so the others and the total cannot give it away. Response "
+        "rate: completed engagements with at least one survey response."
     )
     return "by_agency_type", fig, takeaway, Table(columns, rows, note)
 
@@ -793,7 +830,7 @@ SECTION_CHARTS: dict[str, tuple[Callable[[_Context], Built], ...]] = {
     "trends": (_volume, _topic_trend),
     "topics": (_topics, _topic_groups),
     "reach": (_states, _agency_types, _first_time),
-    "outcomes": (_likert, _waves, _by_agency_type),
+    "outcomes": (_levels, _likert, _waves, _by_agency_type),
     "pipeline": (_funnel, _timeliness, _backlog),
 }
 
@@ -812,11 +849,13 @@ def _kpis(ctx: _Context) -> tuple[tuple[Kpi, ...], str]:
     for row in frame.to_dict("records"):
         metric = registry.METRICS[row["metric"]]
         label, value = metric.label, metric.format(_none(row["value"]))
-        if row["metric"] == "positive_outcome_pct" and row["n"]:  # answers behind the rate
+        if row["metric"] == "positive_outcome_pct" and row["n"]:  # respondents behind the rate
             n = int(row["n"])
-            label = f"{label} (n = {n:,})"
-            if n < ctx.min_n:  # suppressed: too few answers to show the rate
+            label = f"{label} (n = {_plural(n, 'respondent')})"
+            if n < ctx.min_n:  # suppressed: too few respondents to show the rate
                 value = ctx.suppressed
+        elif row["metric"] == "response_rate" and _none(row["value"]) is None:
+            value = ctx.suppressed  # fewer than min_n responses (or no completed engagements)
         change = _change(_none(row["change"]), metric.fmt)
         previous = metric.format(_none(row["previous"])) if previous_filters else ""
         out.append(Kpi(row["metric"], label, value, change, previous, metric.description))
@@ -1007,7 +1046,7 @@ def _kpi_slide(deck, report: Report) -> None:
             (report.comparison, 12, MUTED_RGB, False),
             (
                 f"Data as of {report.data_date_text} · {SOURCE} · figures on fewer than "
-                f"{report.min_n} survey answers are suppressed",
+                f"{report.min_n} survey respondents are suppressed",
                 12,
                 MUTED_RGB,
                 False,
@@ -1129,7 +1168,7 @@ def build_html(report: Report) -> str:
         parts.append("</section>")
     parts.append(
         f"<footer><p>{e(report.comparison)} Outcome figures built on fewer than {report.min_n} "
-        "survey answers are suppressed.</p>"
+        "survey respondents are suppressed.</p>"
         "<p>Collaborative Reform Initiative Technical Assistance Center (CRI-TAC), U.S. Department "
         "of Justice COPS Office.</p></footer>"
     )

@@ -25,6 +25,13 @@ GRAIN_LABELS = {"month": "Month", "quarter": "Quarter", "fiscal_year": "Fiscal y
 WAVE_LABELS = {"post": "Right after", "follow_up": "Follow-up (months later)"}
 CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "data-contract.md"
 CROSS_FILTER_HINT = "Click a bar, cell or state to filter every page to it."
+COMMENTS_HIDDEN = (
+    "Comments are shown when the selection has at least {min_n} survey respondents, so that no "
+    "comment points at a person. Widen the selection to read them."
+)
+COMMENTS_NOTE = (
+    "Score (satisfaction) and role are blank for engagements with fewer than {min_n} respondents."
+)
 
 
 def page_header(title: str, filters: Filters, noun: str = "Engagements") -> None:
@@ -76,12 +83,12 @@ def _rows(items: list, size: int = KPI_COLUMNS):
 
 def kpi_row(kpis: pd.DataFrame, previous: str | None = None) -> None:
     """KPI tiles with the change against the previous period, a sparkline, and the number of
-    answers behind a survey rate."""
+    respondents behind a survey rate."""
     for column, row in (pair for tiles in _rows(list(kpis.itertuples())) for pair in tiles):
         metric = registry.METRICS[row.metric]
         label = metric.label
         if pd.notna(row.n):
-            label = f"{label} (n = {int(row.n):,})"
+            label = f"{label} (n = {int(row.n):,} respondent{'' if int(row.n) == 1 else 's'})"
         column.metric(
             label,
             metric.format(row.value),
@@ -165,6 +172,23 @@ def item_label(item: str) -> str:
 
 def dimension_label(name: str) -> str:
     return registry.DIMENSIONS.get(name, name)
+
+
+def survey_caption(rates: dict, min_n: int) -> str:
+    """What the survey figures count, and the responses dated after the last engagement date."""
+    text = (
+        f"Figures on fewer than {min_n} respondents are suppressed. Rates: completed engagements "
+        f"with a response, of {rates['completed']:,} completed."
+    )
+    late = rates["late_responses"]
+    if late:
+        through = rates.get("data_through")
+        day = f" ({through})" if through else ""
+        text += (
+            f" {late:,} response{'s were' if late != 1 else ' was'} submitted after the last "
+            f"engagement date{day}; they are counted with their engagements."
+        )
+    return text
 
 
 def figure_row(values: dict, names: list[str], fmt: str | None = None) -> None:

@@ -11,6 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ITEMS = [
@@ -96,6 +97,41 @@ def summary(data: dict[str, pd.DataFrame], sel: Selection, min_n: int = 5) -> di
     topics = engaged["topic_list"].explode()
     out["by_topic"] = topics.value_counts().to_dict()
     out["by_agency_type"] = engaged["agency_type"].value_counts().to_dict()
+    out["response_rates"] = response_rates(data, sel, min_n)
+    if out["survey_responses"] < min_n:
+        out["response_rate"] = None
+    return out
+
+
+def response_rates(data, sel: Selection, min_n: int = 5) -> dict:
+    """Completed engagements with a response (any wave, and per wave) as a % of completed
+    engagements; the responses and respondents (answering at least one item) behind them; the
+    responses submitted after the last engagement date. Rates suppressed below min_n responses."""
+    df = select(data, sel)
+    engaged = df[~df["status"].isin(["declined", "withdrawn"])]
+    completed = set(df.loc[df["status"] == "completed", "engagement_id"])
+    resp = data["survey_responses"]
+    resp = resp[resp["engagement_id"].isin(engaged["engagement_id"])]
+    eng = data["engagements"]
+    through = max(eng["requested_on"].max(), eng["completed_on"].max())
+    out = {
+        "survey_responses": len(resp),
+        "responded_engagements": len(completed & set(resp["engagement_id"])),
+        "completed": len(completed),
+        "late_responses": int((resp["submitted_on"] > through).sum()),
+        "survey_respondents": int(resp[ITEMS].notna().any(axis=1).sum()),
+        "data_through": through.date().isoformat(),
+    }
+    for wave in ("post", "follow_up"):
+        part = resp[resp["wave"] == wave]
+        out[f"{wave}_responses"] = len(part)
+        out[f"{wave}_respondents"] = int(part[ITEMS].notna().any(axis=1).sum())
+        out[f"{wave}_responded_engagements"] = len(completed & set(part["engagement_id"]))
+    for rate, key in (("response_rate", "responded_engagements"),
+                      ("post_response_rate", "post_responded_engagements"),
+                      ("follow_up_response_rate", "follow_up_responded_engagements")):  # fmt: skip
+        shown = completed and len(resp) >= min_n
+        out[rate] = out[key] / len(completed) * 100 if shown else None
     return out
 
 
@@ -455,6 +491,42 @@ def wilson(successes: int, n: int) -> tuple[float, float]:
     return max(0.0, centre - half) * 100, min(1.0, centre + half) * 100
 
 
+def wilson_at(p: float, n: float) -> tuple[float, float]:
+    """Wilson 95% interval for proportion p at a (possibly fractional) sample size n, in %."""
+    z2 = Z95 * Z95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z95 / (1 + z2 / n) * (p * (1 - p) / n + z2 / (4 * n * n)) ** 0.5
+    return max(0.0, centre - half) * 100, min(1.0, centre + half) * 100
+
+
+def clustered_interval(engagement_ids: pd.Series, answers: pd.Series) -> tuple[float, float]:
+    """The top-2 proportion's 95% interval with answers clustered by engagement: the
+    cluster-robust (sandwich) variance of the ratio sum(y)/sum(m) over engagements, as a design
+    effect (at least 1) that shrinks n to an effective n for a Wilson interval. One engagement:
+    n_eff = 1; all answers positive or none: n_eff = number of engagements."""
+    frame = pd.DataFrame({"e": engagement_ids.to_numpy(), "a": answers.to_numpy()}).dropna()
+    per = frame.assign(y=frame["a"] >= 4).groupby("e").agg(y=("y", "sum"), m=("a", "size"))
+    y, m = per["y"].to_numpy(dtype=float), per["m"].to_numpy(dtype=float)
+    n, k = m.sum(), len(m)
+    p = y.sum() / n
+    if k < 2:
+        n_eff = 1.0
+    elif p in (0.0, 1.0):
+        n_eff = float(k)
+    else:
+        residuals = y - p * m
+        robust = k / (k - 1) * np.sum(residuals**2) / n**2
+        n_eff = n / max(1.0, robust / (p * (1 - p) / n))
+    return wilson_at(p, n_eff)
+
+
+def with_clustered_interval(figures: dict, engagement_ids, answers) -> dict:
+    if figures["suppressed"] or figures["n"] == 0:
+        return figures
+    low, high = clustered_interval(engagement_ids, answers)
+    return {**figures, "top2_low": low, "top2_high": high}
+
+
 FIGURES = (
     "top2_pct",
     "top2_low",
@@ -497,14 +569,27 @@ def answer_figures(answers: pd.Series, min_n: int) -> dict:
 
 def item_outcomes(data, sel: Selection, wave: str = "post", min_n: int = 5) -> dict[str, dict]:
     resp = responses_of(data, sel, wave)
-    return {item: answer_figures(resp[item], min_n) for item in ITEMS}
+    return {
+        item: with_clustered_interval(
+            answer_figures(resp[item], min_n), resp["engagement_id"], resp[item]
+        )
+        for item in ITEMS
+    }
 
 
 def positive_outcome(data, sel: Selection, min_n: int = 5) -> dict:
+    """The KPI tile: the reaction level, % of post-engagement satisfaction answers that are 4 or
+    5; n and the threshold count respondents (each answers the item at most once)."""
     resp = responses_of(data, sel, "post")
-    answers = pd.concat([resp[item] for item in ITEMS], ignore_index=True)
-    figures = answer_figures(answers, min_n)
-    return {"n": figures["n"], "top2_pct": figures["top2_pct"], "suppressed": figures["suppressed"]}
+    respondents = int(resp["satisfaction"].notna().sum())
+    answers = resp["satisfaction"].dropna()
+    shown = respondents >= min_n and respondents > 0
+    return {
+        "n": respondents,
+        "answers": len(answers),
+        "top2_pct": (answers >= 4).mean() * 100 if shown else None,
+        "suppressed": not shown,
+    }
 
 
 def outcomes_by(data, sel: Selection, by: str, wave: str | None = "post", min_n: int = 5,
@@ -522,7 +607,7 @@ def outcomes_by(data, sel: Selection, by: str, wave: str | None = "post", min_n:
         name: joined.groupby("value")[name].value_counts().unstack(fill_value=0) for name in items
     }
     answered = set(joined["value"])
-    out = {}
+    out, positives = {}, {}
     for value, part in eng.groupby("value"):
         if value not in answered:
             continue
@@ -537,17 +622,63 @@ def outcomes_by(data, sel: Selection, by: str, wave: str | None = "post", min_n:
             table = counts[name]
             row = table.loc[value] if value in table.index else pd.Series(dtype=int)
             tally = [int(row.get(a, 0)) for a in range(1, 6)]
-            out[(value, name)] = {**figures_from_counts(tally, min_n), **rate}
+            mine = joined[joined["value"] == value]
+            figures = with_clustered_interval(
+                figures_from_counts(tally, 0), mine["engagement_id"], mine[name]
+            )
+            if figures["n"] < min_n:
+                figures = {**figures, "suppressed": True, **dict.fromkeys(FIGURES)}
+            out[(value, name)] = {**figures, **rate}
+            positives[(value, name)] = tally[3] + tally[4]
+    for name in items:  # complementary suppression within each item's breakdown
+        keys = [key for key in out if key[1] == name]
+        hide_keys = protected([out[k]["n"] for k in keys], min_n, [positives[k] for k in keys])
+        for key, hide in zip(keys, hide_keys, strict=True):
+            if hide:  # no figure, n or response rate of a suppressed row
+                out[key].update({"n": None, "suppressed": True, **dict.fromkeys(FIGURES)})
+                out[key].update(dict.fromkeys(["completed", "responded_engagements",
+                                               "response_rate"]))  # fmt: skip
     return out
 
 
-def comments(data, sel: Selection, limit: int = 200, search: str = "") -> pd.DataFrame:
+def protected(ns: list[int], min_n: int, positives: list[int]) -> list[bool]:
+    """Complementary suppression, written out independently: hide every cell below min_n; then,
+    smallest shown cells first, hide more until the hidden cells are at least two, hold at least
+    min_n respondents, more respondents than cells, and some but not only positive answers (or
+    every cell is hidden)."""
+    hidden = [n < min_n for n in ns]
+    if not any(hidden):
+        return hidden
+    queue = sorted((n, i) for i, n in enumerate(ns) if n >= min_n)
+    for _, i in [(None, None), *queue]:
+        if i is not None:
+            hidden[i] = True
+        group = [(n, p) for n, p, h in zip(ns, positives, hidden, strict=True) if h]
+        together, top = sum(n for n, _ in group), sum(p for _, p in group)
+        if len(group) >= 2 and together >= min_n and together > len(group) and 0 < top < together:
+            break
+    return hidden
+
+
+def comments(data, sel: Selection, limit: int = 200, search: str = "", min_n: int = 5
+             ) -> pd.DataFrame:  # fmt: skip
+    """Comments only when the selection has min_n respondents (responses, all waves); the score
+    and role blank where the comment's engagement has fewer than min_n respondents."""
     resp = responses_of(data, sel, None)
+    if len(resp) < min_n:
+        resp = resp.iloc[0:0]
+    per_engagement = resp.groupby("engagement_id")["response_id"].transform("count")
+    resp = resp.assign(
+        satisfaction=resp["satisfaction"].where(per_engagement >= min_n),
+        respondent_role=resp["respondent_role"].where(per_engagement >= min_n),
+    )
     resp = resp[resp["comment"].notna() & (resp["comment"].str.strip() != "")]
     if search:
         resp = resp[resp["comment"].str.lower().str.contains(search.lower(), regex=False)]
     resp = resp.sort_values(["submitted_on", "response_id"], ascending=[False, True])
-    return resp.head(limit)[["response_id", "submitted_on", "wave", "comment"]]
+    return resp.head(limit)[
+        ["response_id", "submitted_on", "wave", "comment", "satisfaction", "respondent_role"]
+    ]
 
 
 # -- comparisons --------------------------------------------------------------------------------
@@ -576,7 +707,7 @@ def kpi_values(data, sel: Selection, min_n: int = 5) -> dict:
         "agencies_served": head["agencies_served"],
         "completion_rate": head["completion_rate"],
         "positive_outcome_pct": positive_outcome(data, sel, min_n)["top2_pct"],
-        "response_rate": head["response_rate"],
+        "response_rate": head["response_rate"] if head["survey_responses"] >= min_n else None,
     }
 
 

@@ -59,7 +59,7 @@ def as_python(value):
 SUMMARY_KEYS = [
     "requests", "engagements", "completed", "completion_rate", "agencies_served",
     "states_reached", "survey_responses", "response_rate", "responded_engagements",
-    "outcomes", "follow_up_outcomes", "by_topic", "by_agency_type",
+    "outcomes", "follow_up_outcomes", "by_topic", "by_agency_type", "response_rates",
 ]  # fmt: skip
 
 

@@ -583,7 +583,8 @@ def test_post_vs_follow_up_matches_reference(world, selection):
 
 def check_post_vs_follow_up(world, selection):
     filters, sel = both(selection)
-    actual = keyed(m.post_vs_follow_up(world.con, filters, 2), ["wave", "item"])
+    unmatched = m.post_vs_follow_up(world.con, filters, 2, matched=False)
+    actual = keyed(unmatched.drop(columns=["engagements", "matched"]), ["wave", "item"])
     expected = {
         (wave, item): figures
         for wave in ("post", "follow_up")
@@ -597,7 +598,7 @@ def check_post_vs_follow_up(world, selection):
 @pytest.mark.parametrize("selection", SELECTION_NAMES)
 def test_one_wave_of_post_vs_follow_up_is_item_outcomes(world, selection):
     filters, _ = both(selection)
-    both_waves = m.post_vs_follow_up(world.con, filters)
+    both_waves = m.post_vs_follow_up(world.con, filters, matched=False)
     for wave in ("post", "follow_up"):
         pd.testing.assert_frame_equal(
             m.one_wave(both_waves, wave), m.item_outcomes(world.con, filters, wave)
@@ -632,7 +633,7 @@ def check_summary(world, selection, min_n):
     assert list(actual) == [
         "requests", "engagements", "completed", "completion_rate", "agencies_served",
         "states_reached", "survey_responses", "response_rate", "responded_engagements",
-        "outcomes", "follow_up_outcomes", "by_topic", "by_agency_type",
+        "outcomes", "follow_up_outcomes", "by_topic", "by_agency_type", "response_rates",
     ]  # fmt: skip
     same(actual, expected, f"{world.name}/{selection}")
     by_topic = list(actual["by_topic"].values())
@@ -793,7 +794,9 @@ def test_missing_answers_are_not_counted(tiny):
     assert sat["top2_pct"] == pytest.approx(4 / 6 * 100)  # 5, 4, 5, 4 of 5 4 2 5 4 3
     assert sat["mean"] == pytest.approx(23 / 6)
     assert frame.loc["operations_change", "top2_pct"] == pytest.approx(50.0)  # 4, 5 of 2 3 4 5
-    assert m.positive_outcome(tiny.con, Filters(), 1)["n"] == 26
+    # the tile: post satisfaction of 6 respondents (R1, R2, R4, R5, R6, R7)
+    assert m.positive_outcome(tiny.con, Filters(), 1)["answers"] == 6
+    assert m.positive_outcome(tiny.con, Filters(), 1)["n"] == 6
     follow = m.item_outcomes(tiny.con, Filters(), "follow_up", 1).set_index("item")
     assert set(follow["n"]) == {1}  # R3 answered every item
 
@@ -814,8 +817,8 @@ def test_suppression_boundary(tiny):
         assert outcomes[hidden]["suppressed"] and outcomes[hidden]["top2_pct"] is None
         assert outcomes[hidden]["mean"] is None
         assert not outcomes[shown]["suppressed"] and outcomes[shown]["top2_pct"] is not None
-    assert m.positive_outcome(tiny.con, Filters(), 26)["suppressed"] is False
-    assert m.positive_outcome(tiny.con, Filters(), 27)["top2_pct"] is None
+    assert m.positive_outcome(tiny.con, Filters(), 6)["suppressed"] is False
+    assert m.positive_outcome(tiny.con, Filters(), 7)["top2_pct"] is None
 
 
 def test_reach_on_tiny(tiny):

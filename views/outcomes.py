@@ -13,8 +13,17 @@ if head["engagements"] == 0:
     show.empty_state()
     st.stop()
 
-show.figure_row(head, ["survey_responses", "responded_engagements", "response_rate"])
-st.caption(f"Figures on fewer than {metrics.DEFAULT_MIN_N} answers are suppressed.")
+rates = data.metric(metrics.response_rates, filters)
+show.figure_row(
+    rates,
+    ["survey_responses", "survey_respondents", "response_rate",
+     "post_response_rate", "follow_up_response_rate", "responded_engagements"],
+)  # fmt: skip
+st.caption(show.survey_caption(rates, metrics.DEFAULT_MIN_N))
+
+waves = data.metric(metrics.post_vs_follow_up, filters, matched=False)  # every answer of each wave
+levels = metrics.levels_of(waves)
+show.chart(charts.evidence_levels(levels), "outcomes_levels", levels)
 
 wave = (
     st.segmented_control(
@@ -26,9 +35,8 @@ wave = (
     )
     or "post"
 )
-waves = data.metric(metrics.post_vs_follow_up, filters)
 items = metrics.one_wave(waves, wave)
-show.chart(charts.likert_diverging(items), "outcomes_likert", items)
+show.chart(charts.likert_diverging(items, wave), "outcomes_likert", items)
 
 left, right = st.columns([1, 2])
 segment = left.selectbox(
@@ -43,8 +51,23 @@ item = right.selectbox(
 by_segment = data.metric(metrics.outcomes_by, filters, by=segment, wave=wave, item=item)
 show.chart(charts.top2_by_segment(by_segment, segment), "outcomes_segments", by_segment)
 
-show.chart(charts.post_vs_follow_up(waves), "outcomes_waves", waves)
+matched = st.toggle(
+    "Only engagements answered in both waves (matched)",
+    value=True,
+    key="outcomes_matched",
+    help="Matched compares the same engagements right after and at follow-up. Unmatched adds up "
+    "every answer of each wave, from different engagements.",
+)
+compared = data.metric(metrics.post_vs_follow_up, filters, matched=matched)
+show.chart(charts.post_vs_follow_up(compared), "outcomes_waves", compared)
 
 st.subheader("Comments")
-search = st.text_input("Search comments", key="outcomes_comment_search", max_chars=100)
-show.table(data.metric(metrics.comments, filters, search=search), "outcomes_comments")
+if head["survey_responses"] < metrics.DEFAULT_MIN_N:
+    st.info(show.COMMENTS_HIDDEN.format(min_n=metrics.DEFAULT_MIN_N), icon=":material/lock:")
+else:
+    search = st.text_input("Search comments", key="outcomes_comment_search", max_chars=100)
+    show.table(
+        data.metric(metrics.comments, filters, search=search),
+        "outcomes_comments",
+        show.COMMENTS_NOTE.format(min_n=metrics.DEFAULT_MIN_N),
+    )
