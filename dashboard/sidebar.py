@@ -8,11 +8,18 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from critac_metrics import schema
-from critac_metrics.filters import LIST_FILTERS, Filters, fiscal_year_bounds, fiscal_year_of
+from critac_metrics.filters import (
+    DATE_BASES,
+    LIST_FILTERS,
+    Filters,
+    fiscal_year_bounds,
+    fiscal_year_of,
+)
 
 from . import data, state
 
 ALL_TIME, LAST_12, CUSTOM = "All time", "Last 12 months", "Custom range"
+DATE_BASIS_LABELS = {"requested": "Requested", "completed": "Completed"}
 FIRST_FISCAL_YEAR = 2018  # CRI-TAC launched in March 2018 (FY2018)
 
 LIST_LABELS = {
@@ -66,6 +73,7 @@ def _sync_widgets(filters: Filters, presets) -> None:
     if shown == filters:
         return
     st.session_state["w_preset"] = _preset_of(filters, presets)
+    st.session_state["w_date_basis"] = filters.date_basis
     st.session_state["w_dates"] = tuple(d for d in (filters.start, filters.end) if d)
     for spec in LIST_FILTERS:
         st.session_state[f"w_{spec.field}"] = list(getattr(filters, spec.field))
@@ -82,7 +90,8 @@ def _apply(presets) -> None:
     else:
         start, end = presets[preset]
     lists = {spec.field: tuple(st.session_state[f"w_{spec.field}"]) for spec in LIST_FILTERS}
-    filters = Filters(start=start, end=end, **lists)
+    basis = st.session_state.get("w_date_basis") or "requested"  # a segmented control can be unset
+    filters = Filters(start=start, end=end, date_basis=basis, **lists)
     st.session_state["_shown_filters"] = filters
     state.set_filters(filters)
 
@@ -96,13 +105,23 @@ def render(filters: Filters, today: dt.date | None = None) -> None:
     _sync_widgets(filters, presets)
     with st.sidebar:
         st.header("Filters")
+        st.segmented_control(
+            "Dates are when engagements were",
+            DATE_BASES,
+            key="w_date_basis",
+            format_func=DATE_BASIS_LABELS.get,
+            on_change=_apply,
+            args=(presets,),
+            help="Requested: every request made in the period. Completed: the engagements "
+            "completed in the period (requests not completed are left out).",
+        )
         st.selectbox(
-            "Requested",
+            DATE_BASIS_LABELS[filters.date_basis],
             [*presets, CUSTOM],
             key="w_preset",
             on_change=_apply,
             args=(presets,),
-            help="Filters on the date the engagement was requested. "
+            help=f"Filters on the date the engagement was {filters.date_basis}. "
             "Fiscal years are federal: FY2024 = 1 Oct 2023 – 30 Sep 2024.",
         )
         if st.session_state["w_preset"] == CUSTOM:

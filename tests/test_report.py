@@ -169,7 +169,7 @@ def test_kpis_come_from_kpis_with_comparison(demo_db, fy_report):
     kpi = fy_report.kpis[0]
     assert kpi.value == registry.METRICS["engagements"].format(engagements["value"])
     assert kpi.previous == registry.METRICS["engagements"].format(engagements["previous"])
-    sign = "+" if engagements["change"] > 0 else "−"
+    sign = "+" if engagements["change"] > 0 else "-"
     assert kpi.change in (f"{sign}{abs(engagements['change']):,.0f}", "no change")
     assert "FY2023" in fy_report.comparison
 
