@@ -221,6 +221,12 @@ def _cmd_summary(args) -> int:
             )
             mean = "" if fig["suppressed"] else registry.format_value(fig["mean"], "mean")
             print(f"  {item:<20} {fig['n']:>7,} {pct:>12} {mean:>6}")
+    print("Engagements by topic:")
+    for topic, count in result["by_topic"].items():
+        print(f"  {topic:<48} {count:>7,}")
+    print("Engagements by agency type:")
+    for kind, count in result["by_agency_type"].items():
+        print(f"  {kind:<48} {count:>7,}")
     print(changes["sentence"])
     if changes["previous"]:
         print(f"Change, {changes['current']} vs {changes['previous']}: now, before, change")
@@ -230,12 +236,6 @@ def _cmd_summary(args) -> int:
                 f"  {registry.label(name):<32} {fmt(fig['compared']):>10} "
                 f"{fmt(fig['previous']):>10} {fig['change_text'] or '–':>10}"
             )
-    print("Engagements by topic:")
-    for topic, count in result["by_topic"].items():
-        print(f"  {topic:<48} {count:>7,}")
-    print("Engagements by agency type:")
-    for kind, count in result["by_agency_type"].items():
-        print(f"  {kind:<48} {count:>7,}")
     return 0
 
 
