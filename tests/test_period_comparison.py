@@ -483,3 +483,29 @@ def test_report_kpis_use_the_same_change_text_and_spans(worlds):
     assert engagements.change_line == "-1 FY2025 vs FY2024 (4 → 3)"
     assert built.comparison.startswith("Changes compare FY2025 with FY2024")
     assert "-1 FY2025 vs FY2024 (4 → 3)" in report.build_html(built)
+
+
+def _basis_control(at: AppTest):
+    return at.sidebar.get("button_group")[0]
+
+
+def test_sidebar_date_basis_control_sets_the_filters_url_and_caption(app, worlds):
+    at = app(start="2025-10-01", end="2026-09-30")
+    at.run()
+    control = _basis_control(at)
+    assert control.value == "requested"
+    control.set_value("completed").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.query_params["date_basis"] == "completed"
+    assert at.query_params["start"] == "2025-10-01"
+    assert unescape(at.caption[0].value) == "Engagements completed in FY2026"
+    expected = ref.summary(worlds["main"].data, ref.Selection(**FY[2026], date_basis="completed"))
+    assert _tiles(at)["Engagements"].value == str(expected["engagements"])  # P12 and P13
+    assert any("(by completion date)" in unescape(c.value) for c in at.caption)
+
+
+def test_a_link_with_the_completion_basis_opens_with_the_control_set(app):
+    at = app(date_basis="completed")
+    at.run()
+    assert _basis_control(at).value == "completed"
+    assert unescape(at.caption[0].value) == "Engagements completed at any time"
