@@ -274,7 +274,7 @@ def test_title_and_kpi_slides_say_what_and_when(fy_deck, fy_report):
     for kpi in fy_report.kpis:
         assert kpi.label in kpis and kpi.value in kpis
         if kpi.change:
-            assert f"{kpi.change} vs previous period ({kpi.previous})" in kpis
+            assert kpi.change_line in kpis  # e.g. "+1 FY2024 vs FY2023 (16 → 17)"
     assert report.DEMO_LABEL in kpis
 
 
