@@ -90,7 +90,9 @@ def _apply(presets) -> None:
     else:
         start, end = presets[preset]
     lists = {spec.field: tuple(st.session_state[f"w_{spec.field}"]) for spec in LIST_FILTERS}
-    basis = st.session_state.get("w_date_basis") or "requested"  # a segmented control can be unset
+    if not st.session_state.get("w_date_basis"):  # clicking the chosen segment unsets it
+        st.session_state["w_date_basis"] = "requested"
+    basis = st.session_state["w_date_basis"]
     filters = Filters(start=start, end=end, date_basis=basis, **lists)
     st.session_state["_shown_filters"] = filters
     state.set_filters(filters)

@@ -509,3 +509,13 @@ def test_a_link_with_the_completion_basis_opens_with_the_control_set(app):
     at.run()
     assert _basis_control(at).value == "completed"
     assert unescape(at.caption[0].value) == "Engagements completed at any time"
+
+
+def test_unsetting_the_date_basis_control_falls_back_to_requested(app):
+    at = app(date_basis="completed")
+    at.run()
+    _basis_control(at).set_value(None).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _basis_control(at).value == "requested"
+    assert "date_basis" not in at.query_params
+    assert unescape(at.caption[0].value) == "Engagements requested at any time"
