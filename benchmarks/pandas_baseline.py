@@ -20,12 +20,14 @@ import numpy as np
 import pandas as pd
 
 from critac_metrics import metrics, schema
+from critac_metrics.comparison import compare
 from critac_metrics.filters import Filters
 
 NOT_ENGAGED = ("declined", "withdrawn")
 ITEMS = schema.SURVEY_ITEMS
 MIN_N = metrics.DEFAULT_MIN_N
 FREQ = {"month": "MS", "quarter": "QS", "fiscal_year": "YS-OCT"}
+WINDOW = metrics.COMPLETION_WINDOW_DAYS
 
 
 class Baseline:
@@ -63,10 +65,13 @@ class Baseline:
     def mask(self, f: Filters) -> np.ndarray:
         df = self.df
         keep = np.ones(len(df), dtype=bool)
+        day = df[f.date_column]
+        if f.date_basis == "completed":
+            keep &= day.notna().to_numpy()
         if f.start:
-            keep &= (df["requested_on"] >= pd.Timestamp(f.start)).to_numpy()
+            keep &= (day >= pd.Timestamp(f.start)).fillna(False).to_numpy(dtype=bool)
         if f.end:
-            keep &= (df["requested_on"] <= pd.Timestamp(f.end)).to_numpy()
+            keep &= (day <= pd.Timestamp(f.end)).fillna(False).to_numpy(dtype=bool)
         for column, values in (
             ("agency_type", f.agency_types),
             ("state", f.states),
@@ -149,15 +154,14 @@ class Baseline:
             return {"n": n, "top2_pct": None, "suppressed": True}
         return {"n": n, "top2_pct": _pct(c[3] + c[4], n), "suppressed": False}
 
-    def _period(self, frame: pd.DataFrame, grain: str) -> pd.Series:
-        when = frame["requested_on"]
+    def _period(self, frame: pd.DataFrame, grain: str, column: str = "requested_on") -> pd.Series:
+        when = frame[column]
         if grain == "month":
             return when.dt.to_period("M").dt.start_time
         if grain == "quarter":
             return when.dt.to_period("Q").dt.start_time
-        return pd.to_datetime(
-            pd.DataFrame({"year": frame["fiscal_year"] - 1, "month": 10, "day": 1})
-        )
+        fiscal_year = when.dt.year + (when.dt.month >= 10)
+        return pd.to_datetime(pd.DataFrame({"year": fiscal_year - 1, "month": 10, "day": 1}))
 
     def _fill(self, grouped: pd.DataFrame, grain: str) -> pd.DataFrame:
         if grouped.empty:
@@ -171,7 +175,7 @@ class Baseline:
     def volume_series(self, f: Filters, grain: str = "month") -> pd.DataFrame:
         s = self.select(f)
         grouped = (
-            s.assign(period_start=self._period(s, grain))
+            s.assign(period_start=self._period(s, grain, f.date_column))
             .groupby("period_start")
             .agg(
                 requests=("is_engagement", "size"),
@@ -185,7 +189,7 @@ class Baseline:
         s = self.select(f)
         e = s[s["is_engagement"]]
         grouped = (
-            e.assign(period_start=self._period(e, grain))
+            e.assign(period_start=self._period(e, grain, f.date_column))
             .groupby("period_start")
             .agg(
                 engagements=("agency_id", "size"),
@@ -195,15 +199,33 @@ class Baseline:
             )
         )
         grouped["completion_rate"] = grouped["completed"] * 100.0 / grouped["engagements"]
+        aged = e.assign(period_start=self._period(e, grain, f.date_column))
+        aged = aged[aged["requested_on"] <= self._cutoff()]
+        timely = aged["is_completed"] & (self._days_to_completion(aged) <= WINDOW)
+        rate = timely.groupby(aged["period_start"]).mean() * 100.0
+        grouped["timely_completion_rate"] = rate.reindex(grouped.index)
         return self._fill(grouped.drop(columns="completed"), grain)
+
+    def _through(self) -> pd.Timestamp:
+        return max(self.df["requested_on"].max(), self.df["completed_on"].max())
+
+    def _cutoff(self) -> pd.Timestamp:
+        return self._through() - pd.Timedelta(days=WINDOW)
+
+    @staticmethod
+    def _days_to_completion(frame: pd.DataFrame) -> pd.Series:
+        return (frame["completed_on"] - frame["requested_on"]).dt.days
 
     def _kpi_values(self, f: Filters) -> dict:
         head = self.headline(f)
         positive = self.positive_outcome(f)
+        s = self.select(f)
+        aged = s[s["is_engagement"] & (s["requested_on"] <= self._cutoff())]
+        timely = aged["is_completed"] & (self._days_to_completion(aged) <= WINDOW)
         return {
             "engagements": head["engagements"],
             "agencies_served": head["agencies_served"],
-            "completion_rate": head["completion_rate"],
+            "timely_completion_rate": _pct(int(timely.sum()), len(aged)),
             "states_reached": head["states_reached"],
             "positive_outcome_pct": positive["top2_pct"],
             "response_rate": head["response_rate"],
@@ -211,22 +233,35 @@ class Baseline:
 
     def kpis_with_comparison(self, f: Filters) -> pd.DataFrame:
         current = self._kpi_values(f)
-        prev_filters = f.previous_period()
-        previous = self._kpi_values(prev_filters) if prev_filters else {}
+        through = self._through()
+        spans = compare(f, through.date(), self.df["requested_on"].min().date())
+        compared = self._kpi_values(spans.current) if spans.previous else {}
+        previous = self._kpi_values(spans.previous) if spans.previous else {}
         s = self.select(f)
-        span = (s["requested_on"].max() - s["requested_on"].min()).days if len(s) else 0
+        day = s[f.date_column]
+        span = (day.max() - day.min()).days if len(s) else 0
         grain = "month" if span <= 1100 else "quarter"
         spark = self.kpi_series(f, grain)
+        ends = spark["period_start"] + pd.tseries.frequencies.to_offset(FREQ[grain])
         if len(spark):  # without the period still in progress at the last day of any data
-            through = max(self.df["requested_on"].max(), self.df["completed_on"].max())
-            ends = spark["period_start"] + pd.tseries.frequencies.to_offset(FREQ[grain])
-            spark = spark[ends <= through + pd.Timedelta(days=1)]
+            keep = ends <= through + pd.Timedelta(days=1)
+            spark, ends = spark[keep], ends[keep]
         rows = []
         for name, value in current.items():
-            before = previous.get(name)
-            values = spark[name].dropna() if name in spark else []
-            line = [float(v) for v in values]
-            rows.append({"metric": name, "value": value, "previous": before, "sparkline": line})
+            now, before = compared.get(name), previous.get(name)
+            values = spark[name] if name in spark else pd.Series(dtype=float)
+            if name == "timely_completion_rate":  # only periods whose requests are old enough
+                values = values[ends - pd.Timedelta(days=1) <= self._cutoff()]
+            line = [float(v) for v in values.dropna()]
+            rows.append(
+                {
+                    "metric": name,
+                    "value": value,
+                    "compared": now,
+                    "previous": before,
+                    "sparkline": line,
+                }
+            )
         return pd.DataFrame(rows)
 
     def cumulative_engagements(self, f: Filters) -> pd.DataFrame:
@@ -386,7 +421,7 @@ def check(con, base: Baseline, f: Filters) -> dict[str, str]:
 
     duck = metrics.kpis_with_comparison(con.cursor(), f)
     mine = base.kpis_with_comparison(f)
-    problem = _frames_equal(duck, mine, "metric", ["value", "previous"])
+    problem = _frames_equal(duck, mine, "metric", ["value", "compared", "previous"])
     if not problem:
         for (_, d), (_, m) in zip(duck.iterrows(), mine.iterrows(), strict=True):
             if len(d["sparkline"]) != len(m["sparkline"]) or not all(

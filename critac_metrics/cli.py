@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from . import db, metrics, registry
-from .filters import LIST_FILTERS, Filters, parse_date
+from .filters import DATE_BASES, LIST_FILTERS, Filters, parse_date
 from .ingest import ingest_files, validate_files
 from .store import build_demo_database, topic_names
 from .text import for_terminal
@@ -29,8 +29,15 @@ def _date(text: str) -> dt.date:
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", required=True, type=Path, help="DuckDB database file")
-    parser.add_argument("--start", type=_date, help="first request date (inclusive)")
-    parser.add_argument("--end", type=_date, help="last request date (inclusive)")
+    parser.add_argument("--start", type=_date, help="first date (inclusive)")
+    parser.add_argument("--end", type=_date, help="last date (inclusive)")
+    parser.add_argument(
+        "--date-basis",
+        choices=DATE_BASES,
+        default="requested",
+        help="which date --start and --end filter on: when the request was made (default) or "
+        "when it was completed (only completed engagements then)",
+    )
     for spec in LIST_FILTERS:
         flag = "--" + spec.param.replace("_", "-")
         parser.add_argument(
@@ -50,6 +57,7 @@ def _filters(args: argparse.Namespace, con) -> Filters:
         params["start"] = [args.start.isoformat()]
     if args.end:
         params["end"] = [args.end.isoformat()]
+    params["date_basis"] = [args.date_basis]
     for spec in LIST_FILTERS:
         params[spec.param] = getattr(args, spec.field)
     filters, notices = Filters.from_query_params(params, topic_names(con))
@@ -81,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="headline figures for a selection")
     _add_filters(p)
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument(
+        "--compare",
+        action="store_true",
+        help="with --json, add the KPI changes against the previous period ('comparison')",
+    )
     p.add_argument(
         "--min-n",
         type=int,
@@ -253,7 +266,10 @@ def _cmd_summary(args) -> int:
     con = _open(args.db)
     filters = _filters(args, con)
     result = metrics.summary(con, filters, min_n=args.min_n)
+    changes = metrics.comparison_summary(con, filters, min_n=args.min_n)
     if args.json:
+        if args.compare:
+            result["comparison"] = changes
         print(json.dumps(result, indent=2))
         return 0
     print(filters.describe())
@@ -291,6 +307,15 @@ def _cmd_summary(args) -> int:
     print("Engagements by agency type:")
     for kind, count in result["by_agency_type"].items():
         print(f"  {kind:<48} {count:>7,}")
+    print(changes["sentence"])
+    if changes["previous"]:
+        print(f"Change, {changes['current']} vs {changes['previous']}: now, before, change")
+        for name, fig in changes["figures"].items():
+            fmt = registry.METRICS[name].format
+            print(
+                f"  {registry.label(name):<32} {fmt(fig['compared']):>10} "
+                f"{fmt(fig['previous']):>10} {fig['change_text'] or '–':>10}"
+            )
     return 0
 
 

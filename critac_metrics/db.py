@@ -130,7 +130,7 @@ def answer_column(wave: str, item: str, answer: int) -> str:
     return f"{wave}_{item}_{answer}"
 
 
-DERIVED_VERSION = 8  # bump when rebuild_derived changes shape; older stores are rebuilt on open
+DERIVED_VERSION = 9  # bump when rebuild_derived changes shape; older stores are rebuilt on open
 
 
 def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
@@ -297,8 +297,8 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create or replace table comment_facts as
         select s.submitted_on, s.response_id, s.comment, s.satisfaction, s.wave,
-            s.respondent_role, f.row_id, f.requested_on, f.agency_name, f.agency_type, f.state,
-            f.primary_topic, f.assistance_type, f.delivery_mode,
+            s.respondent_role, f.row_id, f.requested_on, f.completed_on, f.agency_name,
+            f.agency_type, f.state, f.primary_topic, f.assistance_type, f.delivery_mode,
             f.responses as engagement_responses
         from survey_responses s join engagement_facts f using (engagement_id)
         where s.comment is not null and s.comment <> '' and f.is_engagement

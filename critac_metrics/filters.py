@@ -6,11 +6,11 @@ clause with bound parameters for ``engagement_facts``, and describes itself in o
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
-import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import schema
@@ -80,19 +80,6 @@ def fiscal_year_spanned(start: dt.date, end: dt.date) -> int | None:
     return None
 
 
-def _none_outside_calendar(method: Callable[..., Filters | None]):
-    """A period computed from filter dates is None where it would leave the calendar."""
-
-    @functools.wraps(method)
-    def safe(self: Filters) -> Filters | None:
-        try:
-            return method(self)
-        except (OverflowError, ValueError):  # before 0001-01-01 or after 9999-12-31
-            return None
-
-    return safe
-
-
 @dataclass(frozen=True)
 class ListFilter:
     field: str  # attribute on Filters
@@ -108,7 +95,11 @@ LIST_FILTERS = (
     ListFilter("assistance_types", "assistance_type", "assistance_type", schema.ASSISTANCE_TYPES),
     ListFilter("delivery_modes", "delivery_mode", "delivery_mode", schema.DELIVERY_MODES),
 )
-QUERY_KEYS = ("start", "end", *(f.param for f in LIST_FILTERS))
+# Which date the start and end filter on: the day the request was made, or the day it was
+# completed (an engagement not completed has no completion date and is left out).
+DATE_BASES = ("requested", "completed")
+DATE_COLUMNS = {"requested": "requested_on", "completed": "completed_on"}
+QUERY_KEYS = ("start", "end", "date_basis", *(f.param for f in LIST_FILTERS))
 
 
 def _normalise(values: Iterable[str]) -> tuple[str, ...]:
@@ -124,11 +115,19 @@ class Filters:
     states: tuple[str, ...] = ()
     assistance_types: tuple[str, ...] = ()
     delivery_modes: tuple[str, ...] = ()
+    date_basis: str = "requested"  # which date start and end filter on (DATE_BASES)
 
     def __post_init__(self) -> None:
         # Sorted, de-duplicated tuples: equal selections give equal (hashable) values and cache keys.
         for spec in LIST_FILTERS:
             object.__setattr__(self, spec.field, _normalise(getattr(self, spec.field)))
+        if self.date_basis not in DATE_BASES:
+            raise ValueError(f"date_basis must be one of {DATE_BASES}, not {self.date_basis!r}")
+
+    @property
+    def date_column(self) -> str:
+        """The engagement_facts column the dates filter on (a fixed name, never user text)."""
+        return DATE_COLUMNS[self.date_basis]
 
     # -- construction -------------------------------------------------------------------------
 
@@ -137,7 +136,7 @@ class Filters:
 
     @property
     def is_empty(self) -> bool:
-        return all(not getattr(self, f.name) for f in fields(self))
+        return self == Filters()
 
     @classmethod
     def from_query_params(
@@ -158,6 +157,14 @@ class Filters:
         if "start" in values and "end" in values and values["start"] > values["end"]:
             notices.append("Ignored the dates: start is after end.")
             values.pop("start"), values.pop("end")
+        basis = get("date_basis")
+        if basis:
+            if basis[-1].strip().lower() in DATE_BASES:
+                values["date_basis"] = basis[-1].strip().lower()
+            else:
+                notices.append(
+                    f"Ignored date_basis={_quote(basis[-1])}: not {' or '.join(DATE_BASES)}."
+                )
         known_topics = {t.lower(): t for t in topics}
         for spec in LIST_FILTERS:
             lookup = known_topics if spec.allowed is None else {a.lower(): a for a in spec.allowed}
@@ -188,6 +195,8 @@ class Filters:
             params["start"] = [self.start.isoformat()]
         if self.end:
             params["end"] = [self.end.isoformat()]
+        if self.date_basis != "requested":  # the default is left out of the URL
+            params["date_basis"] = [self.date_basis]
         for spec in LIST_FILTERS:
             if getattr(self, spec.field):
                 params[spec.param] = list(getattr(self, spec.field))
@@ -199,11 +208,14 @@ class Filters:
         comment_facts carries the same columns, so comments() applies it there too."""
         clauses: list[str] = ["true"]
         params: list[object] = []
+        column = self.date_column
+        if self.date_basis == "completed":  # "completed at any time": only what was completed
+            clauses.append(f"{column} is not null")
         if self.start:
-            clauses.append("requested_on >= ?")
+            clauses.append(f"{column} >= ?")
             params.append(self.start)
         if self.end:
-            clauses.append("requested_on <= ?")
+            clauses.append(f"{column} <= ?")
             params.append(self.end)
         for spec in LIST_FILTERS:
             selected = getattr(self, spec.field)
@@ -221,33 +233,51 @@ class Filters:
                 params.extend(selected)
         return " and ".join(clauses), params
 
-    @_none_outside_calendar
-    def previous_period(self) -> Filters | None:
-        """The same filters over the equally long period just before this one (None if unbounded).
+    def previous_period(self, through: dt.date | None = None) -> Filters | None:
+        """The same filters over the period just before this one, like for like (None if the
+        range is open or the period before would fall outside the calendar).
 
-        Whole calendar months compare with as many months before (FY2024 with FY2023); other
-        ranges with the same number of days before."""
-        if not (self.start and self.end):
+        ``through`` is the last day of data: the current period counts up to min(end, through)
+        and the previous one covers the same days of its own period ("FY2027 to 31 Oct" against
+        "FY2026 to 31 Oct"). A period that is a whole number of months (a fiscal year, a quarter,
+        "16 Mar 2024 – 15 Mar 2025") is compared with as many months before, day for day (29 Feb
+        maps to 28 Feb; a month's last day to the month's last day); other ranges with as many
+        days before. Never raises for any dates from 0001-01-01 to 9999-12-31."""
+        if not (self.start and self.end) or self.start > self.end:
             return None
-        end = self.start - dt.timedelta(days=1)
-        if self.start.day == 1 and (self.end + dt.timedelta(days=1)).day == 1:
-            # Whole months (a fiscal year, a quarter): the same number of months before.
-            months = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month + 1
-            index = self.start.year * 12 + self.start.month - 1 - months
-            return self.replace(start=dt.date(index // 12, index % 12 + 1, 1), end=end)
-        days = (self.end - self.start).days + 1
-        return self.replace(start=self.start - dt.timedelta(days=days), end=end)
+        upto = self.end if through is None else min(self.end, through)
+        if upto < self.start:  # the period starts after the last day of data
+            return None
+        months = _whole_months(self.start, self.end)
+        try:
+            if months:
+                start = _shift_months(self.start, -months)
+                end = (
+                    self.start - dt.timedelta(days=1)
+                    if upto == self.end
+                    else _shift_months(upto, -months, keep_month_end=True)
+                )
+            else:
+                days = dt.timedelta(days=(self.end - self.start).days + 1)
+                start, end = self.start - days, upto - days
+        except (OverflowError, ValueError):  # before 1 Jan of year 1
+            return None
+        if start is None or end is None:
+            return None
+        return self.replace(start=start, end=min(end, self.start - dt.timedelta(days=1)))
 
     def period_text(self) -> str:
         """The date range in words: 'FY2023', '2024', '1 Feb 2024 – 31 Mar 2024', 'any time'."""
-        words = _describe_dates(self.start, self.end).removeprefix("requested ")
+        words = _describe_dates(self.start, self.end, self.date_basis)
+        words = words.removeprefix(f"{self.date_basis} ")
         return words.removeprefix("at ").removeprefix("in ")
 
     def describe(self, noun: str = "Engagements") -> str:
         """One sentence for captions: 'Engagements requested in FY2024 by tribal and campus agencies
         on De-escalation'."""
-        dates = _describe_dates(self.start, self.end)
-        if noun.lower().startswith("request"):  # not "Requests requested in FY2024"
+        dates = _describe_dates(self.start, self.end, self.date_basis)
+        if noun.lower().startswith("request") and self.date_basis == "requested":
+            # not "Requests requested in FY2024"
             dates = dates.replace("requested", "made", 1)
         parts = [noun, dates]
         if self.agency_types:
@@ -265,24 +295,57 @@ class Filters:
         return " ".join(p for p in parts if p)
 
 
-def _describe_dates(start: dt.date | None, end: dt.date | None) -> str:
+def _describe_dates(start: dt.date | None, end: dt.date | None, basis: str = "requested") -> str:
     if start is None and end is None:
-        return "requested at any time"
+        return f"{basis} at any time"
     if start and end:
         if fy := fiscal_year_spanned(start, end):
-            return f"requested in FY{fy}"
+            return f"{basis} in FY{fy}"
         if (start.month, start.day, end.month, end.day) == (
             1,
             1,
             12,
             31,
         ) and start.year == end.year:
-            return f"requested in {start.year}"
-        return f"requested {_day(start)} – {_day(end)}"
+            return f"{basis} in {start.year}"
+        return f"{basis} {_day(start)} – {_day(end)}"
     if start:
-        return f"requested since {_day(start)}"
+        return f"{basis} since {_day(start)}"
     assert end is not None
-    return f"requested through {_day(end)}"
+    return f"{basis} through {_day(end)}"
+
+
+def _is_month_end(day: dt.date) -> bool:
+    return day.day == calendar.monthrange(day.year, day.month)[1]
+
+
+def _shift_months(day: dt.date, months: int, keep_month_end: bool = False) -> dt.date | None:
+    """``day`` moved by whole months, day for day: a day past the end of the target month (29
+    Feb, 31 Mar) becomes its last day (and with ``keep_month_end`` a month's last day stays a
+    last day: "to 28 Feb 2025" against "to 29 Feb 2024"). None outside years 1–9999."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    if not 1 <= year <= 9999:
+        return None
+    last = calendar.monthrange(year, month + 1)[1]
+    keep = keep_month_end and _is_month_end(day)
+    return dt.date(year, month + 1, last if keep else min(day.day, last))
+
+
+def _whole_months(start: dt.date, end: dt.date) -> int:
+    """k when start–end is k whole months (end + 1 day == start + k months), else 0."""
+    months = (end.year - start.year) * 12 + end.month - start.month
+    for k in (months, months + 1):
+        if k <= 0:
+            continue
+        if start.day == 1:
+            if _is_month_end(end) and k == months + 1:
+                return k
+        else:
+            shifted = _shift_months(start, k)
+            if shifted is not None and end < dt.date.max and shifted == end + dt.timedelta(days=1):
+                return k
+    return 0
 
 
 def _day(day: dt.date) -> str:

@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-from . import db, schema
+from . import db, registry, schema
+from .comparison import Comparison, compare
 from .filters import Filters
 
 DEFAULT_MIN_N = 5
+# Completion within this many days of the request, among requests at least this old on the last
+# day of data: a completion rate that recent periods are not penalised on (right-censoring).
+COMPLETION_WINDOW_DAYS = registry.COMPLETION_WINDOW_DAYS
 GRAINS = ("month", "quarter", "fiscal_year")
 MILESTONES = (1, 100, 250, 500, 1000, 1500, 2000, 2500, 5000, 10_000, 100_000, 1_000_000)
 
@@ -275,38 +278,124 @@ def _none(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
+def _store_days(con: Connection) -> tuple[dt.date | None, dt.date | None]:
+    """The last day of data (store_meta.data_through) and the first request date."""
+    row = con.execute(
+        "select (select data_through from store_meta),"
+        " (select min(requested_on) from engagement_facts)"
+    ).fetchone()
+    return (_as_date(row[0]), _as_date(row[1])) if row else (None, None)
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None or pd.isna(value):
+        return None
+    return value if type(value) is dt.date else pd.Timestamp(value).date()
+
+
+def comparison(con: Connection, filters: Filters) -> Comparison:
+    """What the KPI changes compare for ``filters`` (see critac_metrics.comparison)."""
+    return compare(filters, *_store_days(con))
+
+
+def _cutoff(through: dt.date | None, window: int) -> dt.date | None:
+    """The last request date at least ``window`` days before the last day of data."""
+    try:
+        return None if through is None else through - dt.timedelta(days=window)
+    except OverflowError:
+        return None
+
+
 def kpis_with_comparison(
-    con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
+    con: Connection,
+    filters: Filters,
+    min_n: int = DEFAULT_MIN_N,
+    window: int = COMPLETION_WINDOW_DAYS,
 ) -> pd.DataFrame:
-    """Headline figures with the previous period of equal length, the change, a sparkline, and
-    for the positive-outcome rate the number of respondents behind it (``n``)."""
-    periods = _kpi_periods(con, filters, min_n)
-    current, previous = periods.current, periods.previous or {}
-    spark = kpi_series(con, filters, "month" if periods.span_days <= 1100 else "quarter")
+    """Headline figures with their change against the previous period (``comparison``: the
+    same days of the period before, or for all time the last complete fiscal year against the
+    one before), a sparkline, and for the positive-outcome rate the answers behind it (``n``).
+
+    ``value`` is the selection's figure; ``compared`` the figure of the span the change is
+    measured on (the same as ``value`` except for all time); ``change`` = compared - previous."""
+    through, first_day = _store_days(con)
+    cmp = compare(filters, through, first_day)
+    cutoff = _cutoff(through, window)
+    if cmp.current is None or cmp.previous is None:
+        current = _kpi_counts(con, filters, cutoff, window).get(True, _NO_COUNTS)
+        compared = previous = None
+    elif cmp.current.start == filters.start:  # one scan of the selection and the period before
+        both = _kpi_counts(
+            con,
+            filters.replace(start=cmp.previous.start),
+            cutoff,
+            window,
+            split=(filters.start, cmp.previous.end),
+        )
+        current = compared = both.get(True, _NO_COUNTS)
+        previous = both.get(False, _NO_COUNTS)
+    else:  # all time: the selection, then its last two complete fiscal years
+        current = _kpi_counts(con, filters, cutoff, window).get(True, _NO_COUNTS)
+        both = _kpi_counts(
+            con,
+            filters.replace(start=cmp.previous.start, end=cmp.current.end),
+            cutoff,
+            window,
+            split=(cmp.current.start, cmp.previous.end),
+        )
+        compared, previous = both.get(True, _NO_COUNTS), both.get(False, _NO_COUNTS)
+    values = _kpi_values(current, min_n)
+    compared_values = _kpi_values(compared, min_n) if compared is not None else {}
+    previous_values = _kpi_values(previous, min_n) if previous is not None else {}
+    span_days = int(current.get("span_days") or 0)
+    spark = kpi_series(con, filters, "month" if span_days <= 1100 else "quarter", window)
     rows = []
-    for name, value in current.items():
-        before = previous.get(name)
-        change = None if value is None or before is None else value - before
+    for name, value in values.items():
+        now, before = compared_values.get(name), previous_values.get(name)
+        change = None if now is None or before is None else now - before
         rows.append(
             {
                 "metric": name,
                 "value": value,
+                "compared": now,
                 "previous": before,
                 "change": change,
                 "change_pct": _pct(change, before) if change is not None and before else None,
-                "sparkline": _sparkline(spark, name),
-                "n": periods.positive_n if name == "positive_outcome_pct" else None,
+                "sparkline": _sparkline(spark, name, cutoff),
+                "n": int(current["respondents"]) if name == "positive_outcome_pct" else None,
             }
         )
     return pd.DataFrame(rows)
 
 
-@dataclass(frozen=True)
-class _KpiPeriods:
-    current: dict[str, float | None]
-    previous: dict[str, float | None] | None  # None: no previous period (open date range)
-    span_days: int  # first to last request in the selection
-    positive_n: int  # respondents behind the current positive-outcome rate
+def comparison_summary(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> dict:
+    """The KPI changes as plain data (``summary --compare``): what is compared, and per KPI its
+    value, the compared and previous figures, the change and the change as shown."""
+    cmp = comparison(con, filters)
+
+    def day(f: Filters | None, which: str) -> str | None:
+        return getattr(f, which).isoformat() if f is not None else None
+
+    frame = kpis_with_comparison(con, filters, min_n)
+    return {
+        "sentence": cmp.sentence,
+        "current": cmp.current_text or None,
+        "previous": cmp.previous_text or None,
+        "current_start": day(cmp.current, "start"),
+        "current_end": day(cmp.current, "end"),
+        "previous_start": day(cmp.previous, "start"),
+        "previous_end": day(cmp.previous, "end"),
+        "figures": {
+            row["metric"]: {
+                "value": _none(row["value"]),
+                "compared": _none(row["compared"]),
+                "previous": _none(row["previous"]),
+                "change": _none(row["change"]),
+                "change_text": registry.METRICS[row["metric"]].change(_none(row["change"])),
+            }
+            for row in frame.to_dict("records")
+        },
+    }
 
 
 _NO_COUNTS = dict.fromkeys(
@@ -320,23 +409,33 @@ _NO_COUNTS = dict.fromkeys(
         "respondents",
         "responses",
         "responded",
+        "aged",
+        "timely",
+        "span_days",
     ),
     0,
 )
 
 
-def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> _KpiPeriods:
-    """The KPI values of the selection and of its previous period, in one scan of both (the
-    previous period ends the day before this one starts)."""
-    previous = filters.previous_period()
-    source, params = _selection(
-        filters if previous is None else filters.replace(start=previous.start)
-    )
-    is_current = "true" if previous is None else "requested_on >= ?"
+def _kpi_counts(
+    con: Connection,
+    filters: Filters,
+    cutoff: dt.date | None,
+    window: int,
+    split: tuple[dt.date, dt.date] | None = None,
+) -> dict[bool, dict]:
+    """The KPI counts of the selection in one scan; with ``split`` = (current start, previous
+    end), those of the current span (True) and of the previous one (False), by the date basis."""
+    column = filters.date_column
+    source, params = _selection(filters)
+    key, key_params = "true", []
+    if split is not None:
+        key = f"case when {column} >= ? then true when {column} <= ? then false end"
+        key_params = list(split)
     rows, description = _fetch(
         con,
         f"""
-        select {is_current} as is_current,
+        select {key} as is_current,
             count(*) filter (where is_engagement) as engagements,
             distinct_agencies(case when is_completed then agency_key end) as agencies_served,
             count(*) filter (where is_completed) as completed,
@@ -346,20 +445,18 @@ def _kpi_periods(con: Connection, filters: Filters, min_n: int) -> _KpiPeriods:
             coalesce(sum({_TILE_ANSWERS}) filter (where is_engagement), 0) as respondents,
             coalesce(sum(responses) filter (where is_engagement), 0) as responses,
             count(*) filter (where is_completed and responses > 0) as responded,
-            date_diff('day', min(requested_on), max(requested_on)) as span_days
+            count(*) filter (where is_engagement and requested_on <= ?) as aged,
+            count(*) filter (
+                where is_engagement and requested_on <= ? and is_completed
+                    and days_to_completion <= ?
+            ) as timely,
+            date_diff('day', min({column}), max({column})) as span_days
         {source} group by all
     """,
-        ([] if previous is None else [filters.start]) + params,
+        [*key_params, cutoff, cutoff, window, *params],
     )
     names = [d[0] for d in description]
-    periods = {bool(row[0]): dict(zip(names, row, strict=True)) for row in rows}
-    current = periods.get(True, {**_NO_COUNTS, "span_days": 0})
-    return _KpiPeriods(
-        current=_kpi_values(current, min_n),
-        previous=None if previous is None else _kpi_values(periods.get(False, _NO_COUNTS), min_n),
-        span_days=int(current["span_days"] or 0),
-        positive_n=int(current["respondents"]),
-    )
+    return {bool(row[0]): dict(zip(names, row, strict=True)) for row in rows if row[0] is not None}
 
 
 def _kpi_values(counts: dict, min_n: int) -> dict[str, float | None]:
@@ -368,7 +465,7 @@ def _kpi_values(counts: dict, min_n: int) -> dict[str, float | None]:
         "completed": int(counts["completed"]),
         "engagements": int(counts["engagements"]),
         "agencies_served": int(counts["agencies_served"]),
-        "completion_rate": _pct(int(counts["completed"]), int(counts["engagements"])),
+        "timely_completion_rate": _pct(int(counts["timely"]), int(counts["aged"])),
         "positive_outcome_pct": _top2_pct(
             int(counts["top2"]), int(counts["answers"]), int(counts["respondents"]), min_n
         ),
@@ -379,12 +476,17 @@ def _kpi_values(counts: dict, min_n: int) -> dict[str, float | None]:
     }
 
 
-def _sparkline(series: pd.DataFrame, name: str) -> list[float]:
+def _sparkline(series: pd.DataFrame, name: str, cutoff: dt.date | None = None) -> list[float]:
     """The metric per period, leaving out the period still in progress (its part-period value
-    would read as a drop) and, for a rate, the periods without engagements (no rate, not 0%)."""
+    would read as a drop) and, for a rate, the periods without engagements (no rate, not 0%);
+    completion within the window only for periods whose requests are all at least that old."""
     if name not in series:
         return []
-    values = series.loc[~series["is_partial"], name]
+    keep = ~series["is_partial"]
+    if name == "timely_completion_rate":
+        months = _grain_months(series)
+        keep &= np.array([_aged(s.date(), months, cutoff) for s in series["period_start"]], bool)
+    values = series.loc[keep, name]
     if name.endswith("_rate"):
         values = values.dropna()
     return [float(v) for v in values]
@@ -393,14 +495,16 @@ def _sparkline(series: pd.DataFrame, name: str) -> list[float]:
 # -- volume and trend ---------------------------------------------------------------------------
 
 
-def _period_sql(grain: str) -> str:
-    """The SQL expression for the start date of a request's period."""
+def _period_sql(grain: str, column: str = "requested_on") -> str:
+    """The SQL expression for the start date of the period of ``column`` (the date basis)."""
     if grain == "month":
-        return "date_trunc('month', requested_on)"
+        return f"date_trunc('month', {column})"
     if grain == "quarter":
-        return "date_trunc('quarter', requested_on)"
-    if grain == "fiscal_year":
+        return f"date_trunc('quarter', {column})"
+    if grain == "fiscal_year" and column == "requested_on":
         return "make_date(fiscal_year - 1, 10, 1)"
+    if grain == "fiscal_year":
+        return f"make_date(year({column}) + (month({column}) >= 10)::int - 1, 10, 1)"
     raise ValueError(f"unknown grain {grain!r}; choose from {', '.join(GRAINS)}")
 
 
@@ -416,13 +520,34 @@ PERIOD_MONTHS = {"month": 1, "quarter": 3, "fiscal_year": 12}
 _ONE_DAY = dt.timedelta(days=1)
 
 
+def _aged(start: dt.date, months: int, cutoff: dt.date | None) -> bool:
+    """Whether every request of the period starting ``start`` was made by ``cutoff``."""
+    try:
+        return cutoff is not None and _months_later(start, months) - _ONE_DAY <= cutoff
+    except (ValueError, OverflowError):  # a period running past 9999
+        return False
+
+
+def _grain_months(series: pd.DataFrame) -> int:
+    """The months per period of a filled series (read from its labels: 2024-03, 2024-Q1)."""
+    label = str(series["period"].iloc[0]) if len(series) else ""
+    return 3 if "-Q" in label else 12 if label.startswith("FY") else 1
+
+
 def _by_period(
-    con: Connection, filters: Filters, grain: str, measures: str, where: str = "true"
+    con: Connection,
+    filters: Filters,
+    grain: str,
+    measures: str,
+    where: str = "true",
+    measure_params: list | None = None,
 ) -> pd.DataFrame:
-    """Measures per period of ``grain`` over the selection, with every period between the first
-    and last present (missing counts are 0; missing rates stay empty)."""
-    period = _period_sql(grain)
+    """Measures per period of ``grain`` (by the date basis) over the selection, with every
+    period between the first and last present (missing counts are 0; missing rates stay
+    empty). ``measure_params`` are the measures' bound parameters."""
+    period = _period_sql(grain, filters.date_column)
     source, params = _selection(filters)
+    params = [*(measure_params or []), *params]
     rows, description = _fetch(
         con,
         f"""
@@ -514,14 +639,20 @@ def volume_series(con: Connection, filters: Filters, grain: str = "month") -> pd
     return _by_period(con, filters, grain, measures)
 
 
-def kpi_series(con: Connection, filters: Filters, grain: str = "month") -> pd.DataFrame:
+def kpi_series(
+    con: Connection, filters: Filters, grain: str = "month", window: int = COMPLETION_WINDOW_DAYS
+) -> pd.DataFrame:
     """KPI values per period (for sparklines): delivered and accepted engagements, agencies
-    served, states reached and completion rate, gaps filled with zero."""
-    measures = """count(*) filter (where is_completed) as completed, count(*) as engagements,
+    served, states reached, completion rate and completion within ``window`` days among requests
+    at least that old on the last day of data, gaps filled with zero."""
+    aged = "requested_on <= (select data_through from store_meta) - ?::integer"
+    measures = f"""count(*) filter (where is_completed) as completed, count(*) as engagements,
         distinct_agencies(case when is_completed then agency_key end) as agencies_served,
         distinct_states(case when is_completed then state_key end) as states_reached,
-        count(*) filter (where is_completed) * 100.0 / count(*) as completion_rate"""
-    return _by_period(con, filters, grain, measures, where="is_engagement")
+        count(*) filter (where is_completed) * 100.0 / count(*) as completion_rate,
+        count(*) filter (where {aged} and is_completed and days_to_completion <= ?) * 100.0
+            / nullif(count(*) filter (where {aged}), 0) as timely_completion_rate"""
+    return _by_period(con, filters, grain, measures, "is_engagement", [window, window, window])
 
 
 def series_by(
@@ -533,7 +664,7 @@ def series_by(
         filters,
         dimension,
         {"engagements": "count(*)"},
-        {"period_start": f"{_period_sql(grain)}::date"},
+        {"period_start": f"{_period_sql(grain, filters.date_column)}::date"},
         where="is_engagement",
     )
     rows, description = _fetch(

@@ -13,9 +13,20 @@ class Metric:
     description: str
     fmt: str  # "count" | "pct" | "days" | "mean"
     group: str
+    better: str = "higher"  # "higher" | "lower" | "neutral": which way a change is good news
+
+    def __post_init__(self) -> None:
+        if self.better not in BETTER:
+            raise ValueError(f"{self.name}: better must be one of {BETTER}, not {self.better!r}")
 
     def format(self, value: float | None) -> str:
         return format_value(value, self.fmt)
+
+    def change(self, change: float | None) -> str:
+        return change_text(change, self.fmt)
+
+
+BETTER = ("higher", "lower", "neutral")
 
 
 def format_value(value: float | None, fmt: str) -> str:
@@ -32,11 +43,28 @@ def format_value(value: float | None, fmt: str) -> str:
     raise ValueError(f"unknown format {fmt!r}")
 
 
+def change_text(change: float | None, fmt: str) -> str:
+    """The change against the previous period, for tiles, the CLI and exports alike: '+12',
+    '-3.4 pts' (a percentage changes in points), 'no change', or '' when nothing is compared.
+
+    A drop starts with an ASCII hyphen-minus: st.metric reads only that as negative (a U+2212
+    minus showed a drop with a green up-arrow)."""
+    if change is None or (isinstance(change, float) and math.isnan(change)):
+        return ""
+    if change == 0:
+        return "no change"
+    text = format_value(abs(change), fmt)
+    if fmt == "pct":
+        text = text.replace("%", " pts")
+    return ("+" if change > 0 else "-") + text
+
+
 _ENGAGEMENT = (
     "An engagement is a request the programme accepted: approved, in progress or completed. "
     "Requests awaiting approval, declined or withdrawn are not engagements. An engagement is "
     "delivered once it is completed. Charts and breakdowns that say engagements count accepted "
-    "ones. Dates filter on the day the request was made."
+    "ones. Dates filter on the day the request was made, or with the completion date basis on "
+    "the day it was completed (a request not completed then has no date and is left out)."
 )
 _SERVED = (
     "An agency is served by a delivered (completed) engagement: agencies whose requests are only "
@@ -57,6 +85,7 @@ _FIRST_TIME = (
     "count as an agency's first. With filters other than dates, an agency whose first delivered "
     "engagement falls outside them (say, on another topic) counts as repeat."
 )
+COMPLETION_WINDOW_DAYS = 180  # metrics.COMPLETION_WINDOW_DAYS: the window of timely completion
 _MULTI_TOPIC = "An engagement on several topics counts once under each of its topics."
 
 METRICS: dict[str, Metric] = {
@@ -68,6 +97,7 @@ METRICS: dict[str, Metric] = {
             "Engagement records (requests) matching the filters, whatever their status.",
             "count",
             "Volume",
+            better="neutral",
         ),
         Metric(
             "completed",
@@ -88,6 +118,17 @@ METRICS: dict[str, Metric] = {
             "completion_rate",
             "Completion rate",
             "Delivered engagements as a % of accepted engagements.",
+            "pct",
+            "Volume",
+        ),
+        Metric(
+            "timely_completion_rate",
+            f"Completed within {COMPLETION_WINDOW_DAYS} days",
+            f"% of engagements requested at least {COMPLETION_WINDOW_DAYS} days before the last "
+            f"day of data that were completed within {COMPLETION_WINDOW_DAYS} days of the "
+            "request. Unlike the completion rate it does not fall for recent periods just "
+            "because their requests have not had time to finish, so it is the completion "
+            "figure compared between periods (KPI tile, sparkline, CLI, exports).",
             "pct",
             "Volume",
         ),
@@ -206,6 +247,7 @@ METRICS: dict[str, Metric] = {
             "% of answers that are 1 or 2.",
             "pct",
             "Outcomes",
+            better="lower",
         ),
         Metric("mean", "Mean answer", "Average answer on the 1–5 scale.", "mean", "Outcomes"),
         Metric(
@@ -215,6 +257,7 @@ METRICS: dict[str, Metric] = {
             "one item each respondent gives at most one answer). The minimum n counts these.",
             "count",
             "Outcomes",
+            better="neutral",
         ),
         Metric(
             "positive_outcome_pct",
@@ -231,6 +274,7 @@ METRICS: dict[str, Metric] = {
             "Median days from request to start, over engagements that have started.",
             "days",
             "Pipeline",
+            better="lower",
         ),
         Metric(
             "p90_days_to_start",
@@ -238,6 +282,7 @@ METRICS: dict[str, Metric] = {
             "90th percentile of days from request to start.",
             "days",
             "Pipeline",
+            better="lower",
         ),
         Metric(
             "median_days_start_to_completion",
@@ -245,6 +290,7 @@ METRICS: dict[str, Metric] = {
             "Median days from start to completion, over completed engagements.",
             "days",
             "Pipeline",
+            better="lower",
         ),
         Metric(
             "p90_days_start_to_completion",
@@ -252,6 +298,7 @@ METRICS: dict[str, Metric] = {
             "90th percentile of days from start to completion.",
             "days",
             "Pipeline",
+            better="lower",
         ),
         Metric(
             "open_requests",
@@ -260,6 +307,7 @@ METRICS: dict[str, Metric] = {
             "approval or accepted (declined and withdrawn requests excluded).",
             "count",
             "Pipeline",
+            better="lower",
         ),
         Metric(
             "topic_engagements",
@@ -328,6 +376,40 @@ SURVEY_RULES = (
 )
 
 
+COMPARISON_RULES = (
+    "**Like for like.** A KPI's change compares the selection with the same span of the period "
+    "just before it. The current period counts only up to the last day of data (the latest "
+    "request or completion date in the store), and the previous period covers the same days of "
+    "its own period: an in-progress FY2027 is compared as 'FY2027 to 31 Oct vs FY2026 to 31 "
+    "Oct', never with a whole year. The tile's help and the page caption say which spans are "
+    "compared.",
+    "**Which period before.** A range of whole months (a fiscal year, a quarter, or e.g. 16 Mar "
+    "2024 – 15 Mar 2025) is compared with as many months before, day for day: 29 Feb maps to "
+    "28 Feb, and a month's last day to the month's last day ('FY2025 to 28 Feb' against 'FY2024 "
+    "to 29 Feb'). Other ranges are compared with as many days before. A range with only a start "
+    "date runs to the last day of data. Any dates from 0001-01-01 to 9999-12-31 are handled; "
+    "a period before year 1 means no comparison.",
+    "**All time.** With no dates the tiles show all-time figures and the change compares the "
+    "last complete fiscal year with the one before (e.g. FY2026 with FY2025), as the caption "
+    "says; when the data do not cover two complete fiscal years, or the range has an end but no "
+    "start, or starts after the last day of data, no change is shown and the caption says why.",
+    f"**Right-censoring.** The completion rate of recent requests is low only because they have "
+    f"not had time to finish, so periods are compared on completion within "
+    f"{COMPLETION_WINDOW_DAYS} days among requests at least {COMPLETION_WINDOW_DAYS} days old "
+    f"(`timely_completion_rate`): in the KPI tile, its sparkline (only periods whose requests "
+    f"are all that old), the CLI summary's comparison and the exported deck and report.",
+    "**Arrows.** A drop shows a down arrow and a rise an up arrow. The colour says whether the "
+    "change is good news: green for a rise where higher is better, red for a drop; reversed "
+    "where lower is better (the `better` column: e.g. days to start); grey where neither. A "
+    "percentage changes in points ('-3.4 pts').",
+    "**Date basis.** Dates filter on the request date (default) or on the completion date "
+    "(sidebar, URL `date_basis=completed`, CLI `--date-basis completed`). With the completion "
+    "basis only completed engagements are selected, periods (trends, sparklines, comparisons) "
+    "are by completion date, and every caption says 'completed in FY2026' instead of "
+    "'requested in FY2026'.",
+)
+
+
 def label(name: str) -> str:
     return METRICS[name].label if name in METRICS else DIMENSIONS.get(name, name)
 
@@ -352,12 +434,21 @@ def metrics_markdown() -> str:
         "more than about three years) up to the last period that is over; a rate has no point "
         "for a period without engagements.",
         "",
+        "## Change against the previous period",
+        "",
+        *(f"- {rule}" for rule in COMPARISON_RULES),
+        "",
     ]
     lines += ["## Survey statistics", "", *(f"- {rule}" for rule in SURVEY_RULES), ""]
     for group in dict.fromkeys(m.group for m in METRICS.values()):
-        lines += [f"## {group}", "", "| name | label | format | definition |", "|---|---|---|---|"]
         lines += [
-            f"| `{m.name}` | {m.label} | {m.fmt} | {m.description} |"
+            f"## {group}",
+            "",
+            "| name | label | format | better | definition |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| `{m.name}` | {m.label} | {m.fmt} | {m.better} | {m.description} |"
             for m in METRICS.values()
             if m.group == group
         ]

@@ -123,6 +123,15 @@ class Kpi:
     change: str  # '' when there is nothing to compare with
     previous: str
     description: str
+    compared: str = ""  # the figure of the span the change is measured on
+    span: str = ""  # what the change compares: 'FY2027 to 31 Oct vs FY2026 to 31 Oct'
+
+    @property
+    def change_line(self) -> str:
+        """'-9 FY2027 to 31 Oct vs FY2026 to 31 Oct (34 → 25)', '' when nothing is compared."""
+        if not self.change:
+            return ""
+        return f"{self.change} {self.span} ({self.previous} → {self.compared})"
 
 
 @dataclass(frozen=True)
@@ -844,7 +853,8 @@ def chart_count(sections: Iterable[str] | None = None) -> int:
 
 def _kpis(ctx: _Context) -> tuple[tuple[Kpi, ...], str]:
     frame = metrics.kpis_with_comparison(ctx.con, ctx.filters, ctx.min_n)
-    previous_filters = ctx.filters.previous_period()
+    comparison = metrics.comparison(ctx.con, ctx.filters)
+    compared = comparison.previous is not None
     out = []
     for row in frame.to_dict("records"):
         metric = registry.METRICS[row["metric"]]
@@ -856,35 +866,23 @@ def _kpis(ctx: _Context) -> tuple[tuple[Kpi, ...], str]:
                 value = ctx.suppressed
         elif row["metric"] == "response_rate" and _none(row["value"]) is None:
             value = ctx.suppressed  # fewer than min_n responses (or no completed engagements)
-        change = _change(_none(row["change"]), metric.fmt)
-        previous = metric.format(_none(row["previous"])) if previous_filters else ""
-        out.append(Kpi(row["metric"], label, value, change, previous, metric.description))
-    if previous_filters:
-        comparison = (
-            "Changes compare with the previous period of equal length: "
-            f"{previous_filters.describe()}."
+        out.append(
+            Kpi(
+                row["metric"],
+                label,
+                value,
+                metric.change(_none(row["change"])),
+                metric.format(_none(row["previous"])) if compared else "",
+                metric.description,
+                metric.format(_none(row["compared"])) if compared else "",
+                comparison.label,
+            )
         )
-    else:
-        comparison = (
-            "No comparison with a previous period: the selection has no start and end date."
-        )
-    return tuple(out), comparison
+    return tuple(out), comparison.sentence
 
 
 def _none(value):
     return None if value is None or pd.isna(value) else float(value)
-
-
-def _change(change: float | None, fmt: str) -> str:
-    """'+12', '−3.4 pts' (percent figures change in points), '' when there is nothing to compare."""
-    if change is None:
-        return ""
-    text = registry.format_value(abs(change), fmt)
-    if fmt == "pct":
-        text = text.replace("%", " pts")
-    if change == 0:
-        return "no change"
-    return ("+" if change > 0 else "−") + text
 
 
 # -- PowerPoint -----------------------------------------------------------------------------------
@@ -1031,10 +1029,8 @@ def _kpi_slide(deck, report: Report) -> None:
         frame.margin_left = frame.margin_right = Inches(0.2)
         lines = [(kpi.label, 15, MUTED_RGB, False), (kpi.value, 34, INK_RGB, True)]
         if kpi.change:
-            lines.append(
-                (f"{kpi.change} vs previous period ({kpi.previous})", 13, MUTED_RGB, False)
-            )
-        elif report.filters.previous_period():
+            lines.append((kpi.change_line, 13, MUTED_RGB, False))
+        elif not report.comparison.startswith("No change"):
             lines.append(("no comparison", 13, MUTED_RGB, False))
         _fill(card, lines)
         if len(kpi.value) > 12:  # 'suppressed (n < 5)' in a smaller size
@@ -1055,7 +1051,7 @@ def _kpi_slide(deck, report: Report) -> None:
     )
     notes = [f"Headline figures: {report.sentence}"]
     for kpi in report.kpis:
-        change = f" ({kpi.change} vs previous period, was {kpi.previous})" if kpi.change else ""
+        change = f" ({kpi.change_line})" if kpi.change else ""
         notes.append(f"- {kpi.label}: {kpi.value}{change}. {kpi.description}")
     notes += [report.comparison, f"Data as of {report.data_date_text}."]
     if report.is_demo:
@@ -1180,11 +1176,7 @@ def _html_kpis(report: Report) -> list[str]:
     e = html.escape
     out = ['<section id="headline"><h2>Headline figures</h2><div class="kpis">']
     for kpi in report.kpis:
-        change = (
-            f'<div class="change">{e(kpi.change)} vs previous period ({e(kpi.previous)})</div>'
-            if kpi.change
-            else ""
-        )
+        change = f'<div class="change">{e(kpi.change_line)}</div>' if kpi.change else ""
         out.append(
             f'<div class="kpi" title="{e(kpi.description)}"><div class="label">{e(kpi.label)}</div>'
             f'<div class="value">{e(kpi.value)}</div>{change}</div>'

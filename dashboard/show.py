@@ -81,32 +81,45 @@ def _rows(items: list, size: int = KPI_COLUMNS):
         yield zip(st.columns(size), items[start : start + size], strict=False)
 
 
-def kpi_row(kpis: pd.DataFrame, previous: str | None = None) -> None:
+def kpi_row(kpis: pd.DataFrame, comparison: str | None = None) -> None:
     """KPI tiles with the change against the previous period, a sparkline, and the number of
-    respondents behind a survey rate."""
+    respondents behind a survey rate; ``comparison`` says what the changes compare (or why
+    none)."""
     for column, row in (pair for tiles in _rows(list(kpis.itertuples())) for pair in tiles):
         metric = registry.METRICS[row.metric]
         label = metric.label
         if pd.notna(row.n):
             label = f"{label} (n = {int(row.n):,} respondent{'' if int(row.n) == 1 else 's'})"
+        help_text = metric.description + (f"\n\n{comparison}" if comparison else "")
         column.metric(
             label,
             metric.format(row.value),
-            delta=_delta(row.change, metric.fmt),
-            delta_color="normal" if row.change else "off",
-            help=metric.description,
             border=True,
+            help=help_text,
             chart_data=row.sparkline or None,
+            **delta_options(row.change, metric),
         )
-    if previous:
-        st.caption(f"Changes compare with the previous period: {previous}.")
+    if comparison:
+        st.caption(plain(comparison))
 
 
-def _delta(change, fmt: str) -> str | None:
-    if change is None or pd.isna(change):
-        return None
-    text = registry.format_value(abs(change), fmt).replace("%", " pts")
-    return f"{'+' if change > 0 else '−' if change < 0 else '±'}{text}"
+DELTA_COLORS = {"higher": "normal", "lower": "inverse", "neutral": "off"}
+
+
+def delta_options(change, metric: registry.Metric) -> dict:
+    """st.metric's delta arguments: a drop shows the down arrow, a rise the up arrow, coloured
+    by whether that direction is good news for this measure (registry ``better``); no change
+    shows no arrow."""
+    text = registry.change_text(None if change is None or pd.isna(change) else change, metric.fmt)
+    if not text:
+        return {"delta": None}
+    if change == 0:
+        return {"delta": text, "delta_color": "off", "delta_arrow": "off"}
+    return {
+        "delta": text,
+        "delta_color": DELTA_COLORS[metric.better],
+        "delta_arrow": "down" if change < 0 else "up",
+    }
 
 
 def chart(fig, key: str, table: pd.DataFrame | None = None, filter_on: str | None = None) -> None:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from critac_metrics import schema
 from critac_metrics.filters import (
+    DATE_BASES,
     LIST_FILTERS,
     Filters,
     fiscal_year_bounds,
@@ -21,6 +22,7 @@ from critac_metrics.filters import (
 from . import data, state
 
 ALL_TIME, LAST_12, CUSTOM = "All time", "Last 12 months", "Custom range"
+DATE_BASIS_LABELS = {"requested": "Requested", "completed": "Completed"}
 FIRST_FISCAL_YEAR = 2018  # CRI-TAC launched in March 2018 (FY2018)
 
 LIST_LABELS = {
@@ -81,6 +83,7 @@ def _sync_widgets(filters: Filters, presets) -> None:
     if shown == filters:
         return
     st.session_state["w_preset"] = _preset_of(filters, presets)
+    st.session_state["w_date_basis"] = filters.date_basis
     st.session_state["w_dates"] = tuple(d for d in (filters.start, filters.end) if d)
     for spec in LIST_FILTERS:
         st.session_state[f"w_{spec.field}"] = list(getattr(filters, spec.field))
@@ -97,7 +100,10 @@ def _apply(presets) -> None:
     else:
         start, end = presets[preset]
     lists = {spec.field: tuple(st.session_state[f"w_{spec.field}"]) for spec in LIST_FILTERS}
-    filters = Filters(start=start, end=end, **lists)
+    if not st.session_state.get("w_date_basis"):  # clicking the chosen segment unsets it
+        st.session_state["w_date_basis"] = "requested"
+    basis = st.session_state["w_date_basis"]
+    filters = Filters(start=start, end=end, date_basis=basis, **lists)
     st.session_state["_shown_filters"] = filters
     state.set_filters(filters)
 
@@ -111,13 +117,23 @@ def render(filters: Filters, today: dt.date | None = None) -> None:
     _sync_widgets(filters, presets)
     with st.sidebar:
         st.header("Filters")
+        st.segmented_control(
+            "Dates are when engagements were",
+            DATE_BASES,
+            key="w_date_basis",
+            format_func=DATE_BASIS_LABELS.get,
+            on_change=_apply,
+            args=(presets,),
+            help="Requested: every request made in the period. Completed: the engagements "
+            "completed in the period (requests not completed are left out).",
+        )
         st.selectbox(
-            "Requested",
+            DATE_BASIS_LABELS[filters.date_basis],
             [*presets, CUSTOM],
             key="w_preset",
             on_change=_apply,
             args=(presets,),
-            help="Filters on the date the engagement was requested. "
+            help=f"Filters on the date the engagement was {filters.date_basis}. "
             "Fiscal years are federal: FY2024 = 1 Oct 2023 – 30 Sep 2024.",
         )
         if st.session_state["w_preset"] == CUSTOM:

@@ -32,6 +32,7 @@ class Selection:
     states: list[str] = field(default_factory=list)
     assistance_types: list[str] = field(default_factory=list)
     delivery_modes: list[str] = field(default_factory=list)
+    date_basis: str = "requested"  # or "completed": which date start and end apply to
 
 
 def load(directory: Path) -> dict[str, pd.DataFrame]:
@@ -56,10 +57,13 @@ def select(data: dict[str, pd.DataFrame], sel: Selection) -> pd.DataFrame:
     """Engagement records joined to their agency, restricted to the selection."""
     df = data["engagements"].merge(data["agencies"], on="agency_id", how="inner")
     keep = pd.Series(True, index=df.index)
+    day = df["completed_on"] if sel.date_basis == "completed" else df["requested_on"]
+    if sel.date_basis == "completed":
+        keep &= day.notna()
     if sel.start:
-        keep &= df["requested_on"] >= pd.Timestamp(sel.start)
+        keep &= day >= pd.Timestamp(sel.start)
     if sel.end:
-        keep &= df["requested_on"] <= pd.Timestamp(sel.end)
+        keep &= day <= pd.Timestamp(sel.end)
     if sel.topics:
         wanted = {t.lower() for t in sel.topics}
         keep &= df["topic_list"].map(lambda ts: any(t.lower() in wanted for t in ts))
@@ -684,19 +688,74 @@ def comments(data, sel: Selection, limit: int = 200, search: str = "", min_n: in
 # -- comparisons --------------------------------------------------------------------------------
 
 
-def previous_selection(sel: Selection) -> Selection | None:
-    """The same selection over the period just before: as many whole months before when the
-    selection is whole months, else as many days."""
+def data_days(data) -> tuple[dt.date, dt.date]:
+    """The last day of data (latest request or completion) and the first request date."""
+    e = data["engagements"]
+    through = max(e["requested_on"].max(), e["completed_on"].max())
+    return through.date(), e["requested_on"].min().date()
+
+
+def _whole_months(start: pd.Timestamp, end: pd.Timestamp) -> int:
+    after = end + pd.Timedelta(days=1)
+    k = (after.year - start.year) * 12 + after.month - start.month
+    return k if k > 0 and start + pd.DateOffset(months=k) == after else 0
+
+
+def previous_selection(sel: Selection, through: dt.date | None = None) -> Selection | None:
+    """The same selection over the period just before, like for like: the current period counts
+    up to min(end, through) and the previous one covers the same days (as many whole months
+    before when the selection is whole months, a month's last day mapping to a month's last
+    day; else as many days)."""
     if not (sel.start and sel.end):
         return None
     start, end = pd.Timestamp(sel.start), pd.Timestamp(sel.end)
-    if start.is_month_start and end.is_month_end:
-        months = (end.year - start.year) * 12 + end.month - start.month + 1
+    upto = min(end, pd.Timestamp(through)) if through else end
+    if upto < start:
+        return None
+    months = _whole_months(start, end)
+    if months:
         new_start = start - pd.DateOffset(months=months)
+        new_end = upto - pd.DateOffset(months=months)
+        if upto.is_month_end:
+            new_end = new_end + pd.offsets.MonthEnd(0)
     else:
-        new_start = start - pd.Timedelta(days=(end - start).days + 1)
-    new_end = start - pd.Timedelta(days=1)
+        days = pd.Timedelta(days=(end - start).days + 1)
+        new_start, new_end = start - days, upto - days
+    new_end = min(new_end, start - pd.Timedelta(days=1))
     return Selection(**{**sel.__dict__, "start": new_start.date(), "end": new_end.date()})
+
+
+def comparison_spans(data, sel: Selection) -> tuple[Selection, Selection] | None:
+    """(the span the change is measured on, the span it is compared with), or None."""
+    through, first = data_days(data)
+    if sel.start is None:
+        if sel.end is not None:
+            return None
+        fy = through.year + (through.month >= 10)  # all time: last complete FY vs the one before
+        if (through.month, through.day) != (9, 30):
+            fy -= 1
+        if dt.date(fy - 1, 9, 30) < first:
+            return None
+        spans = [(dt.date(y - 1, 10, 1), dt.date(y, 9, 30)) for y in (fy, fy - 1)]
+        return tuple(Selection(**{**sel.__dict__, "start": a, "end": b}) for a, b in spans)
+    if sel.start > through:
+        return None
+    whole = Selection(**{**sel.__dict__, "end": sel.end or through})
+    previous = previous_selection(whole, through)
+    if previous is None:
+        return None
+    return Selection(**{**whole.__dict__, "end": min(whole.end, through)}), previous
+
+
+def timely_completion(data, sel: Selection, window: int = 180) -> float | None:
+    """% of engagements requested at least ``window`` days before the last day of data that
+    were completed within ``window`` days of the request."""
+    through, _ = data_days(data)
+    df = engaged(data, sel)
+    aged = df[df["requested_on"] <= pd.Timestamp(through) - pd.Timedelta(days=window)]
+    days = (aged["completed_on"] - aged["requested_on"]).dt.days
+    timely = (aged["status"] == "completed") & (days <= window)
+    return timely.sum() / len(aged) * 100 if len(aged) else None
 
 
 def kpi_values(data, sel: Selection, min_n: int = 5) -> dict:
@@ -705,7 +764,7 @@ def kpi_values(data, sel: Selection, min_n: int = 5) -> dict:
         "completed": head["completed"],
         "engagements": head["engagements"],
         "agencies_served": head["agencies_served"],
-        "completion_rate": head["completion_rate"],
+        "timely_completion_rate": timely_completion(data, sel),
         "positive_outcome_pct": positive_outcome(data, sel, min_n)["top2_pct"],
         "response_rate": head["response_rate"] if head["survey_responses"] >= min_n else None,
     }
@@ -713,11 +772,12 @@ def kpi_values(data, sel: Selection, min_n: int = 5) -> dict:
 
 def kpis_with_comparison(data, sel: Selection, min_n: int = 5) -> dict[str, dict]:
     current = kpi_values(data, sel, min_n)
-    prev_sel = previous_selection(sel)
-    previous = kpi_values(data, prev_sel, min_n) if prev_sel else {}
+    spans = comparison_spans(data, sel)
+    compared = kpi_values(data, spans[0], min_n) if spans else {}
+    previous = kpi_values(data, spans[1], min_n) if spans else {}
     out = {}
     for name, value in current.items():
-        before = previous.get(name)
-        change = None if value is None or before is None else value - before
-        out[name] = {"value": value, "previous": before, "change": change}
+        now, before = compared.get(name), previous.get(name)
+        change = None if now is None or before is None else now - before
+        out[name] = {"value": value, "compared": now, "previous": before, "change": change}
     return out

@@ -178,7 +178,7 @@ def test_kpis_come_from_kpis_with_comparison(demo_db, fy_report):
     kpi = fy_report.kpis[0]
     assert kpi.value == registry.METRICS["engagements"].format(engagements["value"])
     assert kpi.previous == registry.METRICS["engagements"].format(engagements["previous"])
-    sign = "+" if engagements["change"] > 0 else "−"
+    sign = "+" if engagements["change"] > 0 else "-"
     assert kpi.change in (f"{sign}{abs(engagements['change']):,.0f}", "no change")
     assert "FY2023" in fy_report.comparison
 
@@ -287,7 +287,7 @@ def test_title_and_kpi_slides_say_what_and_when(fy_deck, fy_report):
     for kpi in fy_report.kpis:
         assert kpi.label in kpis and kpi.value in kpis
         if kpi.change:
-            assert f"{kpi.change} vs previous period ({kpi.previous})" in kpis
+            assert kpi.change_line in kpis  # e.g. "+1 FY2024 vs FY2023 (16 → 17)"
     assert report.DEMO_LABEL in kpis
 
 

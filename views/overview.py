@@ -12,10 +12,9 @@ if not data.metric(metrics.has_requests, filters):
     show.empty_state()
     st.stop()
 
-previous = filters.previous_period()
 show.kpi_row(
     data.metric(metrics.kpis_with_comparison, filters),
-    previous=previous.period_text() if previous else None,
+    data.metric(metrics.comparison, filters).sentence,
 )
 
 grain = (

@@ -1,0 +1,99 @@
+"""The KPI tiles' arrows as a browser draws them: a drop shows the down arrow, a rise the up
+arrow, no change none (st.metric once drew a drop written with U+2212 as a green up-arrow).
+
+Runs the app on the small data set of tests/test_period_comparison.py. Needs Debian's chromium
+(``CHROMIUM_PATH`` overrides /usr/bin/chromium); skips without it unless
+``CRITAC_REQUIRE_BROWSER=1``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from .browser_support import (
+    CHROMIUM_ARGS,
+    LOAD_MS,
+    MAIN,
+    chromium_path,
+    start_app,
+    stop,
+    wait_healthy,
+)
+from .conftest import ingested
+from .test_period_comparison import ROWS, _write
+
+REQUIRE_BROWSER = os.environ.get("CRITAC_REQUIRE_BROWSER") == "1"
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # pragma: no cover - playwright is in requirements-dev.txt
+    if REQUIRE_BROWSER:
+        raise
+    pytest.skip("playwright is not installed", allow_module_level=True)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def _chromium() -> str:
+    path = chromium_path()
+    if path is None:
+        if REQUIRE_BROWSER:
+            pytest.fail("CRITAC_REQUIRE_BROWSER=1 but no chromium", pytrace=False)
+        pytest.skip("no chromium (apt-get install chromium, or set CHROMIUM_PATH)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, tmp_path_factory):
+    path = chromium_path()
+    home = tmp_path_factory.mktemp("deltas-browser-home")
+    return {
+        **browser_type_launch_args,
+        **({"executable_path": path} if path else {}),
+        "args": CHROMIUM_ARGS,
+        "env": {**os.environ, "HOME": str(home)},
+    }
+
+
+@pytest.fixture(scope="module")
+def periods_url(_chromium, tmp_path_factory):
+    base = tmp_path_factory.mktemp("deltas")
+    database = ingested(_write(base / "csv", ROWS), base / "periods.duckdb")
+    log = base / "server.log"
+    process, url = start_app(database, base, log)
+    try:
+        wait_healthy(process, url, log)
+        yield url
+    finally:
+        stop(process)
+
+
+def _tile(page, label: str):
+    return page.locator(f"{MAIN} [data-testid=stMetric]").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
+
+
+def test_a_drop_shows_the_down_arrow_and_no_change_none(page, periods_url):
+    """FY2025 against FY2024: engagements 3 vs 4 (down), within 180 days 33% vs 75% (down); FY2026
+    to 31 Oct against FY2025 to 31 Oct: engagements 2 vs 2 (no arrow)."""
+    page.goto(periods_url + "/?start=2024-10-01&end=2025-09-30")
+    engagements = _tile(page, "Engagements")
+    expect(engagements.get_by_test_id("stMetricValue")).to_have_text("3", timeout=LOAD_MS)
+    expect(engagements.get_by_test_id("stMetricDeltaIcon-Down")).to_be_visible()
+    expect(engagements.get_by_test_id("stMetricDeltaIcon-Up")).to_have_count(0)
+    expect(engagements.get_by_test_id("stMetricDelta")).to_contain_text("-1")
+    timely = _tile(page, "Completed within 180 days")
+    expect(timely.get_by_test_id("stMetricDeltaIcon-Down")).to_be_visible()
+
+    page.goto(periods_url + "/?start=2025-10-01&end=2026-09-30")
+    engagements = _tile(page, "Engagements")
+    expect(engagements.get_by_test_id("stMetricValue")).to_have_text("2", timeout=LOAD_MS)
+    expect(engagements.get_by_test_id("stMetricDelta")).to_contain_text("no change")
+    expect(engagements.get_by_test_id("stMetricDeltaIcon-Down")).to_have_count(0)
+    expect(engagements.get_by_test_id("stMetricDeltaIcon-Up")).to_have_count(0)
+    agencies = _tile(page, "Agencies served")  # A1, A3 against A4, A2
+    expect(agencies.get_by_test_id("stMetricValue")).to_have_text("2")
