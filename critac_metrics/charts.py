@@ -685,8 +685,26 @@ def topic_heatmap(matrix_df: pd.DataFrame) -> go.Figure:
         xgap=2,
         ygap=2,
         colorbar=_count_colorbar(int(z.max())),
-        hovertemplate="<b>%{y}</b> · %{x}<br>%{z:,} engagements<extra></extra>",
+        hoverinfo="skip",
     )
+    # plotly.js cannot select heatmap cells, so a click on one would not reach the app: an
+    # invisible marker at each cell's centre takes the hover and the click (hoverdistance -1:
+    # the nearest centre wins wherever the pointer is), and carries [topic, agency type].
+    columns = [category_label("agency_type", t) for t in types]
+    rows = [category_label("topic", t) for t in topics]
+    fig.add_scatter(
+        x=[column for _ in topics for column in columns],
+        y=[row for row in rows for _ in types],
+        mode="markers",
+        marker={"symbol": "square", "size": 18, "opacity": 0, "color": PALETTE[0]},
+        customdata=[[topic, t, int(v)] for topic, line in zip(topics, z.tolist(), strict=True)
+                    for t, v in zip(types, line, strict=True)],  # fmt: skip
+        hovertemplate="<b>%{y}</b> · %{x}<br>%{customdata[2]:,} engagements<br>"
+        "Click to filter to this topic and agency type<extra></extra>",
+        showlegend=False,
+        name="cells",
+    )
+    fig.update_layout(hoverdistance=-1, clickmode="event+select")
     fig.update_yaxes(type="category", autorange="reversed", showgrid=False)
     # Column labels on top (the table is tall) and horizontal: tilted ones ran into the subtitle.
     fig.update_xaxes(

@@ -101,11 +101,17 @@ def _delta(change, fmt: str) -> str | None:
     return f"{'+' if change > 0 else '−' if change < 0 else '±'}{text}"
 
 
-def chart(fig, key: str, table: pd.DataFrame | None = None, filter_on: str | None = None) -> None:
+def chart(
+    fig,
+    key: str,
+    table: pd.DataFrame | None = None,
+    filter_on: str | tuple[str, ...] | None = None,
+) -> None:
     """Draw a figure with our theme (not Streamlit's) and offer its numbers as CSV.
 
     ``filter_on`` names the URL parameter (topic, state, agency_type) that a click on an element
-    narrows every page to, using the element's customdata[0]."""
+    narrows every page to, using the element's customdata[0]; a tuple of parameters takes
+    customdata[0], customdata[1], … (a heatmap cell: topic and agency type)."""
     name = charts.slugify(fig.layout.title.text or key)
     # The filter sentence, data date, source and demo label are part of the figure, so an image
     # downloaded from the modebar stands on its own.
@@ -151,11 +157,12 @@ def row_downloads(filters: Filters, name: str) -> None:
     )
 
 
-def _on_click(key: str, param: str) -> None:
+def _on_click(key: str, param: str | tuple[str, ...]) -> None:
     selection = st.session_state[key].selection
-    values = [p["customdata"][0] for p in selection.get("points", []) if p.get("customdata")]
-    if values:
-        state.narrow(param, str(values[0]))
+    params = (param,) if isinstance(param, str) else param
+    points = [p["customdata"] for p in selection.get("points", []) if p.get("customdata")]
+    if points:
+        state.narrow(*((name, str(value)) for name, value in zip(params, points[0], strict=False)))
 
 
 def item_label(item: str) -> str:

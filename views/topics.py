@@ -32,7 +32,9 @@ trend = data.metric("series_by", filters, grain=grain, dimension="topic", only=t
 show.chart(charts.series_by_dimension(trend, "topic", grain), "topics_trend", trend)
 
 matrix = data.metric("topic_by_agency_type", filters)
-show.chart(charts.topic_heatmap(matrix), "topics_heatmap", matrix, filter_on="topic")
+show.chart(
+    charts.topic_heatmap(matrix), "topics_heatmap", matrix, filter_on=("topic", "agency_type")
+)
 
 item = st.selectbox(
     "Survey item", schema.SURVEY_ITEMS, format_func=show.item_label, key="topics_item"

@@ -1,0 +1,105 @@
+"""Issue 14's defects, driven in headless Chromium: heatmap clicks, Back, the Data page's tiles,
+topic search, empty states, labels, the presenter's page, the modebar and the 390 px layout.
+
+Shares the server and fixtures of tests/test_browser.py (same skip rules without chromium).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from critac_metrics.filters import Filters
+
+from .browser_support import (
+    RERUN_MS,
+    chart,
+    click_centre,
+    expected_kpis,
+    filter_caption,
+    metric_value,
+    point_customdata,
+    query_pairs,
+    read_kpis,
+    wait_idle,
+)
+from .test_browser import (
+    _chromium,
+    app,
+    app_url,
+    browser_context_args,
+    browser_home,
+    browser_type_launch_args,
+    expect,
+)
+
+# The fixtures of tests/test_browser.py (one server for the session), used here by name.
+FIXTURES = (_chromium, app, app_url, browser_context_args, browser_home, browser_type_launch_args)
+
+pytestmark = pytest.mark.browser
+
+
+def _no_exception(page) -> None:
+    expect(page.locator("[data-testid=stException]")).to_have_count(0)
+
+
+# -- 1. a heatmap cell cross-filters on its topic and agency type ----------------------------------
+
+
+def test_clicking_a_heatmap_cell_filters_on_its_topic_and_agency_type(app):
+    page = app("/topics")
+    cells = chart(page, "topics_heatmap").locator(".scatterlayer .point")
+    expect(cells.first).to_be_attached(timeout=RERUN_MS)
+    counts = page.evaluate(
+        """() => document.querySelector('.st-key-topics_heatmap .js-plotly-plot')
+                   .data[1].customdata.map(c => c[2])"""
+    )
+    index = max(range(len(counts)), key=counts.__getitem__)  # the busiest cell
+    cell = page.evaluate(
+        """(i) => document.querySelector('.st-key-topics_heatmap .js-plotly-plot')
+                   .data[1].customdata[i]""",
+        index,
+    )
+    click_centre(page, cells.nth(index))
+    expect(page).to_have_url(re.compile(r"[?&]agency_type="), timeout=RERUN_MS)
+    assert sorted(query_pairs(page.url)) == sorted(
+        [("topic", cell[0]), ("agency_type", cell[1])]
+    ), page.url
+    wanted = Filters(topics=(cell[0],), agency_types=(cell[1],)).describe()
+    expect(filter_caption(page)).to_have_text(wanted, timeout=RERUN_MS)
+    wait_idle(page)
+    _no_exception(page)
+
+
+# -- 4. Back undoes a cross-filter ----------------------------------------------------------------
+
+
+def test_back_undoes_a_cross_filter_and_forward_redoes_it(app, demo_db):
+    page = app("/")
+    before = read_kpis(page)
+    states = page.evaluate(
+        """() => document.querySelector('.st-key-overview_map .js-plotly-plot')
+                   .data[0].customdata.map(c => c[0])"""
+    )
+    index = states.index("CA")
+    assert point_customdata(page, "overview_map", index) == "CA"
+    click_centre(page, chart(page, "overview_map").locator(".scatterlayer .point").nth(index))
+    expect(page).to_have_url(re.compile(r"[?&]state=CA(&|$)"), timeout=RERUN_MS)
+    filtered = expected_kpis(demo_db, (("state", "CA"),))
+    expect(metric_value(page, "Engagements")).to_have_text(
+        filtered["Engagements"], timeout=RERUN_MS
+    )
+    wait_idle(page)
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"state=CA"), timeout=RERUN_MS)
+    expect(metric_value(page, "Engagements")).to_have_text(before["Engagements"], timeout=RERUN_MS)
+    expect(filter_caption(page)).to_have_text(Filters().describe(), timeout=RERUN_MS)
+    wait_idle(page)
+    assert "state=CA" not in page.url  # not written back after the rerun
+    page.go_forward()
+    expect(page).to_have_url(re.compile(r"[?&]state=CA(&|$)"), timeout=RERUN_MS)
+    expect(metric_value(page, "Engagements")).to_have_text(
+        filtered["Engagements"], timeout=RERUN_MS
+    )
+    _no_exception(page)
