@@ -56,12 +56,27 @@ def cross_filter_hint() -> None:
         st.caption(CROSS_FILTER_HINT)
 
 
+EMPTY_STATE = (
+    "No engagements match these filters. Widen the date range or clear a filter "
+    "(Reset filters in the sidebar)."
+)
+
+
 def empty_state() -> None:
-    st.info(
-        "No engagements match these filters. Widen the date range or clear a filter "
-        "(Reset filters in the sidebar).",
-        icon=":material/filter_alt_off:",
-    )
+    st.info(EMPTY_STATE, icon=":material/filter_alt_off:")
+
+
+def nothing_matches(filters: Filters) -> bool:
+    """The one test of every page's empty state: no engagements (requests that were not declined
+    or withdrawn) match the filters."""
+    return data.metric("headline", filters)["engagements"] == 0
+
+
+def stop_if_empty(filters: Filters) -> None:
+    """Show the empty state and end the page when nothing matches (the same on every page)."""
+    if nothing_matches(filters):
+        empty_state()
+        st.stop()
 
 
 KPI_COLUMNS = 3

@@ -8,10 +8,8 @@ from dashboard import data, show, state
 filters = state.current_filters()
 show.page_header("Agencies & reach", filters)
 
+show.stop_if_empty(filters)
 reach = data.metric("reach", filters)
-if reach["agencies_served"] == 0:
-    show.empty_state()
-    st.stop()
 
 show.figure_row(
     reach,

@@ -8,10 +8,8 @@ from dashboard import data, show, state
 filters = state.current_filters()
 show.page_header("Survey outcomes", filters)
 
+show.stop_if_empty(filters)
 head = data.metric("headline", filters)
-if head["engagements"] == 0:
-    show.empty_state()
-    st.stop()
 
 show.figure_row(head, ["survey_responses", "responded_engagements", "response_rate"])
 st.caption(f"Figures on fewer than {metrics.DEFAULT_MIN_N} answers are suppressed.")

@@ -8,9 +8,7 @@ from dashboard import data, show, state
 filters = state.current_filters()
 show.page_header("CRI-TAC impact overview", filters)
 
-if not data.metric("has_requests", filters):
-    show.empty_state()
-    st.stop()
+show.stop_if_empty(filters)
 
 previous = filters.previous_period()
 show.kpi_row(

@@ -8,10 +8,8 @@ from dashboard import data, show, state
 filters = state.current_filters()
 show.page_header("Pipeline and timeliness", filters, noun="Requests")
 
+show.stop_if_empty(filters)
 funnel = data.metric("status_funnel", filters)
-if funnel["requests"].iloc[0] == 0:
-    show.empty_state()
-    st.stop()
 
 left, right = st.columns(2)
 with left:

@@ -14,9 +14,7 @@ def chart_renderer() -> str:
 
 filters = state.current_filters()
 show.page_header("Report", filters)
-if data.metric("headline", filters)["requests"] == 0:
-    show.empty_state()
-    st.stop()
+show.stop_if_empty(filters)
 
 sections = st.multiselect(
     "Sections",

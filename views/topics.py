@@ -8,10 +8,8 @@ from dashboard import data, show, state
 filters = state.current_filters()
 show.page_header("Topics", filters)
 
+show.stop_if_empty(filters)
 by_topic = data.metric("breakdown", filters, dimension="topic")
-if by_topic.empty:
-    show.empty_state()
-    st.stop()
 
 ranked = list(by_topic["topic"])
 default = [t for t in filters.topics if t in ranked] or ranked[:5]
