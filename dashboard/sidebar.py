@@ -30,13 +30,24 @@ def _pretty(value: str) -> str:
 
 def _options(field: str) -> tuple[list[str], callable]:
     if field == "topics":
-        catalogue = data.info("topic_catalogue")
-        groups = dict(zip(catalogue["topic"], catalogue["topic_group"], strict=True))
-        return list(catalogue["topic"]), lambda t: f"{t}  ·  {groups.get(t, '')}"
+        # The label is the topic's name alone: with its group in the label, typing a topic's name
+        # matched every topic of a group of that name ("De-escalation" picked "Select 6 matches").
+        # The groups are in the box's help (topic_help) and the options are listed by group.
+        return list(data.info("topic_catalogue")["topic"]), str
     if field == "states":
         return list(schema.STATES), lambda s: f"{s} – {schema.STATE_NAMES[s]}"
     spec = next(s for s in LIST_FILTERS if s.field == field)
     return list(spec.allowed), _pretty
+
+
+def topic_help() -> str:
+    """The topic groups and their topics, for the Topics box's help (Markdown)."""
+    catalogue = data.info("topic_catalogue")
+    lines = [
+        f"**{group}**: {', '.join(part['topic'])}"
+        for group, part in catalogue.groupby("topic_group", sort=False)
+    ]
+    return "Topics are listed by group:\n\n" + "\n\n".join(lines)
 
 
 def last_12_months(today: dt.date) -> tuple[dt.date, dt.date]:
@@ -124,6 +135,7 @@ def render(filters: Filters, today: dt.date | None = None) -> None:
                 on_change=_apply,
                 args=(presets,),
                 placeholder="All",
+                help=topic_help() if spec.field == "topics" else None,
             )
         st.button("Reset filters", on_click=_reset, width="stretch", disabled=filters.is_empty)
         _share_link(filters)

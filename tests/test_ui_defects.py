@@ -103,3 +103,26 @@ def test_back_undoes_a_cross_filter_and_forward_redoes_it(app, demo_db):
         filtered["Engagements"], timeout=RERUN_MS
     )
     _no_exception(page)
+
+
+# -- 3. typing a topic's name selects that topic ----------------------------------------------------
+
+
+def test_typing_a_topic_name_and_enter_selects_that_topic(app):
+    page = app("/")
+    box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect").filter(has_text="Topics")
+    box.locator("input").click()
+    page.keyboard.type("De-escalation")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(re.compile(r"[?&]topic=De-escalation(&|$)"), timeout=RERUN_MS)
+    assert query_pairs(page.url) == (("topic", "De-escalation"),), page.url
+    expect(filter_caption(page)).to_have_text(
+        Filters(topics=("De-escalation",)).describe(), timeout=RERUN_MS
+    )
+    # The chip reads the topic's name, not "De-escalation · Use …".
+    chips = box.get_by_role("group", name="Selected values").locator("[data-tag]")
+    expect(chips).to_have_count(1)
+    expect(chips).to_have_text("De-escalation")
+    wait_idle(page)
+    _no_exception(page)
