@@ -697,8 +697,11 @@ def topic_heatmap(matrix_df: pd.DataFrame) -> go.Figure:
         y=[row for row in rows for _ in types],
         mode="markers",
         marker={"symbol": "square", "size": 18, "opacity": 0, "color": PALETTE[0]},
-        customdata=[[topic, t, int(v)] for topic, line in zip(topics, z.tolist(), strict=True)
-                    for t, v in zip(types, line, strict=True)],  # fmt: skip
+        customdata=[
+            [topic, t, int(v)]
+            for topic, line in zip(topics, z.tolist(), strict=True)
+            for t, v in zip(types, line, strict=True)
+        ],  # fmt: skip
         hovertemplate="<b>%{y}</b> · %{x}<br>%{customdata[2]:,} engagements<br>"
         "Click to filter to this topic and agency type<extra></extra>",
         showlegend=False,
@@ -1109,8 +1112,10 @@ TIMELINESS_BAR = 0.38  # bar thickness in rows; the two bars of a row sit either
 def timeliness(df: pd.DataFrame, by: str | None = None) -> go.Figure:
     """Median days request→start and start→completion; whiskers reach the 90th percentile.
 
-    Every bar is labelled with its median just past the end of its whisker (a label inside a
-    short bar would be unreadable), and the x axis leaves room for those labels."""
+    Every bar is labelled with its median at the end of the bar (not of the whisker, which would
+    read as the median of the 90th percentile): above the whisker for the upper bar of a row,
+    below it for the lower one, so a label never sits on a whisker and stays readable however
+    short the bar. The x axis leaves room for those labels."""
     column = by or "segment"
     title = "Days to start and to complete" + (f" by {_dimension_label(by)}" if by else "")
     subtitle = "Bars and labels: median days · whiskers: 90th percentile"
@@ -1150,16 +1155,12 @@ def timeliness(df: pd.DataFrame, by: str | None = None) -> go.Figure:
             "90th percentile %{customdata[1]:,.0f} days<br>"
             f"n = %{{customdata[2]:,}} {count}<extra></extra>",
         )
-        ends = [
-            0 if pd.isna(m) else m if pd.isna(p) else max(m, p)
-            for m, p in zip(median, p90, strict=True)
-        ]
         fig.add_scatter(
-            x=ends,
+            x=[0 if pd.isna(m) else m for m in median],
             y=[r + offset + TIMELINESS_BAR / 2 for r in rows],
             mode="text",
             text=[_days_label(m) for m in median],
-            textposition="middle right",
+            textposition="top right" if k == 0 else "bottom right",
             textfont={"size": 12, "color": INK},
             cliponaxis=False,
             hoverinfo="skip",
@@ -1177,7 +1178,7 @@ def timeliness(df: pd.DataFrame, by: str | None = None) -> go.Figure:
     # Room right of the longest whisker for its label (~60 px in a half-width chart).
     fig.update_xaxes(title_text="Days", tickformat=",d", range=[0, widest * 1.22])
     fig.update_layout(barmode="overlay")
-    return _finish(fig, title, subtitle, legend="top", height=_rows_height(len(df), 56, 180))
+    return _finish(fig, title, subtitle, legend="top", height=_rows_height(len(df), 64, 180))
 
 
 def _days_label(days: float) -> str:

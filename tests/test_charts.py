@@ -523,7 +523,7 @@ def test_timeliness(tiny_con):
     assert overall.layout.title.text == "Days to start and to complete"
 
 
-def test_timeliness_labels_every_bar_past_its_whisker(demo_con):
+def test_timeliness_labels_every_bar_at_its_median_off_the_whisker(demo_con):
     frame = metrics.timeliness(demo_con, Filters(), "assistance_type")
     fig = charts.timeliness(frame, "assistance_type")
     bars = [t for t in fig.data if t.type == "bar"]
@@ -531,16 +531,18 @@ def test_timeliness_labels_every_bar_past_its_whisker(demo_con):
     assert len(bars) == len(texts) == 2
     assert all(t.showlegend is False and t.hoverinfo == "skip" for t in texts)
     widest = 0.0
-    for bar, labels in zip(bars, texts, strict=True):
+    for bar, labels, side in zip(bars, texts, ("top", "bottom"), strict=True):
         assert bar.text is None  # no shrinking text inside the bars
         median = arr(bar.x)
         tips = median + arr(bar.error_x.array)
         widest = max(widest, tips.max())
-        # One readable label per bar, however short the bar, at the end of its whisker and
-        # level with its bar.
+        # One readable label per bar, however short the bar, at the end of the bar (its median,
+        # not the whisker's end) and off the whisker: above it for the upper bar, below for the
+        # lower one.
         assert [t.strip() for t in labels.text] == [f"{m:,.0f} days" for m in median]
-        assert labels.textposition == "middle right" and labels.cliponaxis is False
-        assert arr(labels.x).tolist() == pytest.approx(tips.tolist())
+        assert labels.textposition == f"{side} right" and labels.cliponaxis is False
+        assert arr(labels.x).tolist() == pytest.approx(median.tolist())
+        assert (tips > median).any()
         centres = arr(bar.y) + bar.offset + bar.width / 2
         assert arr(labels.y).tolist() == pytest.approx(centres.tolist())
     assert frame["median_days_start_to_completion"].min() < widest / 14  # a very short bar

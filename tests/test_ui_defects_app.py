@@ -3,10 +3,14 @@ empty state on every page, one label per value, the presenter's Report page."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from critac_metrics import db, metrics, registry
+from critac_metrics import charts, db, metrics, registry, render, report
 from critac_metrics.filters import Filters
 from dashboard.pages import PAGES
 
@@ -69,3 +73,73 @@ def test_every_page_shows_the_same_empty_state(monkeypatch, demo_db, page):
     assert [i.value for i in at.info if i.value.startswith(EMPTY[:20])] == [EMPTY]
     assert not at.get("plotly_chart"), "no chart of zeros"
     assert not [m for m in at.metric if m.value in ("0", "–", "—")], "no tiles of 0 and –"
+
+
+# -- 9. the presenter's Report page ---------------------------------------------------------------
+
+
+def _report_page(monkeypatch, demo_db) -> AppTest:
+    # Without a renderer the HTML download is still offered: enough to see the buttons stay.
+    monkeypatch.setattr(render, "available", lambda: False)
+    monkeypatch.setattr(render, "start", _no_chromium)
+    return _open(monkeypatch, demo_db, "views/report.py")
+
+
+def _no_chromium():
+    raise render.ChromiumMissing()
+
+
+def _exports(at: AppTest) -> list[str]:
+    return [b.label for b in at.download_button if not (b.key or "").startswith("report_preview")]
+
+
+def test_report_downloads_stay_after_a_filter_change(monkeypatch, demo_db):
+    at = _report_page(monkeypatch, demo_db)
+    at.multiselect(key="report_sections").set_value(["pipeline"]).run()
+    at.button(key="report_build").click().run()
+    assert _exports(at) == ["HTML report (opens offline)"]
+    at.sidebar.multiselect(key="w_agency_types").set_value(["tribal"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _exports(at) == ["HTML report (opens offline)"], "the buttons disappeared"
+    built_for = [w.value for w in at.warning if "built for" in w.value]
+    assert len(built_for) == 1 and "build again" in built_for[0]
+    at.sidebar.multiselect(key="w_agency_types").set_value([]).run()  # back to the built view
+    assert _exports(at) == ["HTML report (opens offline)"]
+    assert not [w.value for w in at.warning if "built for" in w.value]
+
+
+def test_report_preview_shows_every_chart_of_the_chosen_sections(monkeypatch, demo_db):
+    at = _report_page(monkeypatch, demo_db)
+    for sections in (list(report.SECTIONS), ["reach", "pipeline"]):
+        at.multiselect(key="report_sections").set_value(sections).run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert len(at.get("plotly_chart")) == report.chart_count(sections) > 1
+
+
+def test_the_toolbar_is_for_viewers(tmp_path):
+    """No "Deploy" button or developer options: Streamlit itself reads the project's config."""
+    code = "from streamlit import config; print(config.get_option('client.toolbarMode'))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "HOME": str(tmp_path)},  # no ~/.streamlit/config.toml of the user's
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "viewer"
+
+
+def test_timeliness_labels_sit_at_the_median_not_the_whisker(demo_db):
+    con = db.connect(demo_db)
+    try:
+        frame = metrics.timeliness(con, Filters(), "assistance_type")
+    finally:
+        con.close()
+    fig = charts.timeliness(frame, "assistance_type")
+    bars = [t for t in fig.data if t.type == "bar"]
+    labels = [t for t in fig.data if t.type == "scatter"]
+    for bar, label in zip(bars, labels, strict=True):
+        assert list(label.x) == pytest.approx(list(bar.x))  # the median, where the bar ends
+        assert "middle" not in label.textposition  # above or below the whisker, not on it
