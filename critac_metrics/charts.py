@@ -19,7 +19,9 @@ import plotly.io as pio
 
 from . import schema
 from .metrics import DEFAULT_MIN_N
+from .registry import VALUE_LABELS
 from .registry import label as registry_label
+from .registry import value_label as registry_value_label
 
 # -- theme ----------------------------------------------------------------------------------------
 
@@ -48,7 +50,7 @@ NO_ANSWERS_MESSAGE = "No survey answers match these filters"
 # Dimensions whose frame order is meaningful (metrics returns them in that order).
 NATURAL_ORDER = frozenset({"size_band", "status", "agency_type"})
 GRAIN_NOUNS = {"month": "month", "quarter": "quarter", "fiscal_year": "fiscal year"}
-WAVE_TITLES = {"post": "Post-engagement survey", "follow_up": "Follow-up survey"}
+WAVE_TITLES = VALUE_LABELS["wave"]
 # Plotly never wraps text: subtitles are broken into lines this long (fits a ~600 px chart).
 SUBTITLE_WIDTH = 62
 SUBTITLE_LINE = 18  # px per subtitle line, for the top margin
@@ -118,12 +120,9 @@ def pretty(value: object) -> str:
 
 
 def category_label(dimension: str, value: object) -> str:
-    """The label for one value of a dimension, escaped for Plotly's pseudo-HTML."""
-    if dimension == "state" and value in schema.STATE_NAMES:
-        return schema.STATE_NAMES[value]
-    if dimension == "delivery_mode" and value == "onsite":
-        return "On site"
-    return html.escape(pretty(value), quote=False)
+    """The label for one value of a dimension (registry.value_label), escaped for Plotly's
+    pseudo-HTML."""
+    return html.escape(registry_value_label(dimension, value), quote=False)
 
 
 def _raw(value: object) -> object:

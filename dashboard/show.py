@@ -21,7 +21,7 @@ DEMO_BANNER = (
 )
 
 GRAIN_LABELS = {"month": "Month", "quarter": "Quarter", "fiscal_year": "Fiscal year"}
-WAVE_LABELS = {"post": "Right after", "follow_up": "Follow-up (months later)"}
+WAVE_LABELS = registry.VALUE_LABELS["wave"]
 CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "data-contract.md"
 CROSS_FILTER_HINT = "Click a bar, cell or state to filter every page to it."
 
@@ -181,7 +181,7 @@ def _on_click(key: str, param: str | tuple[str, ...]) -> None:
 
 
 def item_label(item: str) -> str:
-    return item.replace("_", " ").capitalize()
+    return registry.value_label("item", item)
 
 
 def dimension_label(name: str) -> str:
@@ -208,7 +208,22 @@ def table(frame: pd.DataFrame, key: str, help_text: str | None = None) -> None:
     }
     headers = {column: _header(column) for column in frame.columns if column not in dates}
     st.dataframe(
-        frame, key=key, hide_index=True, width="stretch", column_config={**headers, **dates}
+        labelled(frame),
+        key=key,
+        hide_index=True,
+        width="stretch",
+        column_config={**headers, **dates},
+    )
+
+
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy for display: coded values ('municipal', 'follow_up') shown with the registry's
+    labels, as in the charts and captions (downloads keep the codes)."""
+    coded = [c for c in frame.columns if c in registry.CODED_COLUMNS]
+    if not coded:
+        return frame
+    return frame.assign(
+        **{c: frame[c].map(partial(registry.value_label, c), na_action="ignore") for c in coded}
     )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from critac_metrics import schema
+from critac_metrics import registry, schema
 from critac_metrics.filters import LIST_FILTERS, Filters, fiscal_year_bounds, fiscal_year_of
 
 from . import data, state
@@ -24,10 +25,6 @@ LIST_LABELS = {
 }
 
 
-def _pretty(value: str) -> str:
-    return value.replace("_", " ").capitalize()
-
-
 def _options(field: str) -> tuple[list[str], callable]:
     if field == "topics":
         # The label is the topic's name alone: with its group in the label, typing a topic's name
@@ -37,7 +34,7 @@ def _options(field: str) -> tuple[list[str], callable]:
     if field == "states":
         return list(schema.STATES), lambda s: f"{s} – {schema.STATE_NAMES[s]}"
     spec = next(s for s in LIST_FILTERS if s.field == field)
-    return list(spec.allowed), _pretty
+    return list(spec.allowed), partial(registry.value_label, spec.param)
 
 
 def topic_help() -> str:

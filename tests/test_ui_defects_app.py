@@ -3,6 +3,7 @@ empty state on every page, one label per value, the presenter's Report page."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,11 +11,11 @@ import sys
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from critac_metrics import charts, db, metrics, registry, render, report
+from critac_metrics import charts, db, metrics, registry, render, report, schema
 from critac_metrics.filters import Filters
 from dashboard.pages import PAGES
 
-from .conftest import ROOT
+from .conftest import ROOT, unescape
 
 TIMEOUT = 60
 EMPTY = (  # the one empty state, word for word on every page
@@ -143,3 +144,33 @@ def test_timeliness_labels_sit_at_the_median_not_the_whisker(demo_db):
     for bar, label in zip(bars, labels, strict=True):
         assert list(label.x) == pytest.approx(list(bar.x))  # the median, where the bar ends
         assert "middle" not in label.textposition  # above or below the whisker, not on it
+
+
+# -- 8. one label per value and per figure --------------------------------------------------------
+
+
+def _table(at: AppTest, column: str):
+    """The page's table that has ``column``."""
+    return next(d.value for d in at.dataframe if column in d.value.columns)
+
+
+def test_tables_show_the_registry_labels_not_codes(monkeypatch, demo_db):
+    at = _open(monkeypatch, demo_db, "views/agencies.py")
+    types = set(_table(at, "agency_type")["agency_type"])
+    assert "Municipal" in types and "municipal" not in types
+    assert types <= {registry.value_label("agency_type", t) for t in schema.AGENCY_TYPES}
+    at = _open(monkeypatch, demo_db, "views/outcomes.py")
+    waves = set(_table(at, "wave")["wave"])
+    assert waves and waves <= set(registry.VALUE_LABELS["wave"].values())
+    # The same words as the charts' legends and the wave control.
+    assert registry.VALUE_LABELS["wave"] == charts.WAVE_TITLES
+
+
+def test_pipeline_caption_uses_the_same_sentence_as_its_charts(monkeypatch, demo_db):
+    at = _open(monkeypatch, demo_db, "views/pipeline.py")
+    sentence = Filters().describe()
+    assert unescape(at.caption[0].value) == sentence
+    for element in at.get("plotly_chart"):
+        spec = json.loads(element.proto.spec)
+        footer = next(a for a in spec["layout"]["annotations"] if a.get("name") == "context-footer")
+        assert footer["text"].startswith(sentence)

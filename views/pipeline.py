@@ -6,7 +6,7 @@ from critac_metrics import charts
 from dashboard import data, show, state
 
 filters = state.current_filters()
-show.page_header("Pipeline and timeliness", filters, noun="Requests")
+show.page_header("Pipeline and timeliness", filters)
 
 show.stop_if_empty(filters)
 funnel = data.metric("status_funnel", filters)
