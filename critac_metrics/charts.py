@@ -45,6 +45,7 @@ GRID = "rgba(107, 114, 128, 0.25)"
 ZERO_TILE = "#e5e7eb"
 WARNING = "#D55E00"
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+MULTI_TOPIC_NOTE = "An engagement counts under each of its topics"  # one line at 390 px
 EMPTY_MESSAGE = "No engagements match these filters"
 NO_ANSWERS_MESSAGE = "No survey answers match these filters"
 # Dimensions whose frame order is meaningful (metrics returns them in that order).
@@ -52,7 +53,7 @@ NATURAL_ORDER = frozenset({"size_band", "status", "agency_type"})
 GRAIN_NOUNS = {"month": "month", "quarter": "quarter", "fiscal_year": "fiscal year"}
 WAVE_TITLES = VALUE_LABELS["wave"]
 # Plotly never wraps text: subtitles are broken into lines this long (fits a ~600 px chart).
-SUBTITLE_WIDTH = 62
+SUBTITLE_WIDTH = 46  # fits a phone-width (390 px) chart as well as a half-width one
 SUBTITLE_LINE = 18  # px per subtitle line, for the top margin
 TITLE_PAD_TOP = 14  # px above the title
 DEMO_ROW = 30  # px of the row above the title that holds the demo label
@@ -123,6 +124,20 @@ def category_label(dimension: str, value: object) -> str:
     """The label for one value of a dimension (registry.value_label), escaped for Plotly's
     pseudo-HTML."""
     return html.escape(registry_value_label(dimension, value), quote=False)
+
+
+SHORT_LABEL = 30  # characters of a category label on an axis (the full name is in the hover)
+
+
+def short_labels(labels: list[str], limit: int = SHORT_LABEL) -> list[str]:
+    """Axis labels cut to ``limit`` characters with an ellipsis, so a long topic name
+    ("Domestic Violence Reduction and Prevention") does not squeeze the plot of a phone-width
+    chart; a label whose cut would equal another's is kept whole."""
+    cut = [
+        label if len(html.unescape(label)) <= limit else label[: limit - 1].rstrip() + "…"
+        for label in labels
+    ]
+    return [c if cut.count(c) == 1 else full for c, full in zip(cut, labels, strict=True)]
 
 
 def _raw(value: object) -> object:
@@ -562,7 +577,7 @@ def bar_breakdown(
     title = title or f"{_value_label(value)} by {_dimension_label(dimension)}"
     notes = []
     if dimension in ("topic", "topic_group"):
-        notes.append("An engagement counts once under each of its topics")
+        notes.append(MULTI_TOPIC_NOTE)
     if value == "requests":
         notes.append("Requests of any status")
     frame = df
@@ -583,16 +598,18 @@ def bar_breakdown(
         f"<br>{_value_label(c)}: %{{customdata[{i + 1}]:,}}" for i, c in enumerate(extra)
     )
     fig = go.Figure()
+    names = [category_label(dimension, v) for v in frame[dimension]]
     fig.add_bar(
         x=frame[value],
-        y=[category_label(dimension, v) for v in frame[dimension]],
+        y=short_labels(names),
         orientation="h",
         marker_color=PALETTE[0],
         customdata=customdata,
+        hovertext=names,
         texttemplate="%{x:,}",
         textposition="outside",
         cliponaxis=False,
-        hovertemplate=f"<b>%{{y}}</b>{hover}<extra></extra>",
+        hovertemplate=f"<b>%{{hovertext}}</b>{hover}<extra></extra>",
     )
     fig.update_yaxes(type="category", autorange="reversed", title_text=None)
     top_value = float(frame[value].max())
@@ -608,7 +625,7 @@ def series_by_dimension(df: pd.DataFrame, dimension: str, grain: str = "month") 
     title = f"Engagements per {GRAIN_NOUNS.get(grain, grain)} by {_dimension_label(dimension)}"
     subtitle = None
     if dimension in ("topic", "topic_group"):
-        subtitle = "An engagement counts once under each of its topics"
+        subtitle = MULTI_TOPIC_NOTE
     if _is_empty(df, "engagements"):
         return empty_figure(title, subtitle=subtitle)
     totals = df.groupby(dimension, sort=False)["engagements"].sum()
@@ -664,17 +681,20 @@ def series_by_dimension(df: pd.DataFrame, dimension: str, grain: str = "month") 
 def topic_heatmap(matrix_df: pd.DataFrame) -> go.Figure:
     """Engagements per topic (rows, largest at top) and agency type (columns)."""
     title = "Engagements by topic and agency type"
-    subtitle = "An engagement counts once under each of its topics"
+    subtitle = MULTI_TOPIC_NOTE
     types = [c for c in matrix_df.columns if c != "topic"] if matrix_df is not None else []
     if _is_empty(matrix_df) or not types or not matrix_df[types].to_numpy().sum():
         return empty_figure(title, subtitle=subtitle)
     z = matrix_df[types].to_numpy()
     topics = matrix_df["topic"].tolist()
     fig = go.Figure()
+    columns = [category_label("agency_type", t) for t in types]
+    names = [category_label("topic", t) for t in topics]
+    rows = short_labels(names)
     fig.add_heatmap(
         z=z,
-        x=[category_label("agency_type", t) for t in types],
-        y=[category_label("topic", t) for t in topics],
+        x=columns,
+        y=rows,
         text=[["" if v == 0 else f"{v:,}" for v in row] for row in z.tolist()],
         texttemplate="%{text}",
         customdata=[[[topic, t] for t in types] for topic in topics],
@@ -689,8 +709,6 @@ def topic_heatmap(matrix_df: pd.DataFrame) -> go.Figure:
     # plotly.js cannot select heatmap cells, so a click on one would not reach the app: an
     # invisible marker at each cell's centre takes the hover and the click (hoverdistance -1:
     # the nearest centre wins wherever the pointer is), and carries [topic, agency type].
-    columns = [category_label("agency_type", t) for t in types]
-    rows = [category_label("topic", t) for t in topics]
     fig.add_scatter(
         x=[column for _ in topics for column in columns],
         y=[row for row in rows for _ in types],
@@ -700,8 +718,9 @@ def topic_heatmap(matrix_df: pd.DataFrame) -> go.Figure:
             [topic, t, int(v)]
             for topic, line in zip(topics, z.tolist(), strict=True)
             for t, v in zip(types, line, strict=True)
-        ],  # fmt: skip
-        hovertemplate="<b>%{y}</b> · %{x}<br>%{customdata[2]:,} engagements<br>"
+        ],
+        hovertext=[name for name in names for _ in types],
+        hovertemplate="<b>%{hovertext}</b> · %{x}<br>%{customdata[2]:,} engagements<br>"
         "Click to filter to this topic and agency type<extra></extra>",
         showlegend=False,
         name="cells",
@@ -1207,12 +1226,14 @@ def with_context(
         return fig
     out = go.Figure(fig.to_dict())  # to_dict() is a deep copy
     margin = out.layout.margin
-    bottom = margin.b if margin.b is not None else 48
-    out.update_layout(margin={"b": bottom + 62})
+    bottom = (margin.b if margin.b is not None else 48) + _tick_label_depth(out)
     date_text = f"{data_date:%d %b %Y}" if hasattr(data_date, "strftime") else str(data_date)
+    # Short lines, so the footer fits a phone-width (390 px) chart as well as a slide.
+    lines = wrap_subtitle(html.escape(filter_sentence, quote=False), FOOTER_WIDTH).split("<br>")
+    lines += [f"Data as of {date_text}", html.escape(source, quote=False)]
+    out.update_layout(margin={"b": bottom + 14 + FOOTER_LINE * len(lines)})
     out.add_annotation(
-        text=f"{html.escape(filter_sentence, quote=False)}<br>Data as of {date_text} · "
-        f"{html.escape(source, quote=False)}",
+        text="<br>".join(lines),
         # Right-aligned to the plot's right edge, which sits a fixed margin from the figure's
         # edge; the left edge of the plot moves with the width of the category labels.
         xref="paper",
@@ -1253,6 +1274,26 @@ def with_context(
     return out
 
 
+FOOTER_WIDTH = 46  # characters per footer line (11 px font: about 260 px)
+FOOTER_LINE = 15  # px per footer line
+TICK_CHAR_PX = 7  # width of a tick label character at 13 px
+
+
+def _tick_label_depth(fig: go.Figure) -> int:
+    """Extra px below the plot for a category x axis whose labels Plotly may turn on end in a
+    narrow chart (eleven fiscal years in a phone-width chart), so the footer stays clear of them."""
+    axis = fig.layout.xaxis
+    if axis.visible is False or axis.side == "top" or axis.type != "category":
+        return 0
+    labels = list(axis.ticktext or [])
+    if not labels:
+        labels = list(dict.fromkeys(str(v) for t in fig.data for v in (t.x or ())))
+    if len(labels) <= 4:
+        return 0
+    longest = max(len(re.sub(r"<[^>]+>", "", str(label))) for label in labels)
+    return max(0, TICK_CHAR_PX * longest - 20)  # 20 px: one line of labels is in the margin
+
+
 def slugify(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:80].strip("-")
     return slug or "chart"
@@ -1268,4 +1309,16 @@ def modebar_config(filename: str, width: int | None = None, height: int | None =
         options["width"] = width
     if height:
         options["height"] = height
-    return {"displaylogo": False, "toImageButtonOptions": options}
+    # Only the download button: zoom and pan buttons covered the chart's top right (the demo
+    # label) and are of little use on these charts.
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": options,
+        "modeBarButtonsToRemove": MODEBAR_REMOVED,
+    }
+
+
+MODEBAR_REMOVED = [
+    "zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d",
+    "resetScale2d", "toggleSpikelines", "hoverClosestCartesian", "hoverCompareCartesian",
+]  # fmt: skip

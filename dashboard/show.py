@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 
@@ -26,8 +27,20 @@ CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "data-contract.md"
 CROSS_FILTER_HINT = "Click a bar, cell or state to filter every page to it."
 
 
+# Wide charts keep their width on a phone and scroll sideways (a 46 x 8 heatmap squeezed into
+# 390 px has unreadable cells); the class is set by chart(min_width=True).
+CHART_CSS = """
+<style>
+[class*="st-key-wide-"] { overflow-x: auto; }
+[class*="st-key-wide-"] > div { min-width: 640px; }
+</style>
+"""
+MODEBAR_PX = 84  # the modebar (download and full-screen buttons) at a chart's top right
+
+
 def page_header(title: str, filters: Filters, noun: str = "Engagements") -> None:
     """Title, demo banner, URL notices and the one-sentence filter caption, for every page."""
+    st.html(CHART_CSS)
     st.title(title)
     if data.info("is_demo"):
         st.warning(DEMO_BANNER, icon=":material/science:")
@@ -121,12 +134,14 @@ def chart(
     key: str,
     table: pd.DataFrame | None = None,
     filter_on: str | tuple[str, ...] | None = None,
+    wide: bool = False,
 ) -> None:
     """Draw a figure with our theme (not Streamlit's) and offer its numbers as CSV.
 
     ``filter_on`` names the URL parameter (topic, state, agency_type) that a click on an element
     narrows every page to, using the element's customdata[0]; a tuple of parameters takes
-    customdata[0], customdata[1], … (a heatmap cell: topic and agency type)."""
+    customdata[0], customdata[1], … (a heatmap cell: topic and agency type). ``wide`` keeps the
+    chart at least 640 px wide, scrolling sideways on a narrower screen."""
     name = charts.slugify(fig.layout.title.text or key)
     # The filter sentence, data date, source and demo label are part of the figure, so an image
     # downloaded from the modebar stands on its own.
@@ -137,10 +152,13 @@ def chart(
         data.info("is_demo"),
         background=None,
     )
+    # The modebar shows on hover at the top right: keep the demo label clear of it.
+    fig.update_annotations(selector={"name": "demo-label"}, xshift=-MODEBAR_PX)
     options = {"theme": None, "key": key, "config": charts.modebar_config(name)}
     if filter_on:
         options.update(on_select=partial(_on_click, key, filter_on), selection_mode="points")
-    st.plotly_chart(fig, **options)
+    with st.container(key=f"wide-{key}") if wide else nullcontext():
+        st.plotly_chart(fig, **options)
     if table is not None and not table.empty:
         st.download_button(
             "Download these numbers (CSV)",

@@ -285,9 +285,7 @@ def test_subtitles_wrap_for_a_half_width_chart(demo_con):
     fig = charts.bar_breakdown(frame, "topic", top=12)
     subtitle = fig.layout.title.subtitle.text
     ranked = int((frame["engagements"] > 0).sum())
-    assert subtitle == (
-        f"An engagement counts once under each of its topics<br>Top 12 of {ranked} shown"
-    )
+    assert subtitle == (f"{charts.MULTI_TOPIC_NOTE}<br>Top 12 of {ranked} shown")
     one_line = charts.bar_breakdown(frame, "topic")
     assert "<br>" not in one_line.layout.title.subtitle.text
     assert fig.layout.margin.t == one_line.layout.margin.t + charts.SUBTITLE_LINE
@@ -616,8 +614,10 @@ def test_with_context_adds_footer_and_demo_label(tiny_con):
     assert fig.to_plotly_json() == before  # the original is untouched
     for out in (demo, real):
         footer = next(a for a in out.layout.annotations if a.name == "context-footer")
-        assert sentence in footer.text
-        assert "Data as of 30 Jun 2025 · Source: CRI-TAC engagement records" in footer.text
+        lines = footer.text.split("<br>")
+        assert " ".join(lines[:-2]) == sentence  # short lines: it fits a 390 px chart too
+        assert lines[-2:] == ["Data as of 30 Jun 2025", "Source: CRI-TAC engagement records"]
+        assert max(len(line) for line in lines) <= charts.FOOTER_WIDTH
         assert footer.yref == "paper" and footer.y == 0 and footer.yshift < 0
         assert out.layout.margin.b > (fig.layout.margin.b or 48)
     assert any("SYNTHETIC DEMO DATA" in t for t in annotation_texts(demo))

@@ -126,3 +126,71 @@ def test_typing_a_topic_name_and_enter_selects_that_topic(app):
     expect(chips).to_have_text("De-escalation")
     wait_idle(page)
     _no_exception(page)
+
+
+# -- 5. and 6. a phone-width screen; the modebar and the demo label --------------------------------
+
+PHONE = {"width": 390, "height": 844}
+
+_BOXES_JS = """(key) => {
+  const root = document.querySelector(`.st-key-${key}`);
+  const gd = root.querySelector('.js-plotly-plot');
+  const box = (el) => { const r = el.getBoundingClientRect();
+                        return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+  const annotation = (text) => [...gd.querySelectorAll('g.annotation')]
+      .find((g) => g.textContent.includes(text));
+  return {
+    figure: box(gd),
+    footer: box(annotation('Data as of')),
+    demo: box(annotation('SYNTHETIC DEMO DATA')),
+    xticks: [...gd.querySelectorAll('.xtick text')].map(box),
+    yticks: [...gd.querySelectorAll('.ytick text')].map(box),
+  };
+}"""
+
+
+def _inside(inner: dict, outer: dict, slack: float = 1) -> bool:
+    return inner["left"] >= outer["left"] - slack and inner["right"] <= outer["right"] + slack
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return not (
+        a["right"] <= b["left"]
+        or b["right"] <= a["left"]
+        or a["bottom"] <= b["top"]
+        or b["bottom"] <= a["top"]
+    )
+
+
+def test_a_phone_width_screen_keeps_footers_and_labels_whole(app):
+    page = app("/")
+    page.set_viewport_size(PHONE)
+    wait_idle(page)
+    for key in ("overview_trend", "overview_cumulative", "overview_topics", "overview_map"):
+        chart(page, key).scroll_into_view_if_needed()
+        boxes = page.evaluate(_BOXES_JS, key)
+        # The footer ("Data as of …") is whole, inside the figure, and below every tick label.
+        assert _inside(boxes["footer"], boxes["figure"]), (key, boxes["footer"], boxes["figure"])
+        assert _inside(boxes["demo"], boxes["figure"]), (key, boxes["demo"])
+        for tick in boxes["xticks"]:
+            assert not _overlap(tick, boxes["footer"]), (key, tick, boxes["footer"])
+        for tick in boxes["yticks"]:  # topic names are not cut at the figure's left edge
+            assert _inside(tick, boxes["figure"]), (key, tick)
+    # Wide charts keep a readable width and scroll sideways.
+    assert page.evaluate(_BOXES_JS, "overview_map")["figure"]["right"] > PHONE["width"]
+    _no_exception(page)
+
+
+def test_the_modebar_does_not_cover_the_demo_label(app):
+    page = app("/")
+    for key in ("overview_trend", "overview_topics"):
+        target = chart(page, key)
+        target.scroll_into_view_if_needed()
+        target.hover()
+        modebar = page.locator(f".st-key-{key} .modebar-container .modebar")
+        expect(modebar).to_be_visible()
+        bar = modebar.bounding_box()
+        demo = page.evaluate(_BOXES_JS, key)["demo"]
+        box = {"left": bar["x"], "right": bar["x"] + bar["width"], "top": bar["y"]}
+        box["bottom"] = bar["y"] + bar["height"]
+        assert not _overlap(box, demo), (key, box, demo)

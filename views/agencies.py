@@ -40,7 +40,7 @@ repeat = data.metric("first_time_vs_repeat", filters)
 show.chart(charts.first_time_vs_repeat(repeat), "agencies_repeat", repeat)
 
 by_state = data.metric("engagements_by_state", filters)
-show.chart(charts.state_map(by_state), "agencies_map", by_state, filter_on="state")
+show.chart(charts.state_map(by_state), "agencies_map", by_state, filter_on="state", wide=True)
 
 st.subheader("Agencies served")
 search = st.text_input("Search agency names", key="agencies_search", max_chars=100)

@@ -47,5 +47,5 @@ with right:
     )
 
 by_state = data.metric("engagements_by_state", filters)
-show.chart(charts.state_map(by_state), "overview_map", by_state, filter_on="state")
+show.chart(charts.state_map(by_state), "overview_map", by_state, filter_on="state", wide=True)
 show.cross_filter_hint()

@@ -27,11 +27,15 @@ grain = (
     or "fiscal_year"
 )
 trend = data.metric("series_by", filters, grain=grain, dimension="topic", only=tuple(compare))
-show.chart(charts.series_by_dimension(trend, "topic", grain), "topics_trend", trend)
+show.chart(charts.series_by_dimension(trend, "topic", grain), "topics_trend", trend, wide=True)
 
 matrix = data.metric("topic_by_agency_type", filters)
 show.chart(
-    charts.topic_heatmap(matrix), "topics_heatmap", matrix, filter_on=("topic", "agency_type")
+    charts.topic_heatmap(matrix),
+    "topics_heatmap",
+    matrix,
+    filter_on=("topic", "agency_type"),
+    wide=True,
 )
 
 item = st.selectbox(
