@@ -55,6 +55,8 @@ WAVE_TITLES = VALUE_LABELS["wave"]
 # Plotly never wraps text: subtitles are broken into lines this long (fits a ~600 px chart).
 SUBTITLE_WIDTH = 46  # fits a phone-width (390 px) chart as well as a half-width one
 SUBTITLE_LINE = 18  # px per subtitle line, for the top margin
+TITLE_WIDTH = 34  # characters per title line (18 px font): fits a phone-width (390 px) chart
+TITLE_LINE = 24  # px per title line
 TITLE_PAD_TOP = 14  # px above the title
 DEMO_ROW = 30  # px of the row above the title that holds the demo label
 # A period that runs past the last day of data (``is_partial``): a hatched, lighter bar, an
@@ -159,13 +161,15 @@ def _finish(
     height: int | None = None,
 ) -> go.Figure:
     """Apply the theme, the title (+ subtitle) and the legend placement ('top', 'right' or None)."""
+    title = wrap_subtitle(title, TITLE_WIDTH)  # a long title would run off a phone-width chart
     title_spec: dict = {"text": title}
     lines = 0
     if subtitle:
         subtitle = wrap_subtitle(subtitle)
         lines = subtitle.count("<br>") + 1
         title_spec["subtitle"] = {"text": subtitle, "font": {"size": 13, "color": INK}}
-    top = 58 + (4 + SUBTITLE_LINE * lines if lines else 0) + (30 if legend == "top" else 0)
+    top = 58 + TITLE_LINE * title.count("<br>") + (4 + SUBTITLE_LINE * lines if lines else 0)
+    top += 30 if legend == "top" else 0
     fig.update_layout(template=TEMPLATE, title=title_spec, margin={"t": top})
     if legend == "top":
         fig.update_layout(

@@ -142,7 +142,7 @@ def chart(
     narrows every page to, using the element's customdata[0]; a tuple of parameters takes
     customdata[0], customdata[1], … (a heatmap cell: topic and agency type). ``wide`` keeps the
     chart at least 640 px wide, scrolling sideways on a narrower screen."""
-    name = charts.slugify(fig.layout.title.text or key)
+    name = charts.slugify(re.sub(r"<[^>]+>", " ", fig.layout.title.text or key))
     # The filter sentence, data date, source and demo label are part of the figure, so an image
     # downloaded from the modebar stands on its own.
     fig = charts.with_context(

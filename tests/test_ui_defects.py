@@ -7,10 +7,12 @@ Shares the server and fixtures of tests/test_browser.py (same skip rules without
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from critac_metrics.filters import Filters
+from dashboard.pages import PAGES
 
 from .browser_support import (
     RERUN_MS,
@@ -18,6 +20,7 @@ from .browser_support import (
     click_centre,
     expected_kpis,
     filter_caption,
+    full_screenshot,
     metric_value,
     point_customdata,
     query_pairs,
@@ -25,7 +28,9 @@ from .browser_support import (
     wait_idle,
 )
 from .test_browser import (
+    SCREENSHOTS,
     _chromium,
+    _page_url,
     app,
     app_url,
     browser_context_args,
@@ -194,3 +199,26 @@ def test_the_modebar_does_not_cover_the_demo_label(app):
         box = {"left": bar["x"], "right": bar["x"] + bar["width"], "top": bar["y"]}
         box["bottom"] = bar["y"] + bar["height"]
         assert not _overlap(box, demo), (key, box, demo)
+
+
+# -- screenshots of every page at 1440 px and 390 px ------------------------------------------------
+
+_PAGE_OVERFLOW_JS = """() => {
+  const main = document.querySelector('[data-testid=stMainBlockContainer]');
+  return main.scrollWidth - main.clientWidth;
+}"""
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+@pytest.mark.parametrize("spec", PAGES, ids=[Path(p.path).stem for p in PAGES])
+def test_every_page_at_desktop_and_phone_width(app, spec, width):
+    """docs/screenshots/<page>-<width>.png; at 390 px nothing but the wide charts' own scrolling
+    boxes is wider than the screen."""
+    has_charts = spec.path != "views/data.py"
+    page = app(_page_url(spec), charts=has_charts)
+    page.set_viewport_size({"width": width, "height": 900})
+    wait_idle(page)
+    _no_exception(page)
+    assert page.evaluate(_PAGE_OVERFLOW_JS) <= 1, "the page scrolls sideways"
+    full_screenshot(page, SCREENSHOTS / f"{Path(spec.path).stem}-{width}.png", width=width)
+    _no_exception(page)
