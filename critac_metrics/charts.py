@@ -170,6 +170,8 @@ def _finish(
         title_spec["subtitle"] = {"text": subtitle, "font": {"size": 13, "color": INK}}
     top = 58 + TITLE_LINE * title.count("<br>") + (4 + SUBTITLE_LINE * lines if lines else 0)
     top += 30 if legend == "top" else 0
+    if "<br>" in title:  # Plotly lifts a title of n lines by half a line per extra line
+        title_spec["pad"] = {"t": TITLE_PAD_TOP + TITLE_LINE // 2 * title.count("<br>")}
     fig.update_layout(template=TEMPLATE, title=title_spec, margin={"t": top})
     if legend == "top":
         fig.update_layout(
@@ -1143,7 +1145,8 @@ def timeliness(df: pd.DataFrame, by: str | None = None) -> go.Figure:
     subtitle = "Bars and labels: median days · whiskers: 90th percentile"
     if _is_empty(df, "started"):
         return empty_figure(title)
-    labels = [category_label(column, v) if by else "All engagements" for v in df[column]]
+    names = [category_label(column, v) if by else "All engagements" for v in df[column]]
+    labels = short_labels(names)
     rows = list(range(len(df)))
     days = [f"{kind}_{stage}" for stage, *_ in TIMELINESS_STAGES for kind in ("median", "p90")]
     widest = pd.to_numeric(df[days].stack(), errors="coerce").max()
@@ -1170,8 +1173,8 @@ def timeliness(df: pd.DataFrame, by: str | None = None) -> go.Figure:
                 "width": 3,
             },
             customdata=[
-                [_raw(v), _raw(p), int(c), label]
-                for v, p, c, label in zip(df[column], p90, df[count], labels, strict=True)
+                [_raw(v), _raw(p), int(c), name]
+                for v, p, c, name in zip(df[column], p90, df[count], names, strict=True)
             ],
             hovertemplate=f"<b>%{{customdata[3]}}</b> · {name}<br>median %{{x:,.0f}} days · "
             "90th percentile %{customdata[1]:,.0f} days<br>"
@@ -1256,7 +1259,8 @@ def with_context(
         # The label gets a row of its own above the title: beside it, a long title in a
         # half-width chart ran underneath the label.
         top = (margin.t or 64) + DEMO_ROW
-        out.update_layout(margin={"t": top}, title={"pad": {"t": TITLE_PAD_TOP + DEMO_ROW}})
+        pad = out.layout.title.pad.t if out.layout.title.pad.t is not None else TITLE_PAD_TOP
+        out.update_layout(margin={"t": top}, title={"pad": {"t": pad + DEMO_ROW}})
         out.add_annotation(
             text="<b>SYNTHETIC DEMO DATA</b>",
             xref="paper",

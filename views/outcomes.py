@@ -26,7 +26,7 @@ wave = (
 )
 waves = data.metric("post_vs_follow_up", filters)
 items = metrics.one_wave(waves, wave)
-show.chart(charts.likert_diverging(items), "outcomes_likert", items)
+show.chart(charts.likert_diverging(items), "outcomes_likert", items, wide=True)
 
 left, right = st.columns([1, 2])
 segment = left.selectbox(
@@ -39,9 +39,9 @@ item = right.selectbox(
     "Survey item", schema.SURVEY_ITEMS, format_func=show.item_label, key="outcomes_item"
 )
 by_segment = data.metric("outcomes_by", filters, by=segment, wave=wave, item=item)
-show.chart(charts.top2_by_segment(by_segment, segment), "outcomes_segments", by_segment)
+show.chart(charts.top2_by_segment(by_segment, segment), "outcomes_segments", by_segment, wide=True)
 
-show.chart(charts.post_vs_follow_up(waves), "outcomes_waves", waves)
+show.chart(charts.post_vs_follow_up(waves), "outcomes_waves", waves, wide=True)
 
 st.subheader("Comments")
 search = st.text_input("Search comments", key="outcomes_comment_search", max_chars=100)

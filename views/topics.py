@@ -43,6 +43,10 @@ item = st.selectbox(
 )
 outcomes = data.metric("outcomes_by", filters, by="topic", item=item)
 show.chart(
-    charts.top2_by_segment(outcomes, "topic"), "topics_outcomes", outcomes, filter_on="topic"
+    charts.top2_by_segment(outcomes, "topic"),
+    "topics_outcomes",
+    outcomes,
+    filter_on="topic",
+    wide=True,
 )
 show.cross_filter_hint()
