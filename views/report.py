@@ -97,5 +97,5 @@ preview = previewed(filters, tuple(sections), data.version())
 for section in preview.sections:
     st.markdown(f"#### {report.SECTIONS[section]}")
     for i, chart in enumerate(c for c in preview.charts if c.section == section):
-        show.chart(chart.figure, f"report_preview_{section}_{i}", chart.table.frame())
+        show.chart(chart.figure, f"report_preview_{section}_{i}", chart.table.frame(), wide=True)
         st.caption(show.plain(f"Takeaway: {chart.takeaway}"))
