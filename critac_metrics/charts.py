@@ -19,7 +19,9 @@ import plotly.io as pio
 
 from . import schema
 from .metrics import DEFAULT_MIN_N
+from .registry import VALUE_LABELS
 from .registry import label as registry_label
+from .registry import value_label as registry_value_label
 
 # -- theme ----------------------------------------------------------------------------------------
 
@@ -43,15 +45,18 @@ GRID = "rgba(107, 114, 128, 0.25)"
 ZERO_TILE = "#e5e7eb"
 WARNING = "#D55E00"
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
+MULTI_TOPIC_NOTE = "An engagement counts under each of its topics"  # one line at 390 px
 EMPTY_MESSAGE = "No engagements match these filters"
 NO_ANSWERS_MESSAGE = "No survey answers match these filters"
 # Dimensions whose frame order is meaningful (metrics returns them in that order).
 NATURAL_ORDER = frozenset({"size_band", "status", "agency_type"})
 GRAIN_NOUNS = {"month": "month", "quarter": "quarter", "fiscal_year": "fiscal year"}
-WAVE_TITLES = {"post": "Post-engagement survey", "follow_up": "Follow-up survey"}
+WAVE_TITLES = VALUE_LABELS["wave"]
 # Plotly never wraps text: subtitles are broken into lines this long (fits a ~600 px chart).
-SUBTITLE_WIDTH = 62
+SUBTITLE_WIDTH = 46  # fits a phone-width (390 px) chart as well as a half-width one
 SUBTITLE_LINE = 18  # px per subtitle line, for the top margin
+TITLE_WIDTH = 34  # characters per title line (18 px font): fits a phone-width (390 px) chart
+TITLE_LINE = 24  # px per title line
 TITLE_PAD_TOP = 14  # px above the title
 DEMO_ROW = 30  # px of the row above the title that holds the demo label
 # A period that runs past the last day of data (``is_partial``): a hatched, lighter bar, an
@@ -118,12 +123,23 @@ def pretty(value: object) -> str:
 
 
 def category_label(dimension: str, value: object) -> str:
-    """The label for one value of a dimension, escaped for Plotly's pseudo-HTML."""
-    if dimension == "state" and value in schema.STATE_NAMES:
-        return schema.STATE_NAMES[value]
-    if dimension == "delivery_mode" and value == "onsite":
-        return "On site"
-    return html.escape(pretty(value), quote=False)
+    """The label for one value of a dimension (registry.value_label), escaped for Plotly's
+    pseudo-HTML."""
+    return html.escape(registry_value_label(dimension, value), quote=False)
+
+
+SHORT_LABEL = 30  # characters of a category label on an axis (the full name is in the hover)
+
+
+def short_labels(labels: list[str], limit: int = SHORT_LABEL) -> list[str]:
+    """Axis labels cut to ``limit`` characters with an ellipsis, so a long topic name
+    ("Domestic Violence Reduction and Prevention") does not squeeze the plot of a phone-width
+    chart; a label whose cut would equal another's is kept whole."""
+    cut = [
+        label if len(html.unescape(label)) <= limit else label[: limit - 1].rstrip() + "…"
+        for label in labels
+    ]
+    return [c if cut.count(c) == 1 else full for c, full in zip(cut, labels, strict=True)]
 
 
 def _raw(value: object) -> object:
@@ -145,13 +161,17 @@ def _finish(
     height: int | None = None,
 ) -> go.Figure:
     """Apply the theme, the title (+ subtitle) and the legend placement ('top', 'right' or None)."""
+    title = wrap_subtitle(title, TITLE_WIDTH)  # a long title would run off a phone-width chart
     title_spec: dict = {"text": title}
     lines = 0
     if subtitle:
         subtitle = wrap_subtitle(subtitle)
         lines = subtitle.count("<br>") + 1
         title_spec["subtitle"] = {"text": subtitle, "font": {"size": 13, "color": INK}}
-    top = 58 + (4 + SUBTITLE_LINE * lines if lines else 0) + (30 if legend == "top" else 0)
+    top = 58 + TITLE_LINE * title.count("<br>") + (4 + SUBTITLE_LINE * lines if lines else 0)
+    top += 30 if legend == "top" else 0
+    if "<br>" in title:  # Plotly lifts a title of n lines by half a line per extra line
+        title_spec["pad"] = {"t": TITLE_PAD_TOP + TITLE_LINE // 2 * title.count("<br>")}
     fig.update_layout(template=TEMPLATE, title=title_spec, margin={"t": top})
     if legend == "top":
         fig.update_layout(
@@ -570,7 +590,7 @@ def bar_breakdown(
     title = title or f"{_value_label(value)} by {_dimension_label(dimension)}"
     notes = []
     if dimension in ("topic", "topic_group"):
-        notes.append("An engagement counts once under each of its topics")
+        notes.append(MULTI_TOPIC_NOTE)
     if value == "requests":
         notes.append("Requests of any status")
     frame = df
@@ -591,16 +611,18 @@ def bar_breakdown(
         f"<br>{_value_label(c)}: %{{customdata[{i + 1}]:,}}" for i, c in enumerate(extra)
     )
     fig = go.Figure()
+    names = [category_label(dimension, v) for v in frame[dimension]]
     fig.add_bar(
         x=frame[value],
-        y=[category_label(dimension, v) for v in frame[dimension]],
+        y=short_labels(names),
         orientation="h",
         marker_color=PALETTE[0],
         customdata=customdata,
+        hovertext=names,
         texttemplate="%{x:,}",
         textposition="outside",
         cliponaxis=False,
-        hovertemplate=f"<b>%{{y}}</b>{hover}<extra></extra>",
+        hovertemplate=f"<b>%{{hovertext}}</b>{hover}<extra></extra>",
     )
     fig.update_yaxes(type="category", autorange="reversed", title_text=None)
     top_value = float(frame[value].max())
@@ -616,7 +638,7 @@ def series_by_dimension(df: pd.DataFrame, dimension: str, grain: str = "month") 
     title = f"Engagements per {GRAIN_NOUNS.get(grain, grain)} by {_dimension_label(dimension)}"
     subtitle = None
     if dimension in ("topic", "topic_group"):
-        subtitle = "An engagement counts once under each of its topics"
+        subtitle = MULTI_TOPIC_NOTE
     if _is_empty(df, "engagements"):
         return empty_figure(title, subtitle=subtitle)
     totals = df.groupby(dimension, sort=False)["engagements"].sum()
@@ -672,17 +694,20 @@ def series_by_dimension(df: pd.DataFrame, dimension: str, grain: str = "month") 
 def topic_heatmap(matrix_df: pd.DataFrame) -> go.Figure:
     """Engagements per topic (rows, largest at top) and agency type (columns)."""
     title = "Engagements by topic and agency type"
-    subtitle = "An engagement counts once under each of its topics"
+    subtitle = MULTI_TOPIC_NOTE
     types = [c for c in matrix_df.columns if c != "topic"] if matrix_df is not None else []
     if _is_empty(matrix_df) or not types or not matrix_df[types].to_numpy().sum():
         return empty_figure(title, subtitle=subtitle)
     z = matrix_df[types].to_numpy()
     topics = matrix_df["topic"].tolist()
     fig = go.Figure()
+    columns = [category_label("agency_type", t) for t in types]
+    names = [category_label("topic", t) for t in topics]
+    rows = short_labels(names)
     fig.add_heatmap(
         z=z,
-        x=[category_label("agency_type", t) for t in types],
-        y=[category_label("topic", t) for t in topics],
+        x=columns,
+        y=rows,
         text=[["" if v == 0 else f"{v:,}" for v in row] for row in z.tolist()],
         texttemplate="%{text}",
         customdata=[[[topic, t] for t in types] for topic in topics],
@@ -692,8 +717,28 @@ def topic_heatmap(matrix_df: pd.DataFrame) -> go.Figure:
         xgap=2,
         ygap=2,
         colorbar=_count_colorbar(int(z.max())),
-        hovertemplate="<b>%{y}</b> · %{x}<br>%{z:,} engagements<extra></extra>",
+        hoverinfo="skip",
     )
+    # plotly.js cannot select heatmap cells, so a click on one would not reach the app: an
+    # invisible marker at each cell's centre takes the hover and the click (hoverdistance -1:
+    # the nearest centre wins wherever the pointer is), and carries [topic, agency type].
+    fig.add_scatter(
+        x=[column for _ in topics for column in columns],
+        y=[row for row in rows for _ in types],
+        mode="markers",
+        marker={"symbol": "square", "size": 18, "opacity": 0, "color": PALETTE[0]},
+        customdata=[
+            [topic, t, int(v)]
+            for topic, line in zip(topics, z.tolist(), strict=True)
+            for t, v in zip(types, line, strict=True)
+        ],
+        hovertext=[name for name in names for _ in types],
+        hovertemplate="<b>%{hovertext}</b> · %{x}<br>%{customdata[2]:,} engagements<br>"
+        "Click to filter to this topic and agency type<extra></extra>",
+        showlegend=False,
+        name="cells",
+    )
+    fig.update_layout(hoverdistance=-1, clickmode="event+select")
     fig.update_yaxes(type="category", autorange="reversed", showgrid=False)
     # Column labels on top (the table is tall) and horizontal: tilted ones ran into the subtitle.
     fig.update_xaxes(
@@ -1191,14 +1236,17 @@ TIMELINESS_BAR = 0.38  # bar thickness in rows; the two bars of a row sit either
 def timeliness(df: pd.DataFrame, by: str | None = None) -> go.Figure:
     """Median days request→start and start→completion; whiskers reach the 90th percentile.
 
-    Every bar is labelled with its median just past the end of its whisker (a label inside a
-    short bar would be unreadable), and the x axis leaves room for those labels."""
+    Every bar is labelled with its median at the end of the bar (not of the whisker, which would
+    read as the median of the 90th percentile): above the whisker for the upper bar of a row,
+    below it for the lower one, so a label never sits on a whisker and stays readable however
+    short the bar. The x axis leaves room for those labels."""
     column = by or "segment"
     title = "Days to start and to complete" + (f" by {_dimension_label(by)}" if by else "")
     subtitle = "Bars and labels: median days · whiskers: 90th percentile"
     if _is_empty(df, "started"):
         return empty_figure(title)
-    labels = [category_label(column, v) if by else "All engagements" for v in df[column]]
+    names = [category_label(column, v) if by else "All engagements" for v in df[column]]
+    labels = short_labels(names)
     rows = list(range(len(df)))
     days = [f"{kind}_{stage}" for stage, *_ in TIMELINESS_STAGES for kind in ("median", "p90")]
     widest = pd.to_numeric(df[days].stack(), errors="coerce").max()
@@ -1225,23 +1273,19 @@ def timeliness(df: pd.DataFrame, by: str | None = None) -> go.Figure:
                 "width": 3,
             },
             customdata=[
-                [_raw(v), _raw(p), int(c), label]
-                for v, p, c, label in zip(df[column], p90, df[count], labels, strict=True)
+                [_raw(v), _raw(p), int(c), name]
+                for v, p, c, name in zip(df[column], p90, df[count], names, strict=True)
             ],
             hovertemplate=f"<b>%{{customdata[3]}}</b> · {name}<br>median %{{x:,.0f}} days · "
             "90th percentile %{customdata[1]:,.0f} days<br>"
             f"n = %{{customdata[2]:,}} {count}<extra></extra>",
         )
-        ends = [
-            0 if pd.isna(m) else m if pd.isna(p) else max(m, p)
-            for m, p in zip(median, p90, strict=True)
-        ]
         fig.add_scatter(
-            x=ends,
+            x=[0 if pd.isna(m) else m for m in median],
             y=[r + offset + TIMELINESS_BAR / 2 for r in rows],
             mode="text",
             text=[_days_label(m) for m in median],
-            textposition="middle right",
+            textposition="top right" if k == 0 else "bottom right",
             textfont={"size": 12, "color": INK},
             cliponaxis=False,
             hoverinfo="skip",
@@ -1259,7 +1303,7 @@ def timeliness(df: pd.DataFrame, by: str | None = None) -> go.Figure:
     # Room right of the longest whisker for its label (~60 px in a half-width chart).
     fig.update_xaxes(title_text="Days", tickformat=",d", range=[0, widest * 1.22])
     fig.update_layout(barmode="overlay")
-    return _finish(fig, title, subtitle, legend="top", height=_rows_height(len(df), 56, 180))
+    return _finish(fig, title, subtitle, legend="top", height=_rows_height(len(df), 64, 180))
 
 
 def _days_label(days: float) -> str:
@@ -1289,12 +1333,14 @@ def with_context(
         return fig
     out = go.Figure(fig.to_dict())  # to_dict() is a deep copy
     margin = out.layout.margin
-    bottom = margin.b if margin.b is not None else 48
-    out.update_layout(margin={"b": bottom + 62})
+    bottom = (margin.b if margin.b is not None else 48) + _tick_label_depth(out)
     date_text = f"{data_date:%d %b %Y}" if hasattr(data_date, "strftime") else str(data_date)
+    # Short lines, so the footer fits a phone-width (390 px) chart as well as a slide.
+    lines = wrap_subtitle(html.escape(filter_sentence, quote=False), FOOTER_WIDTH).split("<br>")
+    lines += [f"Data as of {date_text}", html.escape(source, quote=False)]
+    out.update_layout(margin={"b": bottom + 14 + FOOTER_LINE * len(lines)})
     out.add_annotation(
-        text=f"{html.escape(filter_sentence, quote=False)}<br>Data as of {date_text} · "
-        f"{html.escape(source, quote=False)}",
+        text="<br>".join(lines),
         # Right-aligned to the plot's right edge, which sits a fixed margin from the figure's
         # edge; the left edge of the plot moves with the width of the category labels.
         xref="paper",
@@ -1313,7 +1359,8 @@ def with_context(
         # The label gets a row of its own above the title: beside it, a long title in a
         # half-width chart ran underneath the label.
         top = (margin.t or 64) + DEMO_ROW
-        out.update_layout(margin={"t": top}, title={"pad": {"t": TITLE_PAD_TOP + DEMO_ROW}})
+        pad = out.layout.title.pad.t if out.layout.title.pad.t is not None else TITLE_PAD_TOP
+        out.update_layout(margin={"t": top}, title={"pad": {"t": pad + DEMO_ROW}})
         out.add_annotation(
             text="<b>SYNTHETIC DEMO DATA</b>",
             xref="paper",
@@ -1335,6 +1382,26 @@ def with_context(
     return out
 
 
+FOOTER_WIDTH = 46  # characters per footer line (11 px font: about 260 px)
+FOOTER_LINE = 15  # px per footer line
+TICK_CHAR_PX = 7  # width of a tick label character at 13 px
+
+
+def _tick_label_depth(fig: go.Figure) -> int:
+    """Extra px below the plot for a category x axis whose labels Plotly may turn on end in a
+    narrow chart (eleven fiscal years in a phone-width chart), so the footer stays clear of them."""
+    axis = fig.layout.xaxis
+    if axis.visible is False or axis.side == "top" or axis.type != "category":
+        return 0
+    labels = list(axis.ticktext or [])
+    if not labels:
+        labels = list(dict.fromkeys(str(v) for t in fig.data for v in (t.x or ())))
+    if len(labels) <= 4:
+        return 0
+    longest = max(len(re.sub(r"<[^>]+>", "", str(label))) for label in labels)
+    return max(0, TICK_CHAR_PX * longest - 20)  # 20 px: one line of labels is in the margin
+
+
 def slugify(text: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")[:80].strip("-")
     return slug or "chart"
@@ -1350,4 +1417,16 @@ def modebar_config(filename: str, width: int | None = None, height: int | None =
         options["width"] = width
     if height:
         options["height"] = height
-    return {"displaylogo": False, "toImageButtonOptions": options}
+    # Only the download button: zoom and pan buttons covered the chart's top right (the demo
+    # label) and are of little use on these charts.
+    return {
+        "displaylogo": False,
+        "toImageButtonOptions": options,
+        "modeBarButtonsToRemove": MODEBAR_REMOVED,
+    }
+
+
+MODEBAR_REMOVED = [
+    "zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d",
+    "resetScale2d", "toggleSpikelines", "hoverClosestCartesian", "hoverCompareCartesian",
+]  # fmt: skip

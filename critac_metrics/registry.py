@@ -414,6 +414,46 @@ def label(name: str) -> str:
     return METRICS[name].label if name in METRICS else DIMENSIONS.get(name, name)
 
 
+# -- value labels: one label per coded value, used by tables, charts, captions and controls ------
+
+VALUE_LABELS: dict[str, dict[str, str]] = {
+    "delivery_mode": {"onsite": "On site"},
+    "wave": {"post": "Post-engagement survey", "follow_up": "Follow-up survey"},
+}
+# Columns whose values are codes ("municipal", "follow_up") and are shown through value_label.
+CODED_COLUMNS = frozenset(
+    {
+        "agency_type",
+        "size_band",
+        "assistance_type",
+        "assistance_types",
+        "delivery_mode",
+        "status",
+        "wave",
+        "respondent_role",
+        "item",
+        "state",
+    }
+)
+
+
+def value_label(dimension: str, value: object) -> str:
+    """The label of one value of a dimension: 'municipal' -> 'Municipal', 'follow_up' ->
+    'Follow-up survey', 'TX' -> 'Texas'; a missing value is 'Unknown'. Plain text (escape it for
+    Plotly or Markdown where needed)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "Unknown"
+    if dimension == "state":
+        from .schema import STATE_NAMES
+
+        return STATE_NAMES.get(str(value), str(value))
+    special = VALUE_LABELS.get(dimension, {}).get(str(value))
+    if special:
+        return special
+    text = str(value).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
 def metrics_markdown() -> str:
     """docs/metrics.md, generated from the registry (a test keeps the file in step)."""
     lines = [

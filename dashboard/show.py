@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ DEMO_BANNER = (
 )
 
 GRAIN_LABELS = {"month": "Month", "quarter": "Quarter", "fiscal_year": "Fiscal year"}
-WAVE_LABELS = {"post": "Right after", "follow_up": "Follow-up (months later)"}
+WAVE_LABELS = registry.VALUE_LABELS["wave"]
 CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "data-contract.md"
 CROSS_FILTER_HINT = "Click a bar, cell or state to filter every page to it."
 COMMENTS_HIDDEN = (
@@ -34,8 +35,20 @@ COMMENTS_NOTE = (
 )
 
 
+# Wide charts keep their width on a phone and scroll sideways (a 46 x 8 heatmap squeezed into
+# 390 px has unreadable cells); the class is set by chart(min_width=True).
+CHART_CSS = """
+<style>
+[class*="st-key-wide-"] { overflow-x: auto; }
+[class*="st-key-wide-"] > div { min-width: 640px; }
+</style>
+"""
+MODEBAR_PX = 84  # the modebar (download and full-screen buttons) at a chart's top right
+
+
 def page_header(title: str, filters: Filters, noun: str = "Engagements") -> None:
     """Title, demo banner, URL notices and the one-sentence filter caption, for every page."""
+    st.html(CHART_CSS)
     st.title(title)
     if data.info("is_demo"):
         st.warning(DEMO_BANNER, icon=":material/science:")
@@ -64,12 +77,27 @@ def cross_filter_hint() -> None:
         st.caption(CROSS_FILTER_HINT)
 
 
+EMPTY_STATE = (
+    "No engagements match these filters. Widen the date range or clear a filter "
+    "(Reset filters in the sidebar)."
+)
+
+
 def empty_state() -> None:
-    st.info(
-        "No engagements match these filters. Widen the date range or clear a filter "
-        "(Reset filters in the sidebar).",
-        icon=":material/filter_alt_off:",
-    )
+    st.info(EMPTY_STATE, icon=":material/filter_alt_off:")
+
+
+def nothing_matches(filters: Filters) -> bool:
+    """The one test of every page's empty state: no engagements (requests that were not declined
+    or withdrawn) match the filters."""
+    return data.metric("headline", filters)["engagements"] == 0
+
+
+def stop_if_empty(filters: Filters) -> None:
+    """Show the empty state and end the page when nothing matches (the same on every page)."""
+    if nothing_matches(filters):
+        empty_state()
+        st.stop()
 
 
 KPI_COLUMNS = 3
@@ -122,12 +150,20 @@ def delta_options(change, metric: registry.Metric) -> dict:
     }
 
 
-def chart(fig, key: str, table: pd.DataFrame | None = None, filter_on: str | None = None) -> None:
+def chart(
+    fig,
+    key: str,
+    table: pd.DataFrame | None = None,
+    filter_on: str | tuple[str, ...] | None = None,
+    wide: bool = False,
+) -> None:
     """Draw a figure with our theme (not Streamlit's) and offer its numbers as CSV.
 
     ``filter_on`` names the URL parameter (topic, state, agency_type) that a click on an element
-    narrows every page to, using the element's customdata[0]."""
-    name = charts.slugify(fig.layout.title.text or key)
+    narrows every page to, using the element's customdata[0]; a tuple of parameters takes
+    customdata[0], customdata[1], … (a heatmap cell: topic and agency type). ``wide`` keeps the
+    chart at least 640 px wide, scrolling sideways on a narrower screen."""
+    name = charts.slugify(re.sub(r"<[^>]+>", " ", fig.layout.title.text or key))
     # The filter sentence, data date, source and demo label are part of the figure, so an image
     # downloaded from the modebar stands on its own.
     fig = charts.with_context(
@@ -137,10 +173,13 @@ def chart(fig, key: str, table: pd.DataFrame | None = None, filter_on: str | Non
         data.info("is_demo"),
         background=None,
     )
+    # The modebar shows on hover at the top right: keep the demo label clear of it.
+    fig.update_annotations(selector={"name": "demo-label"}, xshift=-MODEBAR_PX)
     options: dict[str, Any] = {"theme": None, "key": key, "config": charts.modebar_config(name)}
     if filter_on:
         options.update(on_select=partial(_on_click, key, filter_on), selection_mode="points")
-    st.plotly_chart(fig, **options)
+    with st.container(key=f"wide-{key}") if wide else nullcontext():
+        st.plotly_chart(fig, **options)
     if table is not None and not table.empty:
         st.download_button(
             "Download these numbers (CSV)",
@@ -172,15 +211,16 @@ def row_downloads(filters: Filters, name: str) -> None:
     )
 
 
-def _on_click(key: str, param: str) -> None:
+def _on_click(key: str, param: str | tuple[str, ...]) -> None:
     selection = st.session_state[key].selection
-    values = [p["customdata"][0] for p in selection.get("points", []) if p.get("customdata")]
-    if values:
-        state.narrow(param, str(values[0]))
+    params = (param,) if isinstance(param, str) else param
+    points = [p["customdata"] for p in selection.get("points", []) if p.get("customdata")]
+    if points:
+        state.narrow(*((name, str(value)) for name, value in zip(params, points[0], strict=False)))
 
 
 def item_label(item: str) -> str:
-    return item.replace("_", " ").capitalize()
+    return registry.value_label("item", item)
 
 
 def dimension_label(name: str) -> str:
@@ -224,7 +264,22 @@ def table(frame: pd.DataFrame, key: str, help_text: str | None = None) -> None:
     }
     headers = {column: _header(column) for column in frame.columns if column not in dates}
     st.dataframe(
-        frame, key=key, hide_index=True, width="stretch", column_config={**headers, **dates}
+        labelled(frame),
+        key=key,
+        hide_index=True,
+        width="stretch",
+        column_config={**headers, **dates},
+    )
+
+
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy for display: coded values ('municipal', 'follow_up') shown with the registry's
+    labels, as in the charts and captions (downloads keep the codes)."""
+    coded = [c for c in frame.columns if c in registry.CODED_COLUMNS]
+    if not coded:
+        return frame
+    return frame.assign(
+        **{c: frame[c].map(partial(registry.value_label, c), na_action="ignore") for c in coded}
     )
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from critac_metrics import schema
+from critac_metrics import registry, schema
 from critac_metrics.filters import (
     DATE_BASES,
     LIST_FILTERS,
@@ -34,20 +35,27 @@ LIST_LABELS = {
 }
 
 
-def _pretty(value: str) -> str:
-    return value.replace("_", " ").capitalize()
-
-
 def _options(field: str) -> tuple[list[str], Callable[[str], str]]:
     if field == "topics":
-        catalogue = data.info("topic_catalogue")
-        groups = dict(zip(catalogue["topic"], catalogue["topic_group"], strict=True))
-        return list(catalogue["topic"]), lambda t: f"{t}  ·  {groups.get(t, '')}"
+        # The label is the topic's name alone: with its group in the label, typing a topic's name
+        # matched every topic of a group of that name ("De-escalation" picked "Select 6 matches").
+        # The groups are in the box's help (topic_help) and the options are listed by group.
+        return list(data.info("topic_catalogue")["topic"]), str
     if field == "states":
         return list(schema.STATES), lambda s: f"{s} – {schema.STATE_NAMES[s]}"
     spec = next(s for s in LIST_FILTERS if s.field == field)
     assert spec.allowed is not None  # only topics are checked against the database
-    return list(spec.allowed), _pretty
+    return list(spec.allowed), partial(registry.value_label, spec.param)
+
+
+def topic_help() -> str:
+    """The topic groups and their topics, for the Topics box's help (Markdown)."""
+    catalogue = data.info("topic_catalogue")
+    lines = [
+        f"**{group}**: {', '.join(part['topic'])}"
+        for group, part in catalogue.groupby("topic_group", sort=False)
+    ]
+    return "Topics are listed by group:\n\n" + "\n\n".join(lines)
 
 
 def current_day() -> dt.date:
@@ -161,6 +169,7 @@ def render(filters: Filters, today: dt.date | None = None) -> None:
                 on_change=_apply,
                 args=(presets,),
                 placeholder="All",
+                help=topic_help() if spec.field == "topics" else None,
             )
         st.button("Reset filters", on_click=_reset, width="stretch", disabled=filters.is_empty)
         _share_link(filters)

@@ -8,6 +8,7 @@ in session state and written back to the URL on every run.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
 from critac_metrics.filters import QUERY_KEYS, Filters
 
@@ -22,9 +23,19 @@ def topic_names() -> list[str]:
     return list(data.info("topic_catalogue")["topic"])
 
 
+def history_navigation() -> bool:
+    """Is this run the browser's Back or Forward? (Streamlit reruns with the restored URL.)"""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and getattr(ctx, "is_history_navigation", False))
+
+
 def current_filters() -> Filters:
+    """The filters of this run. Each change is written to the URL, and Streamlit pushes a new
+    browser history entry for each write, so Back undoes a filter change: on Back or Forward the
+    restored URL wins, even when it has no filter parameters (the unfiltered view)."""
     params = st.query_params
-    if any(key in params for key in QUERY_KEYS) or FILTERS not in st.session_state:
+    from_url = history_navigation() or any(key in params for key in QUERY_KEYS)
+    if from_url or FILTERS not in st.session_state:
         filters, notices = Filters.from_query_params(params, topic_names())
         if st.session_state.get(FILTERS) != filters or notices:
             st.session_state[FILTERS] = filters
@@ -64,10 +75,11 @@ def presenting() -> bool:
     return st.query_params.get("_present") in ("1", "true")
 
 
-def narrow(param: str, value: str) -> None:
-    """Cross-filtering: a click on a chart element selects just that value (checked like a URL
-    value, so a click on e.g. an 'unknown' bar is ignored)."""
-    params = {**current().to_query_params(), param: [value]}
+def narrow(*pairs: tuple[str, str]) -> None:
+    """Cross-filtering: a click on a chart element selects just its value(s), e.g.
+    ("state", "CA") or ("topic", "De-escalation"), ("agency_type", "tribal") for a heatmap cell
+    (checked like URL values, so a click on e.g. an 'unknown' bar is ignored)."""
+    params = {**current().to_query_params(), **{param: [value] for param, value in pairs}}
     filters, notices = Filters.from_query_params(params, topic_names())
     if not notices:
         set_filters(filters)

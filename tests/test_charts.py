@@ -300,9 +300,7 @@ def test_subtitles_wrap_for_a_half_width_chart(demo_con):
     fig = charts.bar_breakdown(frame, "topic", top=12)
     subtitle = fig.layout.title.subtitle.text
     ranked = int((frame["engagements"] > 0).sum())
-    assert subtitle == (
-        f"An engagement counts once under each of its topics<br>Top 12 of {ranked} shown"
-    )
+    assert subtitle == (f"{charts.MULTI_TOPIC_NOTE}<br>Top 12 of {ranked} shown")
     one_line = charts.bar_breakdown(frame, "topic")
     assert "<br>" not in one_line.layout.title.subtitle.text
     assert fig.layout.margin.t == one_line.layout.margin.t + charts.SUBTITLE_LINE
@@ -541,7 +539,7 @@ def test_timeliness(tiny_con):
     assert overall.layout.title.text == "Days to start and to complete"
 
 
-def test_timeliness_labels_every_bar_past_its_whisker(demo_con):
+def test_timeliness_labels_every_bar_at_its_median_off_the_whisker(demo_con):
     frame = metrics.timeliness(demo_con, Filters(), "assistance_type")
     fig = charts.timeliness(frame, "assistance_type")
     bars = [t for t in fig.data if t.type == "bar"]
@@ -549,16 +547,18 @@ def test_timeliness_labels_every_bar_past_its_whisker(demo_con):
     assert len(bars) == len(texts) == 2
     assert all(t.showlegend is False and t.hoverinfo == "skip" for t in texts)
     widest = 0.0
-    for bar, labels in zip(bars, texts, strict=True):
+    for bar, labels, side in zip(bars, texts, ("top", "bottom"), strict=True):
         assert bar.text is None  # no shrinking text inside the bars
         median = arr(bar.x)
         tips = median + arr(bar.error_x.array)
         widest = max(widest, tips.max())
-        # One readable label per bar, however short the bar, at the end of its whisker and
-        # level with its bar.
+        # One readable label per bar, however short the bar, at the end of the bar (its median,
+        # not the whisker's end) and off the whisker: above it for the upper bar, below for the
+        # lower one.
         assert [t.strip() for t in labels.text] == [f"{m:,.0f} days" for m in median]
-        assert labels.textposition == "middle right" and labels.cliponaxis is False
-        assert arr(labels.x).tolist() == pytest.approx(tips.tolist())
+        assert labels.textposition == f"{side} right" and labels.cliponaxis is False
+        assert arr(labels.x).tolist() == pytest.approx(median.tolist())
+        assert (tips > median).any()
         centres = arr(bar.y) + bar.offset + bar.width / 2
         assert arr(labels.y).tolist() == pytest.approx(centres.tolist())
     assert frame["median_days_start_to_completion"].min() < widest / 14  # a very short bar
@@ -632,8 +632,10 @@ def test_with_context_adds_footer_and_demo_label(tiny_con):
     assert fig.to_plotly_json() == before  # the original is untouched
     for out in (demo, real):
         footer = next(a for a in out.layout.annotations if a.name == "context-footer")
-        assert sentence in footer.text
-        assert "Data as of 30 Jun 2025 · Source: CRI-TAC engagement records" in footer.text
+        lines = footer.text.split("<br>")
+        assert " ".join(lines[:-2]) == sentence  # short lines: it fits a 390 px chart too
+        assert lines[-2:] == ["Data as of 30 Jun 2025", "Source: CRI-TAC engagement records"]
+        assert max(len(line) for line in lines) <= charts.FOOTER_WIDTH
         assert footer.yref == "paper" and footer.y == 0 and footer.yshift < 0
         assert out.layout.margin.b > (fig.layout.margin.b or 48)
     assert any("SYNTHETIC DEMO DATA" in t for t in annotation_texts(demo))

@@ -8,10 +8,8 @@ from dashboard import data, show, state
 filters = state.current_filters()
 show.page_header("Agencies & reach", filters)
 
+show.stop_if_empty(filters)
 reach = data.metric(metrics.reach, filters)
-if reach["agencies_served"] == 0:
-    show.empty_state()
-    st.stop()
 
 show.figure_row(
     reach,
@@ -42,7 +40,7 @@ repeat = data.metric(metrics.first_time_vs_repeat, filters)
 show.chart(charts.first_time_vs_repeat(repeat), "agencies_repeat", repeat)
 
 by_state = data.metric(metrics.engagements_by_state, filters)
-show.chart(charts.state_map(by_state), "agencies_map", by_state, filter_on="state")
+show.chart(charts.state_map(by_state), "agencies_map", by_state, filter_on="state", wide=True)
 
 st.subheader("Agencies served")
 search = st.text_input("Search agency names", key="agencies_search", max_chars=100)

@@ -10,20 +10,25 @@ PREVIEW_ROWS = 1000
 filters = state.current_filters()
 show.page_header("Data", filters, noun="Engagement records")
 
-imports = data.info("import_log")
-counts = data.info("row_counts")
-show.figure_row(counts, list(counts), fmt="count")
+# The tiles follow the filters, with the registry's labels and definitions (as on every page).
+head = data.metric(metrics.headline, filters)
+empty = show.nothing_matches(filters)
+if empty:
+    show.empty_state()
+else:
+    show.figure_row(head, ["requests", "engagements", "agencies_served", "survey_responses"])
 
 st.subheader("Imports")
-show.import_history(imports)
+show.import_history(data.info("import_log"))
 
-st.subheader("Download the filtered rows")
-requests = int(data.metric(metrics.headline, filters)["requests"] or 0)
-st.caption(show.plain(f"{requests:,} engagement records · {filters.describe()}"))
-show.row_downloads(filters, "critac_engagements")
-show.table(data.metric(metrics.filtered_engagements, filters, limit=PREVIEW_ROWS), "data_rows")
-if requests > PREVIEW_ROWS:
-    st.caption(f"Showing the first {PREVIEW_ROWS:,} rows; the downloads hold all {requests:,}.")
+if not empty:
+    st.subheader("Download the filtered rows")
+    requests = head["requests"]
+    st.caption(show.plain(f"{requests:,} engagement records · {filters.describe()}"))
+    show.row_downloads(filters, "critac_engagements")
+    show.table(data.metric(metrics.filtered_engagements, filters, limit=PREVIEW_ROWS), "data_rows")
+    if requests > PREVIEW_ROWS:
+        st.caption(f"Showing the first {PREVIEW_ROWS:,} rows; the downloads hold all {requests:,}.")
 
 st.subheader("Import (administrators)")
 admin.panel()

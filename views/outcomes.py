@@ -8,10 +8,8 @@ from dashboard import data, show, state
 filters = state.current_filters()
 show.page_header("Survey outcomes", filters)
 
+show.stop_if_empty(filters)
 head = data.metric(metrics.headline, filters)
-if head["engagements"] == 0:
-    show.empty_state()
-    st.stop()
 
 rates = data.metric(metrics.response_rates, filters)
 show.figure_row(
@@ -36,7 +34,7 @@ wave = (
     or "post"
 )
 items = metrics.one_wave(waves, wave)
-show.chart(charts.likert_diverging(items, wave), "outcomes_likert", items)
+show.chart(charts.likert_diverging(items, wave), "outcomes_likert", items, wide=True)
 
 left, right = st.columns([1, 2])
 segment = left.selectbox(
@@ -49,7 +47,7 @@ item = right.selectbox(
     "Survey item", schema.SURVEY_ITEMS, format_func=show.item_label, key="outcomes_item"
 )
 by_segment = data.metric(metrics.outcomes_by, filters, by=segment, wave=wave, item=item)
-show.chart(charts.top2_by_segment(by_segment, segment), "outcomes_segments", by_segment)
+show.chart(charts.top2_by_segment(by_segment, segment), "outcomes_segments", by_segment, wide=True)
 
 matched = st.toggle(
     "Only engagements answered in both waves (matched)",
@@ -59,7 +57,7 @@ matched = st.toggle(
     "every answer of each wave, from different engagements.",
 )
 compared = data.metric(metrics.post_vs_follow_up, filters, matched=matched)
-show.chart(charts.post_vs_follow_up(compared), "outcomes_waves", compared)
+show.chart(charts.post_vs_follow_up(compared), "outcomes_waves", compared, wide=True)
 
 st.subheader("Comments")
 if head["survey_responses"] < metrics.DEFAULT_MIN_N:

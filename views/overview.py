@@ -8,9 +8,7 @@ from dashboard import data, show, state
 filters = state.current_filters()
 show.page_header("CRI-TAC impact overview", filters)
 
-if not data.metric(metrics.has_requests, filters):
-    show.empty_state()
-    st.stop()
+show.stop_if_empty(filters)
 
 show.kpi_row(
     data.metric(metrics.kpis_with_comparison, filters),
@@ -48,5 +46,5 @@ with right:
     )
 
 by_state = data.metric(metrics.engagements_by_state, filters)
-show.chart(charts.state_map(by_state), "overview_map", by_state, filter_on="state")
+show.chart(charts.state_map(by_state), "overview_map", by_state, filter_on="state", wide=True)
 show.cross_filter_hint()

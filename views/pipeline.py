@@ -6,12 +6,10 @@ from critac_metrics import charts, metrics
 from dashboard import data, show, state
 
 filters = state.current_filters()
-show.page_header("Pipeline and timeliness", filters, noun="Requests")
+show.page_header("Pipeline and timeliness", filters)
 
+show.stop_if_empty(filters)
 funnel = data.metric(metrics.status_funnel, filters)
-if funnel["requests"].iloc[0] == 0:
-    show.empty_state()
-    st.stop()
 
 left, right = st.columns(2)
 with left:

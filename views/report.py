@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from critac_metrics import metrics, render, report
+from critac_metrics import render, report
 from dashboard import data, show, state
 
 
@@ -12,11 +12,18 @@ def chart_renderer() -> str:
     return render.start()
 
 
+MAX_BUILDS = 4
+
+
+@st.cache_data(max_entries=20, show_spinner="Drawing the preview…")
+def previewed(filters, sections: tuple[str, ...], version) -> report.Report:
+    """Every chart of the chosen sections, as exported (cached per filters, sections, data)."""
+    return data.run(report.collect, filters, sections)
+
+
 filters = state.current_filters()
 show.page_header("Report", filters)
-if data.metric(metrics.headline, filters)["requests"] == 0:
-    show.empty_state()
-    st.stop()
+show.stop_if_empty(filters)
 
 sections = st.multiselect(
     "Sections",
@@ -42,10 +49,28 @@ if st.button("Build the report", type="primary", icon=":material/build:", key="r
         except (render.ChromiumMissing, render.RenderError) as exc:
             error = str(exc)
         names = (built.file_name("pptx"), built.file_name("html"))
-        st.session_state["report"] = (wanted, names, deck, report.build_html(built), error)
+        # Every build of this session is kept (the last few), so changing a filter and coming
+        # back, or changing one and downloading the previous build, still has its buttons.
+        builds = st.session_state.setdefault("report_builds", {})
+        builds.pop(wanted, None)
+        builds[wanted] = (built.sentence, names, deck, report.build_html(built), error)
+        while len(builds) > MAX_BUILDS:
+            builds.pop(next(iter(builds)))
 
-if (done := st.session_state.get("report")) and done[0] == wanted:
-    _, (deck_name, html_name), deck, html, error = done
+builds = st.session_state.get("report_builds", {})
+if builds:
+    current = wanted in builds
+    sentence, (deck_name, html_name), deck, html, error = builds.get(
+        wanted, builds[next(reversed(builds))]
+    )
+    if not current:
+        st.warning(
+            show.plain(
+                f"These downloads were built for: {sentence}. The filters or sections have "
+                "changed since; build again for this view."
+            ),
+            icon=":material/history:",
+        )
     left, right = st.columns(2)
     if deck is None:
         left.error(error, icon=":material/error:")
@@ -56,6 +81,7 @@ if (done := st.session_state.get("report")) and done[0] == wanted:
             deck_name,
             icon=":material/slideshow:",
             mime="application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            key="report_deck",
         )
     right.download_button(
         "HTML report (opens offline)",
@@ -63,9 +89,13 @@ if (done := st.session_state.get("report")) and done[0] == wanted:
         html_name,
         "text/html",
         icon=":material/download:",
+        key="report_html",
     )
 
-st.subheader("Preview: the first chart as it will be exported")
-first = data.run(report.preview, filters, sections)
-show.chart(first.figure, "report_preview", first.table.frame())
-st.caption(show.plain(f"Takeaway: {first.takeaway}"))
+st.subheader("Preview: every chart as it will be exported")
+preview = previewed(filters, tuple(sections), data.version())
+for section in preview.sections:
+    st.markdown(f"#### {report.SECTIONS[section]}")
+    for i, chart in enumerate(c for c in preview.charts if c.section == section):
+        show.chart(chart.figure, f"report_preview_{section}_{i}", chart.table.frame(), wide=True)
+        st.caption(show.plain(f"Takeaway: {chart.takeaway}"))

@@ -8,10 +8,8 @@ from dashboard import data, show, state
 filters = state.current_filters()
 show.page_header("Topics", filters)
 
+show.stop_if_empty(filters)
 by_topic = data.metric(metrics.breakdown, filters, dimension="topic")
-if by_topic.empty:
-    show.empty_state()
-    st.stop()
 
 ranked = list(by_topic["topic"])
 default = [t for t in filters.topics if t in ranked] or ranked[:5]
@@ -29,16 +27,26 @@ grain = (
     or "fiscal_year"
 )
 trend = data.metric(metrics.series_by, filters, grain=grain, dimension="topic", only=tuple(compare))
-show.chart(charts.series_by_dimension(trend, "topic", grain), "topics_trend", trend)
+show.chart(charts.series_by_dimension(trend, "topic", grain), "topics_trend", trend, wide=True)
 
 matrix = data.metric(metrics.topic_by_agency_type, filters)
-show.chart(charts.topic_heatmap(matrix), "topics_heatmap", matrix, filter_on="topic")
+show.chart(
+    charts.topic_heatmap(matrix),
+    "topics_heatmap",
+    matrix,
+    filter_on=("topic", "agency_type"),
+    wide=True,
+)
 
 item = st.selectbox(
     "Survey item", schema.SURVEY_ITEMS, format_func=show.item_label, key="topics_item"
 )
 outcomes = data.metric(metrics.outcomes_by, filters, by="topic", item=item)
 show.chart(
-    charts.top2_by_segment(outcomes, "topic"), "topics_outcomes", outcomes, filter_on="topic"
+    charts.top2_by_segment(outcomes, "topic"),
+    "topics_outcomes",
+    outcomes,
+    filter_on="topic",
+    wide=True,
 )
 show.cross_filter_hint()
