@@ -90,7 +90,7 @@ def empty_state() -> None:
 def nothing_matches(filters: Filters) -> bool:
     """The one test of every page's empty state: no engagements (requests that were not declined
     or withdrawn) match the filters."""
-    return data.metric("headline", filters)["engagements"] == 0
+    return data.metric(metrics.headline, filters)["engagements"] == 0
 
 
 def stop_if_empty(filters: Filters) -> None:
