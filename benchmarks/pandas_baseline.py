@@ -235,8 +235,12 @@ class Baseline:
         current = self._kpi_values(f)
         through = self._through()
         spans = compare(f, through.date(), self.df["requested_on"].min().date())
-        compared = self._kpi_values(spans.current) if spans.previous else {}
-        previous = self._kpi_values(spans.previous) if spans.previous else {}
+        compared = (
+            self._kpi_values(spans.current)
+            if spans.current is not None and spans.previous is not None
+            else {}
+        )
+        previous = self._kpi_values(spans.previous) if spans.previous is not None else {}
         s = self.select(f)
         day = s[f.date_column]
         span = (day.max() - day.min()).days if len(s) else 0

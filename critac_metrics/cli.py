@@ -202,7 +202,7 @@ class _Escaped(io.TextIOBase):
         return self.stream.isatty()
 
     @property
-    def encoding(self):
+    def encoding(self) -> str | None:  # type: ignore[override]  # read-only, as on a real stream
         return getattr(self.stream, "encoding", None)
 
 

@@ -72,6 +72,7 @@ def compare(filters: Filters, through: dt.date | None, first_day: dt.date | None
         return _none("the period before it falls outside the calendar")
     upto = min(end, through)
     current_text = span_text(start, end, upto)
+    assert whole.start and whole.end and previous.end  # a previous period is always bounded
     previous_text = span_text(whole.start, whole.end, previous.end)
     if upto < end:
         why = f"the same days of each, as the data run through {_day(through)}"

@@ -22,7 +22,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
 
@@ -417,7 +417,7 @@ class ScratchDir:
         self._finalizer()
 
 
-def _remove_scratch(path: Path, handle) -> None:
+def _remove_scratch(path: Path, handle: IO[str]) -> None:
     shutil.rmtree(path, ignore_errors=True)
     handle.close()  # released after removal: no cleaner can take a half-removed folder for stale
 
@@ -682,7 +682,7 @@ class Version:
         counts = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in self.rows.items())
         return f"{what}: {counts}"
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return {
             "version": self.name,
             "last_import": self.last_import,
@@ -705,7 +705,7 @@ def describe_version(file: str | Path, name: str = PUBLISHED) -> Version:
             " order by import_id desc limit 1"
         ).fetchall()
         rows = {
-            table: con.execute(f"select count(*) from version.{table}").fetchone()[0]  # noqa: S608 - fixed names
+            table: scalar(con, f"select count(*) from version.{table}")  # noqa: S608 - fixed names
             for table in CONTRACT_TABLES
         }
     except duckdb.Error:

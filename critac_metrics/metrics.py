@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import duckdb
 import numpy as np
@@ -163,7 +163,7 @@ def _dimension(name: str) -> str:
 # -- headline figures ---------------------------------------------------------------------------
 
 
-def headline(con: Connection, filters: Filters) -> dict[str, float | int | None]:
+def headline(con: Connection, filters: Filters) -> dict[str, Any]:
     """All KPI counts in one scan of the selection."""
     source, params = _selection(filters)
     row = _record(
@@ -219,7 +219,7 @@ def response_rates(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
     out["survey_respondents"] = sum(head[f"{w}_respondents"] for w in schema.WAVES)
     for rate in ("response_rate", *(f"{w}_response_rate" for w in schema.WAVES)):
         out[rate] = None if head["survey_responses"] < min_n else head[rate]
-    through = con.execute("select data_through from store_meta").fetchone()[0]
+    through = db.scalar(con, "select data_through from store_meta")
     out["data_through"] = through.isoformat() if through else None  # JSON-ready
     return out
 
@@ -422,7 +422,7 @@ def _kpi_counts(
     filters: Filters,
     cutoff: dt.date | None,
     window: int,
-    split: tuple[dt.date, dt.date] | None = None,
+    split: tuple[dt.date | None, dt.date | None] | None = None,
 ) -> dict[bool, dict]:
     """The KPI counts of the selection in one scan; with ``split`` = (current start, previous
     end), those of the current span (True) and of the previous one (False), by the date basis."""
@@ -1110,13 +1110,15 @@ def effective_n(positive: int, n: int, clusters: int, yy: float, ym: float, mm: 
     return n / max(1.0, robust / simple)
 
 
-def clustered_interval(count: list[int], *cluster: float) -> tuple[float, float]:
+def clustered_interval(
+    count: list[int], clusters: int, yy: float, ym: float, mm: float
+) -> tuple[float, float]:
     """95% Wilson interval at the effective n of answers clustered by engagement (percent)."""
     c = list(count)
     positive, n = c[3] + c[4], sum(c)
     if n == 0:
         return (math.nan, math.nan)
-    n_eff = effective_n(positive, n, *cluster)
+    n_eff = effective_n(positive, n, clusters, yy, ym, mm)
     return wilson_interval(positive / n * n_eff, n_eff)  # the same proportion at n_eff
 
 
@@ -1147,7 +1149,8 @@ def _answer_figures(c: list[int], min_n: int, cluster: list[int] | None = None) 
     the cluster sums: engagements, yy, ym, mm)."""
     n = sum(c)
     suppressed = n < min_n
-    low, high = clustered_interval(c, *(cluster or (n, c[3] + c[4], c[3] + c[4], n)))
+    clusters, yy, ym, mm = cluster or (n, c[3] + c[4], c[3] + c[4], n)
+    low, high = clustered_interval(c, clusters, yy, ym, mm)
     figures = {
         "top2_pct": _pct(c[3] + c[4], n),
         "top2_low": low,

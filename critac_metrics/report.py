@@ -571,7 +571,7 @@ def _first_time(ctx: _Context) -> Built:
     fig = charts.first_time_vs_repeat(frame)
     columns = ("Period", registry.label("first_time_agencies"), registry.label("repeat_agencies"))
     reach = ctx.get(metrics.reach)  # the selection's agencies, each counted once
-    first, served = int(reach["first_time_agencies"]), int(reach["agencies_served"])
+    first, served = int(reach["first_time_agencies"] or 0), int(reach["agencies_served"] or 0)
     if not served:
         return "first_time", fig, NO_DATA, Table(columns, ())
     takeaway = (

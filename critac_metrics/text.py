@@ -10,6 +10,7 @@ U+009B starts an escape sequence on some terminals) and the bidirectional overri
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pandas as pd
 
@@ -29,7 +30,7 @@ def control_name(char: str) -> str:
     return f"U+{ord(char):04X}"
 
 
-def without_controls(value):
+def without_controls(value: Any) -> Any:
     """``value`` with each control character replaced by U+FFFD: text, or the text in a frame,
     series, dict, list or tuple (other values are returned as they are)."""
     if isinstance(value, str):

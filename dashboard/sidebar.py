@@ -129,7 +129,7 @@ def render(filters: Filters, today: dt.date | None = None) -> None:
             "Dates are when engagements were",
             DATE_BASES,
             key="w_date_basis",
-            format_func=DATE_BASIS_LABELS.get,
+            format_func=DATE_BASIS_LABELS.__getitem__,
             on_change=_apply,
             args=(presets,),
             help="Requested: every request made in the period. Completed: the engagements "

@@ -737,13 +737,18 @@ def comparison_spans(data, sel: Selection) -> tuple[Selection, Selection] | None
         if dt.date(fy - 1, 9, 30) < first:
             return None
         spans = [(dt.date(y - 1, 10, 1), dt.date(y, 9, 30)) for y in (fy, fy - 1)]
-        return tuple(Selection(**{**sel.__dict__, "start": a, "end": b}) for a, b in spans)
+        (a1, b1), (a2, b2) = spans
+        return (
+            Selection(**{**sel.__dict__, "start": a1, "end": b1}),
+            Selection(**{**sel.__dict__, "start": a2, "end": b2}),
+        )
     if sel.start > through:
         return None
     whole = Selection(**{**sel.__dict__, "end": sel.end or through})
     previous = previous_selection(whole, through)
     if previous is None:
         return None
+    assert whole.end is not None
     return Selection(**{**whole.__dict__, "end": min(whole.end, through)}), previous
 
 

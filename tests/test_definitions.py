@@ -12,6 +12,7 @@ break them, each checked by hand and against the independent pandas reference (t
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -80,7 +81,7 @@ def world(tmp_path_factory):
     con.close()
 
 
-SELECTIONS = {
+SELECTIONS: dict[str, dict[str, Any]] = {
     "all": {},
     "fy2024": FY2024,
     "fy2022": {"start": D(2021, 10, 1), "end": D(2022, 9, 30)},

@@ -10,6 +10,7 @@ import itertools
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -96,8 +97,9 @@ def worlds(tmp_path_factory):
         world.con.close()
 
 
-def both(**kwargs) -> tuple[Filters, ref.Selection]:
-    sel = ref.Selection(**{k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()})
+def both(**kwargs: Any) -> tuple[Filters, ref.Selection]:
+    lists: dict[str, Any] = {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
+    sel = ref.Selection(**lists)
     return Filters(**kwargs), sel
 
 

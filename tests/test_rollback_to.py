@@ -42,8 +42,8 @@ def _state(path: Path) -> dict:
     try:
         return {
             "engagements": sorted(r[0] for r in con.execute("select engagement_id from engagements").fetchall()),
-            "agencies": con.execute("select count(*) from agencies").fetchone()[0],
-            "survey_responses": con.execute("select count(*) from survey_responses").fetchone()[0],
+            "agencies": db.scalar(con, "select count(*) from agencies"),
+            "survey_responses": db.scalar(con, "select count(*) from survey_responses"),
             "imports": con.execute("select import_id, imported_at, source from imports order by import_id").fetchall(),
         }  # fmt: skip
     finally:

@@ -315,7 +315,7 @@ def test_effective_n_edge_cases():
 # -- 4. matched post vs follow-up -------------------------------------------------------------
 
 
-def matched_reference(data, min_n: int) -> dict:
+def matched_reference(data, min_n: int) -> tuple[dict, int]:
     """Item figures per wave over the engagements answered in both waves (pandas)."""
     resp = ref.responses_of(data, ref.Selection(), None)
     waves = resp.groupby("engagement_id")["wave"].nunique()

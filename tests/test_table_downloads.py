@@ -66,7 +66,7 @@ def formula_server(tmp_path_factory, tiny_db):
         stop(process)
 
 
-def _toolbar_buttons(url: str, home) -> list[list[str]]:
+def _toolbar_buttons(url: str, home) -> tuple[list[list[str]], int]:
     """The labels of each table's toolbar buttons on ``url``, shown by hovering over it."""
     from playwright.sync_api import sync_playwright
 
