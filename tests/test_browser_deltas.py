@@ -8,10 +8,14 @@ Runs the app on the small data set of tests/test_period_comparison.py. Needs Deb
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import pytest
 
+from critac_metrics import registry
+
+from . import reference as ref
 from .browser_support import (
     CHROMIUM_ARGS,
     LOAD_MS,
@@ -77,11 +81,11 @@ def _tile(page, label: str):
     )
 
 
-def test_a_drop_shows_the_down_arrow_and_no_change_none(page, periods_url):
+def test_a_drop_shows_the_down_arrow_and_no_change_none(page, periods_url, tmp_path):
     """FY2025 against FY2024: engagements 3 vs 4 (down), within 180 days 33% vs 75% (down); FY2026
     to 31 Oct against FY2025 to 31 Oct: engagements 2 vs 2 (no arrow)."""
     page.goto(periods_url + "/?start=2024-10-01&end=2025-09-30")
-    engagements = _tile(page, "Engagements")
+    engagements = _tile(page, registry.label("engagements"))
     expect(engagements.get_by_test_id("stMetricValue")).to_have_text("3", timeout=LOAD_MS)
     expect(engagements.get_by_test_id("stMetricDeltaIcon-Down")).to_be_visible()
     expect(engagements.get_by_test_id("stMetricDeltaIcon-Up")).to_have_count(0)
@@ -90,10 +94,19 @@ def test_a_drop_shows_the_down_arrow_and_no_change_none(page, periods_url):
     expect(timely.get_by_test_id("stMetricDeltaIcon-Down")).to_be_visible()
 
     page.goto(periods_url + "/?start=2025-10-01&end=2026-09-30")
-    engagements = _tile(page, "Engagements")
+    engagements = _tile(page, registry.label("engagements"))
     expect(engagements.get_by_test_id("stMetricValue")).to_have_text("2", timeout=LOAD_MS)
     expect(engagements.get_by_test_id("stMetricDelta")).to_contain_text("no change")
     expect(engagements.get_by_test_id("stMetricDeltaIcon-Down")).to_have_count(0)
     expect(engagements.get_by_test_id("stMetricDeltaIcon-Up")).to_have_count(0)
-    agencies = _tile(page, "Agencies served")  # A1, A3 against A4, A2
-    expect(agencies.get_by_test_id("stMetricValue")).to_have_text("2")
+    # Agencies served (by delivered engagements), as the independent reference has them.
+    data = ref.load(_write(tmp_path / "reference", ROWS))
+    sel = ref.Selection(start=dt.date(2025, 10, 1), end=dt.date(2026, 9, 30))
+    want = ref.kpis_with_comparison(data, sel)["agencies_served"]
+    agencies = _tile(page, registry.label("agencies_served"))
+    expect(agencies.get_by_test_id("stMetricValue")).to_have_text(f"{int(want['value']):,}")
+    arrow = {1: "Up", -1: "Down"}.get((want["change"] > 0) - (want["change"] < 0))
+    for icon in ("Up", "Down"):
+        expect(agencies.get_by_test_id(f"stMetricDeltaIcon-{icon}")).to_have_count(
+            int(icon == arrow)
+        )
