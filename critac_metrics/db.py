@@ -17,12 +17,12 @@ import stat
 import tempfile
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import duckdb
 
@@ -133,25 +133,7 @@ def answer_column(wave: str, item: str, answer: int) -> str:
 DERIVED_VERSION = 8  # bump when rebuild_derived changes shape; older stores are rebuilt on open
 
 
-def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
-    """Denormalised tables every metric reads.
-
-    - survey_rollup: per engagement and wave, responses and the count of each answer to each item.
-    - engagement_facts: one row per engagement with its agency, flags, topics, day counts and, per
-      wave, its responses and answer counts, so no metric needs a join. ``row_id`` numbers the rows
-      in request order; ``agency_key`` and ``state_key`` are integers (bitmap distinct counts).
-    - topic_sets, set_topics, set_topic_groups: every distinct list of topics an engagement has
-      (35k at a million demo engagements), numbered, with its topics and topic groups.
-      Sums by topic add up per topic set first and then spread over the set's topics.
-    - fact_topics / fact_topic_groups: (value, row_id) for every topic and topic group of every
-      engagement, ordered by value, for topic filters (a semi-join) and figures that do not add up
-      (distinct agencies, medians) by topic.
-    - comment_facts: the survey answers with a comment on an engagement, newest first, with the
-      engagement's columns that the comments table shows and the filters read.
-    - distinct_agencies(agency_key), distinct_states(state_key): macros counting with a bitmap.
-    - store_meta: one row of facts about the whole store (the last day the data covers).
-    """
-    not_engaged = ", ".join(f"'{s}'" for s in schema.NOT_ENGAGED)
+def _build_survey_rollup(con: duckdb.DuckDBPyConnection) -> None:
     item_counts = ",\n".join(
         f"(count(*) filter (where {item} = {answer}))::integer as {item}_{answer}"
         for item in schema.SURVEY_ITEMS
@@ -164,6 +146,33 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         from survey_responses
         group by engagement_id, wave
     """)  # noqa: S608 - only constants from schema.py are interpolated
+
+
+def _build_topic_sets(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        create or replace table topic_sets as
+        select (row_number() over (order by topics))::integer as topic_set_id, topics
+        from (select distinct topics from engagements)
+    """)
+
+
+def _build_set_topics(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        create or replace table set_topics as
+        select topic_set_id, unnest(topics) as topic from topic_sets order by all
+    """)
+
+
+def _build_set_topic_groups(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("""
+        create or replace table set_topic_groups as
+        select distinct s.topic_set_id, t.topic_group
+        from set_topics s join topics t using (topic) order by all
+    """)
+
+
+def _build_engagement_facts(con: duckdb.DuckDBPyConnection) -> None:
+    not_engaged = ", ".join(f"'{s}'" for s in schema.NOT_ENGAGED)
     # Each wave's rollup row is joined as sw_<wave> (at most one per engagement): no aggregation
     # over the wide answer columns, which is what made this statement memory-hungry.
     survey_columns = ", ".join(
@@ -191,20 +200,6 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         f" and sw_{w}.wave = '{w}'"
         for w in schema.WAVES
     )
-    con.execute("""
-        create or replace table topic_sets as
-        select (row_number() over (order by topics))::integer as topic_set_id, topics
-        from (select distinct topics from engagements)
-    """)
-    con.execute("""
-        create or replace table set_topics as
-        select topic_set_id, unnest(topics) as topic from topic_sets order by all
-    """)
-    con.execute("""
-        create or replace table set_topic_groups as
-        select distinct s.topic_set_id, t.topic_group
-        from set_topics s join topics t using (topic) order by all
-    """)
     # Built in two steps so that no statement holds the survey rollups' hash tables together with
     # the windows and joins of the engagement columns (the peak memory of a large import).
     con.execute(f"""
@@ -269,17 +264,26 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         order by e.row_id
     """)  # noqa: S608 - only constants from schema.py are interpolated
     con.execute("drop table engagement_spine")
+
+
+def _build_fact_topics(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create or replace table fact_topics as
         select topic, row_id from (select unnest(topics) as topic, row_id from engagement_facts)
         order by topic, row_id
     """)
+
+
+def _build_fact_topic_groups(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create or replace table fact_topic_groups as
         select topic_group, row_id
         from (select unnest(topic_groups) as topic_group, row_id from engagement_facts)
         order by topic_group, row_id
     """)
+
+
+def _build_comment_facts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create or replace table comment_facts as
         select s.submitted_on, s.response_id, s.comment, s.satisfaction, s.wave,
@@ -289,6 +293,9 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         where s.comment is not null and s.comment <> '' and f.is_engagement
         order by s.submitted_on desc, s.response_id
     """)
+
+
+def _build_distinct_macros(con: duckdb.DuckDBPyConnection) -> None:
     # Distinct agencies (and states) as a bitmap over integer keys: about twice as fast as
     # count(distinct). bitstring_agg needs its range as a constant, so the macro is written with
     # this store's agency count (a number read from the database, not user input).
@@ -301,12 +308,53 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             f"create or replace macro {name}({key}) as"
             f" coalesce(bit_count(bitstring_agg({key}, 1, {count})), 0)"
         )
+
+
+def _build_store_meta(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         create or replace table store_meta as
         select {DERIVED_VERSION} as derived_version,
             (select max(greatest(requested_on, coalesce(completed_on, requested_on)))
              from engagements) as data_through
     """)  # noqa: S608 - a constant
+
+
+# One builder per derived table, in the order they run: each reads only the stored tables and the
+# derived tables built before it.
+DERIVED_BUILDERS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
+    _build_survey_rollup,
+    _build_topic_sets,
+    _build_set_topics,
+    _build_set_topic_groups,
+    _build_engagement_facts,
+    _build_fact_topics,
+    _build_fact_topic_groups,
+    _build_comment_facts,
+    _build_distinct_macros,
+    _build_store_meta,
+)
+
+
+def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Denormalised tables every metric reads.
+
+    - survey_rollup: per engagement and wave, responses and the count of each answer to each item.
+    - engagement_facts: one row per engagement with its agency, flags, topics, day counts and, per
+      wave, its responses and answer counts, so no metric needs a join. ``row_id`` numbers the rows
+      in request order; ``agency_key`` and ``state_key`` are integers (bitmap distinct counts).
+    - topic_sets, set_topics, set_topic_groups: every distinct list of topics an engagement has
+      (35k at a million demo engagements), numbered, with its topics and topic groups.
+      Sums by topic add up per topic set first and then spread over the set's topics.
+    - fact_topics / fact_topic_groups: (value, row_id) for every topic and topic group of every
+      engagement, ordered by value, for topic filters (a semi-join) and figures that do not add up
+      (distinct agencies, medians) by topic.
+    - comment_facts: the survey answers with a comment on an engagement, newest first, with the
+      engagement's columns that the comments table shows and the filters read.
+    - distinct_agencies(agency_key), distinct_states(state_key): macros counting with a bitmap.
+    - store_meta: one row of facts about the whole store (the last day the data covers).
+    """
+    for build in DERIVED_BUILDERS:
+        build(con)
 
 
 def seed_topics(con: duckdb.DuckDBPyConnection, catalogue: pd.DataFrame) -> None:
@@ -402,7 +450,7 @@ class ScratchDir:
         self._finalizer()
 
 
-def _remove_scratch(path: Path, handle) -> None:
+def _remove_scratch(path: Path, handle: IO[str]) -> None:
     shutil.rmtree(path, ignore_errors=True)
     handle.close()  # released after removal: no cleaner can take a half-removed folder for stale
 
@@ -667,7 +715,7 @@ class Version:
         counts = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in self.rows.items())
         return f"{what}: {counts}"
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "version": self.name,
             "last_import": self.last_import,
@@ -690,7 +738,7 @@ def describe_version(file: str | Path, name: str = PUBLISHED) -> Version:
             " order by import_id desc limit 1"
         ).fetchall()
         rows = {
-            table: con.execute(f"select count(*) from version.{table}").fetchone()[0]  # noqa: S608 - fixed names
+            table: scalar(con, f"select count(*) from version.{table}")  # noqa: S608 - fixed names
             for table in CONTRACT_TABLES
         }
     except duckdb.Error:
