@@ -91,11 +91,11 @@ def _topic_tables(catalogue: pd.DataFrame) -> tuple[list[str], np.ndarray, np.nd
     return topics, table, same_group, n_keys
 
 
-def make_engagements(
-    rng: np.random.Generator, n: int, ag: dict[str, Any], catalogue: pd.DataFrame
-) -> dict[str, Any]:
+def _requests(
+    rng: np.random.Generator, n: int, n_fixed: int, ag: dict[str, Any]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Request days (in order) and the requesting agency of each engagement."""
     n_ag = len(ag["name"])
-    n_fixed = min(n, len(LAUNCH_ROWS))
     m = n - n_fixed
     # Request dates.
     days, p = _daily_volume()
@@ -117,12 +117,27 @@ def make_engagements(
     extra = m - first
     if extra > 0:
         agency[slots[first:]] = draw(rng, propensity[None, :], np.zeros(extra, dtype=np.int64))
+    return req, agency
+
+
+def _type_keys(ag: dict[str, Any], agency: np.ndarray) -> np.ndarray:
+    """The topic-weight row of each engagement's agency: its type, or border sheriff."""
     a_type = ag["type"][agency]
     in_border_state = np.array([s in BORDER_STATES for s in ag["state"]], dtype=bool)
     border_agency = in_border_state & (ag["type"] == _T("sheriff"))
-    type_key = np.where(border_agency[agency], len(AGENCY_TYPES), a_type)
+    return np.where(border_agency[agency], len(AGENCY_TYPES), a_type)
 
-    # Topics.
+
+def _topics(
+    rng: np.random.Generator,
+    req: np.ndarray,
+    type_key: np.ndarray,
+    n_fixed: int,
+    catalogue: pd.DataFrame,
+) -> tuple[list[str], np.ndarray, np.ndarray, list[str]]:
+    """Topic names, each engagement's primary topic, and its topic list as a code into the
+    distinct lists' names (1 to 3 topics, the primary first)."""
+    n = req.size
     topics, table, same_group, n_keys = _topic_tables(catalogue)
     k = len(topics)
     t_period = period(req, TOPIC_PERIOD_STARTS)
@@ -160,7 +175,14 @@ def make_engagements(
         c2 = (c // (k + 1)) % (k + 1) - 1
         c1 = c // ((k + 1) * (k + 1))
         combo_names.append("; ".join(topics[j] for j in (c1, c2, c3) if j >= 0))
+    return topics, primary, combo_code, combo_names
 
+
+def _assistance(
+    rng: np.random.Generator, req: np.ndarray, primary: np.ndarray, topics: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Assistance period and assistance type of each engagement."""
+    k = len(topics)
     # Assistance type by period and primary topic.
     a_period = period(req, ASSIST_PERIOD_STARTS)
     assist_table = np.repeat(ASSIST_BASE, k, axis=0).reshape(3, k, len(ASSISTANCE_TYPES)).copy()
@@ -169,11 +191,25 @@ def make_engagements(
             for a_name, f in mult.items():
                 assist_table[:, topics.index(t_name), _A(a_name)] *= f
     assist = draw(rng, assist_table.reshape(-1, len(ASSISTANCE_TYPES)), a_period * k + primary)
+    return a_period, assist
 
+
+def _delivery_mode(
+    rng: np.random.Generator, a_period: np.ndarray, assist: np.ndarray
+) -> np.ndarray:
     # Delivery mode by period and assistance type.
     mode_table = np.array([[MODE[a][p] for a in ASSISTANCE_TYPES] for p in range(3)], float)
-    mode = draw(rng, mode_table.reshape(-1, 3), a_period * len(ASSISTANCE_TYPES) + assist)
+    return draw(rng, mode_table.reshape(-1, 3), a_period * len(ASSISTANCE_TYPES) + assist)
 
+
+def _provider(
+    rng: np.random.Generator,
+    req: np.ndarray,
+    a_type: np.ndarray,
+    primary: np.ndarray,
+    topics: list[str],
+) -> np.ndarray:
+    k = len(topics)
     # Provider by agency type, primary topic and whether MCSA had joined.
     prov_table = np.zeros((2, len(AGENCY_TYPES), k, len(PROVIDERS)))
     for ti, t_name in enumerate(AGENCY_TYPES):
@@ -184,12 +220,18 @@ def make_engagements(
                 prov_table[:, :, topics.index(t_name), _P(p_name)] *= f
     prov_table[0, :, :, _P("MCSA")] = 0.0
     mcsa_era = (req >= MCSA_JOINS).astype(np.int64)
-    provider = draw(
+    return draw(
         rng,
         prov_table.reshape(-1, len(PROVIDERS)),
         (mcsa_era * len(AGENCY_TYPES) + a_type) * k + primary,
     )
 
+
+def _timeline(
+    rng: np.random.Generator, req: np.ndarray, assist: np.ndarray, mode: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Start and completion days and the status as of DATA_END."""
+    n = req.size
     # Timeline.
     approve = req + 5 + np.rint(rng.gamma(2.0, 7.0, n)).astype(np.int64)
     s_off, s_shape, s_scale = (
@@ -224,7 +266,18 @@ def make_engagements(
         np.where(approve <= DATA_END, STATUSES.index("approved"), STATUSES.index("requested")),
     )
     status[withdrawn] = wd_status[withdrawn]
+    return start, complete, status
 
+
+def _participants(
+    rng: np.random.Generator,
+    ag: dict[str, Any],
+    agency: np.ndarray,
+    assist: np.ndarray,
+    status: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Participants and whether the number is recorded."""
+    n = agency.size
     # Participants.
     sworn = np.where(ag["sworn_present"], ag["sworn"], 50)[agency]
     p_med = np.array([PARTICIPANTS_MEDIAN[a] for a in ASSISTANCE_TYPES], float)[assist]
@@ -234,6 +287,24 @@ def make_engagements(
     part_present = ((status == STATUSES.index("completed")) & (u_part < 0.94)) | (
         (status == STATUSES.index("in_progress")) & (u_part < 0.35)
     )
+    return participants, part_present
+
+
+def make_engagements(
+    rng: np.random.Generator, n: int, ag: dict[str, Any], catalogue: pd.DataFrame
+) -> dict[str, Any]:
+    """Engagements in request order; the first ones are the launch engagements."""
+    n_fixed = min(n, len(LAUNCH_ROWS))
+    req, agency = _requests(rng, n, n_fixed, ag)
+    a_type = ag["type"][agency]
+    topics, primary, combo_code, combo_names = _topics(
+        rng, req, _type_keys(ag, agency), n_fixed, catalogue
+    )
+    a_period, assist = _assistance(rng, req, primary, topics)
+    mode = _delivery_mode(rng, a_period, assist)
+    provider = _provider(rng, req, a_type, primary, topics)
+    start, complete, status = _timeline(rng, req, assist, mode)
+    participants, part_present = _participants(rng, ag, agency, assist, status)
 
     # Mode left blank sometimes where it is not implied by the assistance type.
     mixed = np.isin(assist, [_A(a) for a in MIXED_MODE])
