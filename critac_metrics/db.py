@@ -133,6 +133,28 @@ def answer_column(wave: str, item: str, answer: int) -> str:
 DERIVED_VERSION = 8  # bump when rebuild_derived changes shape; older stores are rebuilt on open
 
 
+def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
+    """Denormalised tables every metric reads.
+
+    - survey_rollup: per engagement and wave, responses and the count of each answer to each item.
+    - engagement_facts: one row per engagement with its agency, flags, topics, day counts and, per
+      wave, its responses and answer counts, so no metric needs a join. ``row_id`` numbers the rows
+      in request order; ``agency_key`` and ``state_key`` are integers (bitmap distinct counts).
+    - topic_sets, set_topics, set_topic_groups: every distinct list of topics an engagement has
+      (35k at a million demo engagements), numbered, with its topics and topic groups.
+      Sums by topic add up per topic set first and then spread over the set's topics.
+    - fact_topics / fact_topic_groups: (value, row_id) for every topic and topic group of every
+      engagement, ordered by value, for topic filters (a semi-join) and figures that do not add up
+      (distinct agencies, medians) by topic.
+    - comment_facts: the survey answers with a comment on an engagement, newest first, with the
+      engagement's columns that the comments table shows and the filters read.
+    - distinct_agencies(agency_key), distinct_states(state_key): macros counting with a bitmap.
+    - store_meta: one row of facts about the whole store (the last day the data covers).
+    """
+    for build in DERIVED_BUILDERS:
+        build(con)
+
+
 def _build_survey_rollup(con: duckdb.DuckDBPyConnection) -> None:
     item_counts = ",\n".join(
         f"(count(*) filter (where {item} = {answer}))::integer as {item}_{answer}"
@@ -146,6 +168,39 @@ def _build_survey_rollup(con: duckdb.DuckDBPyConnection) -> None:
         from survey_responses
         group by engagement_id, wave
     """)  # noqa: S608 - only constants from schema.py are interpolated
+
+
+def _survey_columns() -> str:
+    # Each wave's rollup row is joined as sw_<wave> (at most one per engagement): no aggregation
+    # over the wide answer columns, which is what made this statement memory-hungry.
+    return ", ".join(
+        [f"coalesce(sw_{w}.responses, 0)::integer as {w}_responses" for w in schema.WAVES]
+        + [
+            "(" + " + ".join(f"coalesce(sw_{w}.responses, 0)" for w in schema.WAVES) + ")::integer"
+            " as responses"
+        ]
+        + [
+            f"coalesce(sw_{w}.{i}_{a}, 0)::integer as {answer_column(w, i, a)}"
+            for w in schema.WAVES
+            for i in schema.SURVEY_ITEMS
+            for a in range(1, 6)
+        ]
+        + [
+            "coalesce("
+            + " + ".join(f"sw_{w}.{i}_{a}" for i in schema.SURVEY_ITEMS for a in answers)
+            + f", 0)::integer as {w}_{name}"
+            for w in ("post",)  # the KPI tile's positive outcome reads the post wave only
+            for name, answers in (("answers", range(1, 6)), ("top2", (4, 5)))
+        ]
+    )
+
+
+def _survey_joins() -> str:
+    return "\n".join(
+        f"left join survey_rollup sw_{w} on sw_{w}.engagement_id = e.engagement_id"
+        f" and sw_{w}.wave = '{w}'"
+        for w in schema.WAVES
+    )
 
 
 def _build_topic_sets(con: duckdb.DuckDBPyConnection) -> None:
@@ -173,33 +228,8 @@ def _build_set_topic_groups(con: duckdb.DuckDBPyConnection) -> None:
 
 def _build_engagement_facts(con: duckdb.DuckDBPyConnection) -> None:
     not_engaged = ", ".join(f"'{s}'" for s in schema.NOT_ENGAGED)
-    # Each wave's rollup row is joined as sw_<wave> (at most one per engagement): no aggregation
-    # over the wide answer columns, which is what made this statement memory-hungry.
-    survey_columns = ", ".join(
-        [f"coalesce(sw_{w}.responses, 0)::integer as {w}_responses" for w in schema.WAVES]
-        + [
-            "(" + " + ".join(f"coalesce(sw_{w}.responses, 0)" for w in schema.WAVES) + ")::integer"
-            " as responses"
-        ]
-        + [
-            f"coalesce(sw_{w}.{i}_{a}, 0)::integer as {answer_column(w, i, a)}"
-            for w in schema.WAVES
-            for i in schema.SURVEY_ITEMS
-            for a in range(1, 6)
-        ]
-        + [
-            "coalesce("
-            + " + ".join(f"sw_{w}.{i}_{a}" for i in schema.SURVEY_ITEMS for a in answers)
-            + f", 0)::integer as {w}_{name}"
-            for w in ("post",)  # the KPI tile's positive outcome reads the post wave only
-            for name, answers in (("answers", range(1, 6)), ("top2", (4, 5)))
-        ]
-    )
-    survey_joins = "\n".join(
-        f"left join survey_rollup sw_{w} on sw_{w}.engagement_id = e.engagement_id"
-        f" and sw_{w}.wave = '{w}'"
-        for w in schema.WAVES
-    )
+    survey_columns = _survey_columns()
+    survey_joins = _survey_joins()
     # Built in two steps so that no statement holds the survey rollups' hash tables together with
     # the windows and joins of the engagement columns (the peak memory of a large import).
     con.execute(f"""
@@ -319,8 +349,8 @@ def _build_store_meta(con: duckdb.DuckDBPyConnection) -> None:
     """)  # noqa: S608 - a constant
 
 
-# One builder per derived table, in the order they run: each reads only the stored tables and the
-# derived tables built before it.
+# One builder per derived table, in the order rebuild_derived runs them: each reads only the stored
+# tables and the derived tables built before it.
 DERIVED_BUILDERS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     _build_survey_rollup,
     _build_topic_sets,
@@ -333,28 +363,6 @@ DERIVED_BUILDERS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
     _build_distinct_macros,
     _build_store_meta,
 )
-
-
-def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
-    """Denormalised tables every metric reads.
-
-    - survey_rollup: per engagement and wave, responses and the count of each answer to each item.
-    - engagement_facts: one row per engagement with its agency, flags, topics, day counts and, per
-      wave, its responses and answer counts, so no metric needs a join. ``row_id`` numbers the rows
-      in request order; ``agency_key`` and ``state_key`` are integers (bitmap distinct counts).
-    - topic_sets, set_topics, set_topic_groups: every distinct list of topics an engagement has
-      (35k at a million demo engagements), numbered, with its topics and topic groups.
-      Sums by topic add up per topic set first and then spread over the set's topics.
-    - fact_topics / fact_topic_groups: (value, row_id) for every topic and topic group of every
-      engagement, ordered by value, for topic filters (a semi-join) and figures that do not add up
-      (distinct agencies, medians) by topic.
-    - comment_facts: the survey answers with a comment on an engagement, newest first, with the
-      engagement's columns that the comments table shows and the filters read.
-    - distinct_agencies(agency_key), distinct_states(state_key): macros counting with a bitmap.
-    - store_meta: one row of facts about the whole store (the last day the data covers).
-    """
-    for build in DERIVED_BUILDERS:
-        build(con)
 
 
 def seed_topics(con: duckdb.DuckDBPyConnection, catalogue: pd.DataFrame) -> None:
