@@ -723,7 +723,7 @@ class Version:
         counts = ", ".join(f"{n:,} {t.replace('_', ' ')}" for t, n in self.rows.items())
         return f"{what}: {counts}"
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         return {
             "version": self.name,
             "last_import": self.last_import,
