@@ -17,7 +17,7 @@ import stat
 import tempfile
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -153,7 +153,11 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
     - distinct_agencies(agency_key), distinct_states(state_key): macros counting with a bitmap.
     - store_meta: one row of facts about the whole store (the last day the data covers).
     """
-    not_engaged = ", ".join(f"'{s}'" for s in schema.NOT_ENGAGED)
+    for build in DERIVED_BUILDERS:
+        build(con)
+
+
+def _build_survey_rollup(con: duckdb.DuckDBPyConnection) -> None:
     item_counts = ",\n".join(
         f"(count(*) filter (where {item} = {answer}))::integer as {item}_{answer}"
         for item in schema.SURVEY_ITEMS
@@ -170,9 +174,12 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         from survey_responses
         group by engagement_id, wave
     """)  # noqa: S608 - only constants from schema.py are interpolated
+
+
+def _survey_columns() -> str:
     # Each wave's rollup row is joined as sw_<wave> (at most one per engagement): no aggregation
     # over the wide answer columns, which is what made this statement memory-hungry.
-    survey_columns = ", ".join(
+    return ", ".join(
         [f"coalesce(sw_{w}.responses, 0)::integer as {w}_responses" for w in schema.WAVES]
         + [
             "(" + " + ".join(f"coalesce(sw_{w}.responses, 0)" for w in schema.WAVES) + ")::integer"
@@ -200,25 +207,43 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             for name, answers in (("answers", range(1, 6)), ("top2", (4, 5)))
         ]
     )
-    survey_joins = "\n".join(
+
+
+def _survey_joins() -> str:
+    return "\n".join(
         f"left join survey_rollup sw_{w} on sw_{w}.engagement_id = e.engagement_id"
         f" and sw_{w}.wave = '{w}'"
         for w in schema.WAVES
     )
+
+
+def _build_topic_sets(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create or replace table topic_sets as
         select (row_number() over (order by topics))::integer as topic_set_id, topics
         from (select distinct topics from engagements)
     """)
+
+
+def _build_set_topics(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create or replace table set_topics as
         select topic_set_id, unnest(topics) as topic from topic_sets order by all
     """)
+
+
+def _build_set_topic_groups(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create or replace table set_topic_groups as
         select distinct s.topic_set_id, t.topic_group
         from set_topics s join topics t using (topic) order by all
     """)
+
+
+def _build_engagement_facts(con: duckdb.DuckDBPyConnection) -> None:
+    not_engaged = ", ".join(f"'{s}'" for s in schema.NOT_ENGAGED)
+    survey_columns = _survey_columns()
+    survey_joins = _survey_joins()
     # Built in two steps so that no statement holds the survey rollups' hash tables together with
     # the windows and joins of the engagement columns (the peak memory of a large import).
     con.execute(f"""
@@ -283,17 +308,26 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         order by e.row_id
     """)  # noqa: S608 - only constants from schema.py are interpolated
     con.execute("drop table engagement_spine")
+
+
+def _build_fact_topics(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create or replace table fact_topics as
         select topic, row_id from (select unnest(topics) as topic, row_id from engagement_facts)
         order by topic, row_id
     """)
+
+
+def _build_fact_topic_groups(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create or replace table fact_topic_groups as
         select topic_group, row_id
         from (select unnest(topic_groups) as topic_group, row_id from engagement_facts)
         order by topic_group, row_id
     """)
+
+
+def _build_comment_facts(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         create or replace table comment_facts as
         select s.submitted_on, s.response_id, s.comment, s.satisfaction, s.wave,
@@ -304,6 +338,9 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
         where s.comment is not null and s.comment <> '' and f.is_engagement
         order by s.submitted_on desc, s.response_id
     """)
+
+
+def _build_distinct_macros(con: duckdb.DuckDBPyConnection) -> None:
     # Distinct agencies (and states) as a bitmap over integer keys: about twice as fast as
     # count(distinct). bitstring_agg needs its range as a constant, so the macro is written with
     # this store's agency count (a number read from the database, not user input).
@@ -316,12 +353,31 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection) -> None:
             f"create or replace macro {name}({key}) as"
             f" coalesce(bit_count(bitstring_agg({key}, 1, {count})), 0)"
         )
+
+
+def _build_store_meta(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"""
         create or replace table store_meta as
         select {DERIVED_VERSION} as derived_version,
             (select max(greatest(requested_on, coalesce(completed_on, requested_on)))
              from engagements) as data_through
     """)  # noqa: S608 - a constant
+
+
+# One builder per derived table, in the order rebuild_derived runs them: each reads only the stored
+# tables and the derived tables built before it.
+DERIVED_BUILDERS: tuple[Callable[[duckdb.DuckDBPyConnection], None], ...] = (
+    _build_survey_rollup,
+    _build_topic_sets,
+    _build_set_topics,
+    _build_set_topic_groups,
+    _build_engagement_facts,
+    _build_fact_topics,
+    _build_fact_topic_groups,
+    _build_comment_facts,
+    _build_distinct_macros,
+    _build_store_meta,
+)
 
 
 def seed_topics(con: duckdb.DuckDBPyConnection, catalogue: pd.DataFrame) -> None:
