@@ -385,10 +385,19 @@ def volume_trend(series_df: pd.DataFrame, grain: str = "month") -> go.Figure:
     return _finish(fig, title, _with_partial_note(subtitle, partial), legend="top")
 
 
-def cumulative(cum_df: pd.DataFrame, milestones_df: pd.DataFrame | None = None) -> go.Figure:
-    """Running total of engagements with the 1st, 100th, 1,000th... engagement marked."""
+def cumulative(
+    cum_df: pd.DataFrame,
+    milestones_df: pd.DataFrame | None = None,
+    projection: dict | None = None,
+) -> go.Figure:
+    """Running total of engagements with the 1st, 100th, 1,000th... engagement marked; with a
+    projection (``metrics.milestone_projection`` with status ``ok``), a dashed line to the next
+    milestone's expected date and its 90% interval."""
     title = "Cumulative engagements"
     subtitle = "Running total by request date; markers show milestones"
+    projected = projection is not None and projection.get("status") == "ok"
+    if projected:
+        subtitle += "; dashed: the next milestone at the last 12 months' rate (90% interval)"
     if _is_empty(cum_df, "engagements"):
         return empty_figure(title)
     fig = go.Figure()
@@ -417,9 +426,55 @@ def cumulative(cum_df: pd.DataFrame, milestones_df: pd.DataFrame | None = None) 
             share = min(0.5, (width + MILESTONE_OFFSET[0] + 8) / MILESTONE_PLOT[0])
             start = min(start, pd.Timestamp(x) - share / (1 - share) * (end - pd.Timestamp(x)))
             y_top = max(y_top, y / (1 - (MILESTONE_OFFSET[1] + 18) / MILESTONE_PLOT[1]))
+    if projected and projection is not None:
+        end, top, y_top = _add_projection(fig, projection, end, top, y_top)
     fig.update_yaxes(title_text="Engagements", **_count_axis(top), range=[0, max(y_top, 1)])
     fig.update_xaxes(title_text=None, range=[start, end])
     return _finish(fig, title, subtitle)
+
+
+def _add_projection(fig: go.Figure, p: dict, end, top: int, y_top: float) -> tuple:
+    """The dashed projection from the data date to the next milestone, and its 90% interval as a
+    horizontal bar at the milestone's height; returns the widened x end, y top and y range."""
+    through, expected = pd.Timestamp(p["through"]), pd.Timestamp(p["expected"])
+    earliest = pd.Timestamp(p["earliest"]) if p.get("earliest") else expected
+    latest = pd.Timestamp(p["latest"]) if p.get("latest") else expected
+    goal = int(p["milestone"])
+    name = f"{_ordinal(goal)} engagement"
+    fig.add_scatter(
+        x=[through, expected],
+        y=[p["current"], goal],
+        mode="lines",
+        name=f"Projected: {name}",
+        line={"color": PALETTE[0], "width": 2, "dash": "dash"},
+        hovertemplate=f"{name} expected around %{{x|%b %Y}}<extra></extra>",
+    )
+    interval = "to more than 10 years away" if not p.get("latest") else f"to {latest:%b %Y}"
+    fig.add_scatter(
+        x=[earliest, latest],
+        y=[goal, goal],
+        mode="lines+markers",
+        name="90% interval",
+        line={"color": PALETTE[1], "width": 6},
+        marker={"symbol": "line-ns", "size": 14, "line": {"width": 2, "color": PALETTE[1]}},
+        opacity=0.6,
+        hovertemplate=f"90% interval: {earliest:%b %Y} {interval}<extra></extra>",
+    )
+    fig.add_annotation(
+        x=expected,
+        y=goal,
+        text=f"{name}<br>≈ {expected:%b %Y}",
+        showarrow=True,
+        arrowhead=0,
+        arrowcolor=MUTED,
+        ax=-14,
+        ay=-30,
+        xanchor="right",
+        align="right",
+        font={"size": 11, "color": INK},
+    )
+    new_end = max(latest, expected) + pd.Timedelta(days=60)
+    return new_end, max(top, goal), max(y_top, goal * 1.15)
 
 
 # The plot area (px) of a half-width chart, which milestone labels must fit; and the offset of a

@@ -222,6 +222,21 @@ METRICS: dict[str, Metric] = {
             "Pipeline",
         ),
         Metric(
+            "next_milestone",
+            "Next milestone",
+            "The next milestone (1st, 100th, 250th, 500th, 1,000th, 1,500th, 2,000th, ... engagement) "
+            "in the selection and when it is expected: the engagements still to come divided by "
+            "the recent rate, counted from the data date. The recent rate is the selection's "
+            "engagements requested in the last 12 complete months of data (fewer when the "
+            "selection starts later), taken as a Poisson rate; the 90% interval comes from the "
+            "exact (Garwood) 90% Poisson interval of that count, so it shows how uncertain the "
+            "recent rate is, assuming it holds. No projection for an empty selection, one that "
+            "ends before the data date, under 90 days of recent data or none in them; beyond 10 "
+            "years it is reported as too far away.",
+            "count",
+            "Volume",
+        ),
+        Metric(
             "topic_engagements",
             "Engagements by topic",
             f"Engagements per topic. {_MULTI_TOPIC}",

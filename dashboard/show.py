@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from critac_metrics import charts, metrics, registry
+from critac_metrics import charts, metrics, registry, report
 from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
 from critac_metrics.filters import Filters
 
@@ -55,6 +55,13 @@ def plain(text: str) -> str:
 def cross_filter_hint() -> None:
     if not state.presenting():
         st.caption(CROSS_FILTER_HINT)
+
+
+def milestone_caption(projection: dict) -> None:
+    """The next milestone's projection in a sentence (nothing when there is none to make)."""
+    sentence = report.milestone_takeaway(projection)
+    if sentence:
+        st.caption(plain(sentence + "."))
 
 
 def empty_state() -> None:
