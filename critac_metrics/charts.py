@@ -1311,3 +1311,59 @@ def modebar_config(filename: str, width: int | None = None, height: int | None =
     if height:
         options["height"] = height
     return {"displaylogo": False, "toImageButtonOptions": options}
+
+
+def field_reach(df: pd.DataFrame) -> go.Figure:
+    """Agencies served as a % of all US state and local agencies (``metrics.field_reach``), overall
+    and by census category, with the range a category's rounded census share allows."""
+    title = "Reach against the whole field"
+    subtitle = (
+        "Agencies served as a % of all state and local law-enforcement agencies "
+        "(BJS census, 2018); whiskers: the range the census' rounded shares allow"
+    )
+    if df is None or df.empty or int(df["agencies_served"].sum()) == 0:
+        return empty_figure(title)
+    rows = df.iloc[::-1]  # the overall bar on top
+    names = [html.escape(str(label), quote=False) for label in rows["label"]]
+    names = ["<br>".join(_wrap_words(n, 28)) for n in names]
+    fig = go.Figure()
+    fig.add_bar(
+        y=names,
+        x=rows["share_pct"],
+        orientation="h",
+        marker={"color": [PALETTE[1] if c == "all" else PALETTE[0] for c in rows["category"]]},
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": rows["share_high"] - rows["share_pct"],
+            "arrayminus": rows["share_pct"] - rows["share_low"],
+            "color": INK,
+            "thickness": 1.5,
+            "width": 4,
+        },
+        text=[f"{v:.1f}%" for v in rows["share_pct"]],
+        textposition="inside",
+        insidetextanchor="middle",
+        textfont={"color": ["#111827" if c == "all" else "white" for c in rows["category"]]},
+        customdata=list(
+            zip(rows["agencies_served"], rows["field_agencies"], rows["agency_types"], strict=True)
+        ),
+        hovertemplate=(
+            "%{y}: %{x:.1f}%<br>%{customdata[0]:,} agencies served of about "
+            "%{customdata[1]:,.0f}<br>Agency types: %{customdata[2]}<extra></extra>"
+        ),
+    )
+    top = float(rows["share_high"].max())
+    fig.update_xaxes(title_text="% of agencies served", range=[0, top * 1.25 or 1], ticksuffix="%")
+    fig.update_yaxes(title_text=None, automargin=True)
+    return _finish(fig, title, subtitle)
+
+
+def _wrap_words(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [text]

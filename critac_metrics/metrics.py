@@ -23,7 +23,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import db, schema
+from . import db, field, schema
 from .filters import Filters
 
 DEFAULT_MIN_N = 5
@@ -771,6 +771,56 @@ def reach(con: Connection, filters: Filters) -> dict[str, float | int | None]:
     out: dict[str, float | int | None] = dict(counts)
     out["small_agency_share"] = _pct(counts["small_agencies"], counts["agencies_with_size"])
     return out
+
+
+def field_reach(con: Connection, filters: Filters) -> pd.DataFrame:
+    """Agencies served as a share of all US state and local law-enforcement agencies (BJS CSLLEA
+    2018, ``field.census``), overall and by census category; agencies of the territorial type or
+    in a territory are left out (the census counts the states' and DC's). A category's count is
+    published only as a whole-percent share of the total, so its share served comes with the range
+    that rounding allows (``share_low`` to ``share_high``); the overall count is exact."""
+    source, params = _selection(filters)
+    rows = _fetch(
+        con,
+        f"""
+        select agency_type, count(distinct agency_key) as served
+        {source} and is_completed and not (state = any(?::varchar[]))
+        group by agency_type
+    """,
+        [*params, list(field.OUTSIDE_STATES)],
+    )[0]
+    by_type = {agency_type: int(n) for agency_type, n in rows}
+    census = field.census()
+    served = {c: 0 for c in ("all", *field.CATEGORIES)}
+    for agency_type, n in by_type.items():
+        category = field.BJS_CATEGORY.get(agency_type)
+        if category is not None:
+            served[category] += n
+            served["all"] += n
+    total = census["all"].agencies or 0
+    records = []
+    for category, n in served.items():
+        d = census[category]
+        estimate = float(d.agencies) if d.agencies is not None else d.share_pct / 100 * total
+        records.append(
+            {
+                "category": category,
+                "label": d.label,
+                "agency_types": ", ".join(
+                    t for t in schema.AGENCY_TYPES if field.BJS_CATEGORY[t] == category
+                )
+                or "all but territorial",
+                "agencies_served": n,
+                "field_agencies": estimate,
+                "field_low": d.low,
+                "field_high": d.high,
+                "share_pct": 100 * n / estimate,
+                "share_low": 100 * n / d.high,
+                "share_high": 100 * n / d.low,
+                "exact": d.agencies is not None,
+            }
+        )
+    return pd.DataFrame(records)
 
 
 def first_time_vs_repeat(

@@ -237,6 +237,22 @@ METRICS: dict[str, Metric] = {
             "Volume",
         ),
         Metric(
+            "field_share",
+            "% of US agencies served",
+            "Agencies served (a delivered engagement in the selection) as a share of all state "
+            "and local law-enforcement agencies counted by the Bureau of Justice Statistics' "
+            "Census of State and Local Law Enforcement Agencies, 2018 (17,541 agencies; "
+            "data/bjs_csllea_2018.csv), overall and by census category: local police "
+            "departments (municipal and county police), sheriffs' offices, and primary state, "
+            "tribal and special-jurisdiction agencies with constables and marshals (state, "
+            "tribal, campus and other). The census gives a category's count only as a whole-"
+            "percent share of the total, so a category's share served comes with the range that "
+            "rounding allows. Territorial agencies and agencies in the territories are left out. "
+            "Counts by state are not shipped (data/README.md).",
+            "pct",
+            "Reach",
+        ),
+        Metric(
             "topic_engagements",
             "Engagements by topic",
             f"Engagements per topic. {_MULTI_TOPIC}",

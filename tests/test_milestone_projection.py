@@ -82,6 +82,7 @@ def expected_projection(data, sel: ref.Selection) -> dict:
         return {**out, "status": "no_data", "milestone": None}
     if recent == 0:
         return {**out, "status": "zero_rate"}
+    assert goal is not None
     remaining = goal - current
     low, high = garwood(recent)
 
