@@ -14,7 +14,7 @@ from critac_metrics import charts, metrics, registry, report
 from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
 from critac_metrics.filters import Filters
 
-from . import data, state
+from . import chips, data, state
 
 DEMO_BANNER = (
     "**Synthetic demo data.** Every record shown here is invented for demonstration; no "
@@ -30,6 +30,7 @@ CROSS_FILTER_HINT = "Click a bar, cell or state to filter every page to it."
 def page_header(title: str, filters: Filters, noun: str = "Engagements") -> None:
     """Title, demo banner, URL notices and the one-sentence filter caption, for every page."""
     st.title(title)
+    chips.render(filters)
     if data.info("is_demo"):
         st.warning(DEMO_BANNER, icon=":material/science:")
     for notice in state.notices():
