@@ -36,7 +36,7 @@ def without(filters: Filters, field: str, value: str | None) -> Filters:
     if field == DATES:
         return dataclasses.replace(filters, start=None, end=None)
     kept = tuple(v for v in getattr(filters, field) if v != value)
-    return dataclasses.replace(filters, **{field: kept})
+    return dataclasses.replace(filters, **{field: kept})  # type: ignore[arg-type]
 
 
 def _remove(field: str, value: str | None) -> None:

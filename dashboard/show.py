@@ -14,7 +14,7 @@ from critac_metrics import charts, metrics, registry, report
 from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
 from critac_metrics.filters import Filters
 
-from . import chips, data, state
+from . import accessible, chips, data, state
 
 DEMO_BANNER = (
     "**Synthetic demo data.** Every record shown here is invented for demonstration; no "
@@ -128,7 +128,11 @@ def chart(fig, key: str, table: pd.DataFrame | None = None, filter_on: str | Non
     options: dict[str, Any] = {"theme": None, "key": key, "config": charts.modebar_config(name)}
     if filter_on:
         options.update(on_select=partial(_on_click, key, filter_on), selection_mode="points")
-    st.plotly_chart(fig, **options)
+    takeaway = accessible.alt(fig)
+    if accessible.as_table(key, table):
+        accessible.show_table(table, key, takeaway, filter_on)
+    else:
+        st.plotly_chart(fig, alt=takeaway, **options)
     if table is not None and not table.empty:
         st.download_button(
             "Download these numbers (CSV)",
