@@ -1196,13 +1196,18 @@ def _html_chart(chart: Chart) -> list[str]:
         default_height=f"{height}px",
     )
     return [
-        f'<figure id="{e(chart.key)}" aria-label="{e(chart.title)}">',
+        f'<figure id="{e(chart.key)}" aria-label="{e(_named(chart))}">',
         f'<p class="takeaway">{e(chart.takeaway)}</p>',
         div,
         f"<details><summary>The figures: {e(chart.title)}</summary>",
         _html_table(chart.table),
         "</details></figure>",
     ]
+
+
+def _named(chart: Chart) -> str:
+    """A chart's accessible name: its title and its takeaway."""
+    return f"{chart.title}: {chart.takeaway}" if chart.takeaway else chart.title
 
 
 def _html_table(table: Table) -> str:

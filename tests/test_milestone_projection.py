@@ -191,3 +191,15 @@ def test_overview_shows_projection_on_chart_and_in_caption(monkeypatch, demo_db,
     at.query_params.update(start="2031-01-01")
     at.run()
     assert not any("expected around" in c.value for c in at.caption)
+
+
+def test_html_report_names_each_figure_by_its_takeaway(demo):
+    import html
+
+    con, _ = demo
+    built = report.collect(con, Filters(), sections=["overview"])
+    page = report.build_html(built)
+    cumulative = next(c for c in built.charts if c.key == "cumulative")
+    name = html.escape(f"{cumulative.title}: {cumulative.takeaway}")
+    assert f'aria-label="{name}"' in page
+    assert "is expected around" in cumulative.takeaway
