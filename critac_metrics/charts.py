@@ -408,10 +408,19 @@ def volume_trend(series_df: pd.DataFrame, grain: str = "month") -> go.Figure:
     return _finish(fig, title, _with_partial_note(subtitle, partial), legend="top")
 
 
-def cumulative(cum_df: pd.DataFrame, milestones_df: pd.DataFrame | None = None) -> go.Figure:
-    """Running total of engagements with the 1st, 100th, 1,000th... engagement marked."""
+def cumulative(
+    cum_df: pd.DataFrame,
+    milestones_df: pd.DataFrame | None = None,
+    projection: dict | None = None,
+) -> go.Figure:
+    """Running total of engagements with the 1st, 100th, 1,000th... engagement marked; with a
+    projection (``metrics.milestone_projection`` with status ``ok``), a dashed line to the next
+    milestone's expected date and its 90% interval."""
     title = "Cumulative engagements"
     subtitle = "Running total by request date; markers show milestones"
+    projected = projection is not None and projection.get("status") == "ok"
+    if projected:
+        subtitle += "; dashed: the next milestone at the last 12 months' rate (90% interval)"
     if _is_empty(cum_df, "engagements"):
         return empty_figure(title)
     fig = go.Figure()
@@ -440,9 +449,55 @@ def cumulative(cum_df: pd.DataFrame, milestones_df: pd.DataFrame | None = None) 
             share = min(0.5, (width + MILESTONE_OFFSET[0] + 8) / MILESTONE_PLOT[0])
             start = min(start, pd.Timestamp(x) - share / (1 - share) * (end - pd.Timestamp(x)))
             y_top = max(y_top, y / (1 - (MILESTONE_OFFSET[1] + 18) / MILESTONE_PLOT[1]))
+    if projected and projection is not None:
+        end, top, y_top = _add_projection(fig, projection, end, top, y_top)
     fig.update_yaxes(title_text="Engagements", **_count_axis(top), range=[0, max(y_top, 1)])
     fig.update_xaxes(title_text=None, range=[start, end])
     return _finish(fig, title, subtitle)
+
+
+def _add_projection(fig: go.Figure, p: dict, end, top: int, y_top: float) -> tuple:
+    """The dashed projection from the data date to the next milestone, and its 90% interval as a
+    horizontal bar at the milestone's height; returns the widened x end, y top and y range."""
+    through, expected = pd.Timestamp(p["through"]), pd.Timestamp(p["expected"])
+    earliest = pd.Timestamp(p["earliest"]) if p.get("earliest") else expected
+    latest = pd.Timestamp(p["latest"]) if p.get("latest") else expected
+    goal = int(p["milestone"])
+    name = f"{_ordinal(goal)} engagement"
+    fig.add_scatter(
+        x=[through, expected],
+        y=[p["current"], goal],
+        mode="lines",
+        name=f"Projected: {name}",
+        line={"color": PALETTE[0], "width": 2, "dash": "dash"},
+        hovertemplate=f"{name} expected around %{{x|%b %Y}}<extra></extra>",
+    )
+    interval = "to more than 10 years away" if not p.get("latest") else f"to {latest:%b %Y}"
+    fig.add_scatter(
+        x=[earliest, latest],
+        y=[goal, goal],
+        mode="lines+markers",
+        name="90% interval",
+        line={"color": PALETTE[1], "width": 6},
+        marker={"symbol": "line-ns", "size": 14, "line": {"width": 2, "color": PALETTE[1]}},
+        opacity=0.6,
+        hovertemplate=f"90% interval: {earliest:%b %Y} {interval}<extra></extra>",
+    )
+    fig.add_annotation(
+        x=expected,
+        y=goal,
+        text=f"{name}<br>≈ {expected:%b %Y}",
+        showarrow=True,
+        arrowhead=0,
+        arrowcolor=MUTED,
+        ax=-14,
+        ay=-30,
+        xanchor="right",
+        align="right",
+        font={"size": 11, "color": INK},
+    )
+    new_end = max(latest, expected) + pd.Timedelta(days=60)
+    return new_end, max(top, goal), max(y_top, goal * 1.15)
 
 
 # The plot area (px) of a half-width chart, which milestone labels must fit; and the offset of a
@@ -1430,3 +1485,59 @@ MODEBAR_REMOVED = [
     "zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d",
     "resetScale2d", "toggleSpikelines", "hoverClosestCartesian", "hoverCompareCartesian",
 ]  # fmt: skip
+
+
+def field_reach(df: pd.DataFrame) -> go.Figure:
+    """Agencies served as a % of all US state and local agencies (``metrics.field_reach``), overall
+    and by census category, with the range a category's rounded census share allows."""
+    title = "Reach against the whole field"
+    subtitle = (
+        "Agencies served as a % of all state and local law-enforcement agencies "
+        "(BJS census, 2018); whiskers: the range the census' rounded shares allow"
+    )
+    if df is None or df.empty or int(df["agencies_served"].sum()) == 0:
+        return empty_figure(title)
+    rows = df.iloc[::-1]  # the overall bar on top
+    names = [html.escape(str(label), quote=False) for label in rows["label"]]
+    names = ["<br>".join(_wrap_words(n, 28)) for n in names]
+    fig = go.Figure()
+    fig.add_bar(
+        y=names,
+        x=rows["share_pct"],
+        orientation="h",
+        marker={"color": [PALETTE[1] if c == "all" else PALETTE[0] for c in rows["category"]]},
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": rows["share_high"] - rows["share_pct"],
+            "arrayminus": rows["share_pct"] - rows["share_low"],
+            "color": INK,
+            "thickness": 1.5,
+            "width": 4,
+        },
+        text=[f"{v:.1f}%" for v in rows["share_pct"]],
+        textposition="inside",
+        insidetextanchor="middle",
+        textfont={"color": ["#111827" if c == "all" else "white" for c in rows["category"]]},
+        customdata=list(
+            zip(rows["agencies_served"], rows["field_agencies"], rows["agency_types"], strict=True)
+        ),
+        hovertemplate=(
+            "%{y}: %{x:.1f}%<br>%{customdata[0]:,} agencies served of about "
+            "%{customdata[1]:,.0f}<br>Agency types: %{customdata[2]}<extra></extra>"
+        ),
+    )
+    top = float(rows["share_high"].max())
+    fig.update_xaxes(title_text="% of agencies served", range=[0, top * 1.25 or 1], ticksuffix="%")
+    fig.update_yaxes(title_text=None, automargin=True)
+    return _finish(fig, title, subtitle)
+
+
+def _wrap_words(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [text]

@@ -310,6 +310,37 @@ METRICS: dict[str, Metric] = {
             better="lower",
         ),
         Metric(
+            "next_milestone",
+            "Next milestone",
+            "The next milestone (1st, 100th, 250th, 500th, 1,000th, 1,500th, 2,000th, ... engagement) "
+            "in the selection and when it is expected: the engagements still to come divided by "
+            "the recent rate, counted from the data date. The recent rate is the selection's "
+            "engagements requested in the last 12 complete months of data (fewer when the "
+            "selection starts later), taken as a Poisson rate; the 90% interval comes from the "
+            "exact (Garwood) 90% Poisson interval of that count, so it shows how uncertain the "
+            "recent rate is, assuming it holds. No projection for an empty selection, one that "
+            "ends before the data date, under 90 days of recent data or none in them; beyond 10 "
+            "years it is reported as too far away.",
+            "count",
+            "Volume",
+        ),
+        Metric(
+            "field_share",
+            "% of US agencies served",
+            "Agencies served (a delivered engagement in the selection) as a share of all state "
+            "and local law-enforcement agencies counted by the Bureau of Justice Statistics' "
+            "Census of State and Local Law Enforcement Agencies, 2018 (17,541 agencies; "
+            "data/bjs_csllea_2018.csv), overall and by census category: local police "
+            "departments (municipal and county police), sheriffs' offices, and primary state, "
+            "tribal and special-jurisdiction agencies with constables and marshals (state, "
+            "tribal, campus and other). The census gives a category's count only as a whole-"
+            "percent share of the total, so a category's share served comes with the range that "
+            "rounding allows. Territorial agencies and agencies in the territories are left out. "
+            "Counts by state are not shipped (data/README.md).",
+            "pct",
+            "Reach",
+        ),
+        Metric(
             "topic_engagements",
             "Engagements by topic",
             f"Engagements per topic. {_MULTI_TOPIC}",

@@ -358,7 +358,8 @@ Built = tuple[str, go.Figure, str, Table]
 def _cumulative(ctx: _Context) -> Built:
     cum = ctx.get(metrics.cumulative_engagements)
     ms = ctx.get(metrics.milestones)
-    fig = charts.cumulative(cum, ms)
+    projection = ctx.get(metrics.milestone_projection)
+    fig = charts.cumulative(cum, ms, projection)
     if cum.empty:
         return "cumulative", fig, NO_DATA, Table(("Engagement", "Requested on", "Agency"), ())
     total = int(cum["cumulative"].iloc[-1])
@@ -368,12 +369,39 @@ def _cumulative(ctx: _Context) -> Built:
     if len(big):
         top = big.iloc[-1]
         takeaway += f"; the {_ordinal(int(top['milestone']))} came in {_month(top['requested_on'])}"
+    ahead = milestone_takeaway(projection)
+    if ahead:
+        takeaway += f". {ahead}"
     rows = tuple(
         (f"{_ordinal(int(r.milestone))} engagement", _day(r.requested_on), str(r.agency_name))
         for r in ms.itertuples()
     )
     note = f"{_plural(total, 'engagement')} in all; the latest requested on {_day(last)}."
     return "cumulative", fig, takeaway, Table(("Engagement", "Requested on", "Agency"), rows, note)
+
+
+def milestone_takeaway(p: dict) -> str | None:
+    """One sentence on when the next milestone is expected (``metrics.milestone_projection``), or
+    None when there is nothing to project (an empty selection, one that ends before the data
+    date, under 90 days of recent data, no engagements in it, or past the last milestone)."""
+    status = p.get("status")
+    if status not in ("ok", "too_far"):
+        return None
+    goal = f"the {_ordinal(int(p['milestone']))} engagement"
+    months = f"{_month(p['window_start'])} to {_month(p['window_end'])}"
+    recent = f"{_plural(int(p['window_engagements']), 'engagement')} in {months}"
+    if status == "too_far":
+        return (
+            f"At the recent rate ({recent}), {goal} is more than "
+            f"{metrics.PROJECTION_HORIZON_YEARS} years away"
+        )
+    far = f"more than {metrics.PROJECTION_HORIZON_YEARS} years away"
+    latest = _month(p["latest"]) if p.get("latest") else far
+    earliest = _month(p["earliest"]) if p.get("earliest") else _month(p["expected"])
+    return (
+        f"At the recent rate ({recent}), {goal} is expected around {_month(p['expected'])} "
+        f"(90% interval {earliest} to {latest})"
+    )
 
 
 def _volume(ctx: _Context) -> Built:
@@ -1199,13 +1227,18 @@ def _html_chart(chart: Chart) -> list[str]:
         default_height=f"{height}px",
     )
     return [
-        f'<figure id="{e(chart.key)}" aria-label="{e(chart.title)}">',
+        f'<figure id="{e(chart.key)}" aria-label="{e(_named(chart))}">',
         f'<p class="takeaway">{e(chart.takeaway)}</p>',
         div,
         f"<details><summary>The figures: {e(chart.title)}</summary>",
         _html_table(chart.table),
         "</details></figure>",
     ]
+
+
+def _named(chart: Chart) -> str:
+    """A chart's accessible name: its title and its takeaway."""
+    return f"{chart.title}: {chart.takeaway}" if chart.takeaway else chart.title
 
 
 def _html_table(table: Table) -> str:

@@ -11,11 +11,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from critac_metrics import charts, metrics, registry
+from critac_metrics import charts, metrics, registry, report
 from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
 from critac_metrics.filters import Filters
 
-from . import data, state
+from . import accessible, chips, data, state
 
 DEMO_BANNER = (
     "**Synthetic demo data.** Every record shown here is invented for demonstration; no "
@@ -50,6 +50,7 @@ def page_header(title: str, filters: Filters, noun: str = "Engagements") -> None
     """Title, demo banner, URL notices and the one-sentence filter caption, for every page."""
     st.html(CHART_CSS)
     st.title(title)
+    chips.render(filters)
     if data.info("is_demo"):
         st.warning(DEMO_BANNER, icon=":material/science:")
     for notice in state.notices():
@@ -81,6 +82,13 @@ EMPTY_STATE = (
     "No engagements match these filters. Widen the date range or clear a filter "
     "(Reset filters in the sidebar)."
 )
+
+
+def milestone_caption(projection: dict) -> None:
+    """The next milestone's projection in a sentence (nothing when there is none to make)."""
+    sentence = report.milestone_takeaway(projection)
+    if sentence:
+        st.caption(plain(sentence + "."))
 
 
 def empty_state() -> None:
@@ -178,8 +186,12 @@ def chart(
     options: dict[str, Any] = {"theme": None, "key": key, "config": charts.modebar_config(name)}
     if filter_on:
         options.update(on_select=partial(_on_click, key, filter_on), selection_mode="points")
-    with st.container(key=f"wide-{key}") if wide else nullcontext():
-        st.plotly_chart(fig, **options)
+    takeaway = accessible.alt(fig)
+    if accessible.as_table(key, table):
+        accessible.show_table(table, key, takeaway, filter_on)
+    else:
+        with st.container(key=f"wide-{key}") if wide else nullcontext():
+            st.plotly_chart(fig, alt=takeaway, **options)
     if table is not None and not table.empty:
         st.download_button(
             "Download these numbers (CSV)",

@@ -36,6 +36,10 @@ with right:
     sizes = data.metric(metrics.breakdown, filters, dimension="size_band")
     show.chart(charts.bar_breakdown(sizes, "size_band", value="agencies"), "agencies_sizes", sizes)
 
+field_share = data.metric(metrics.field_reach, filters)
+show.chart(charts.field_reach(field_share), "agencies_field", field_share)
+st.caption(registry.METRICS["field_share"].description)
+
 repeat = data.metric(metrics.first_time_vs_repeat, filters)
 show.chart(charts.first_time_vs_repeat(repeat), "agencies_repeat", repeat)
 

@@ -31,11 +31,13 @@ show.chart(charts.volume_trend(series, grain), "overview_trend", series)
 left, right = st.columns(2)
 with left:
     cumulative = data.metric(metrics.cumulative_engagements, filters)
+    projection = data.metric(metrics.milestone_projection, filters)
     show.chart(
-        charts.cumulative(cumulative, data.metric(metrics.milestones, filters)),
+        charts.cumulative(cumulative, data.metric(metrics.milestones, filters), projection),
         "overview_cumulative",
         cumulative,
     )
+    show.milestone_caption(projection)
 with right:
     topics = data.metric(metrics.breakdown, filters, dimension="topic")
     show.chart(
