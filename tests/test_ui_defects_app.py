@@ -65,12 +65,30 @@ def test_data_page_tiles_follow_the_filters_with_the_registry_labels(monkeypatch
 # -- 7. one empty state ---------------------------------------------------------------------------
 
 
+def _requests_but_no_engagements(demo_db) -> tuple[str, str]:
+    """The first (state, assistance type) whose requests were all declined, withdrawn or are
+    still awaiting approval (read with plain SQL on the records, not the metrics)."""
+    con = db.connect(demo_db)
+    try:
+        row = con.execute(
+            """select a.state, e.assistance_type from engagements e join agencies a using (agency_id)
+            group by all
+            having bool_and(e.status in ('declined', 'withdrawn', 'requested'))
+            order by all limit 1"""
+        ).fetchone()
+    finally:
+        con.close()
+    assert row is not None, "the demo data has no such selection"
+    return str(row[0]), str(row[1])
+
+
 @pytest.mark.parametrize("page", [p.path for p in PAGES], ids=[p.title for p in PAGES])
 def test_every_page_shows_the_same_empty_state(monkeypatch, demo_db, page):
-    # American Samoa has one request in the demo data, and it never became an engagement.
-    head = _headline(demo_db, Filters(states=("AS",)))
+    # A selection with requests, none of which became an engagement (found in the demo data).
+    state, assistance = _requests_but_no_engagements(demo_db)
+    head = _headline(demo_db, Filters(states=(state,), assistance_types=(assistance,)))
     assert head["requests"] > 0 and head["engagements"] == 0
-    at = _open(monkeypatch, demo_db, page, state="AS")
+    at = _open(monkeypatch, demo_db, page, state=state, assistance_type=assistance)
     assert [i.value for i in at.info if i.value.startswith(EMPTY[:20])] == [EMPTY]
     assert not at.get("plotly_chart"), "no chart of zeros"
     assert not [m for m in at.metric if m.value in ("0", "–", "—")], "no tiles of 0 and –"
