@@ -110,6 +110,30 @@ def _template() -> go.layout.Template:
 
 pio.templates[TEMPLATE] = _template()
 
+# The dark variant (the app in a dark browser theme); exports keep the light template.
+DARK_TEXT = "#d1d5db"  # light grey: titles, ticks and legends on a dark background
+DARK_GRID = "rgba(209, 213, 219, 0.18)"
+DARK_HOVER = "#1f2937"
+
+
+def dark_variant(template: go.layout.Template) -> go.layout.Template:
+    """A copy of ``template`` for a dark background: light text, faint grid lines, a dark hover
+    box; the colours of the data (palette, scales) stay as they are."""
+    dark = go.layout.Template(template)
+    dark.layout.font.color = DARK_TEXT
+    for axis in (dark.layout.xaxis, dark.layout.yaxis):
+        axis.update(gridcolor=DARK_GRID, linecolor=DARK_GRID, zerolinecolor=DARK_GRID,
+                    tickcolor=DARK_GRID)  # fmt: skip
+    dark.layout.hoverlabel.update(bgcolor=DARK_HOVER, font_color=DARK_TEXT, bordercolor=DARK_GRID)
+    return dark
+
+
+def in_theme(fig: go.Figure, dark: bool) -> go.Figure:
+    """``fig`` drawn for the viewer's theme: the dark variant of its template when ``dark``."""
+    if dark:
+        fig.update_layout(template=dark_variant(fig.layout.template))
+    return fig
+
 
 # -- shared helpers -------------------------------------------------------------------------------
 

@@ -178,6 +178,7 @@ def chart(
     )
     # The modebar shows on hover at the top right: keep the demo label clear of it.
     fig.update_annotations(selector={"name": "demo-label"}, xshift=-MODEBAR_PX)
+    charts.in_theme(fig, dark_theme())
     options: dict[str, Any] = {"theme": None, "key": key, "config": charts.modebar_config(name)}
     if filter_on:
         options.update(on_select=partial(_on_click, key, filter_on, drill), selection_mode="points")
@@ -192,6 +193,11 @@ def chart(
             key=f"{key}_csv",
             icon=":material/download:",
         )
+
+
+def dark_theme() -> bool:
+    """Is the app drawn dark (the viewer's browser prefers dark, or chose it in the menu)?"""
+    return st.context.theme.type == "dark"
 
 
 def row_downloads(filters: Filters, name: str) -> None:
