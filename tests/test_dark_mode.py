@@ -33,3 +33,12 @@ def test_in_theme_switches_only_when_dark(tiny_con):
     dark = charts.in_theme(go.Figure(fig), dark=True)
     assert dark.layout.template.layout.font.color == charts.DARK_TEXT
     assert dark.data[0].marker.color == fig.data[0].marker.color  # the bars keep the palette
+
+
+def test_an_export_preview_stays_light_in_the_dark(tiny_con):
+    """The Report page previews each chart as it will be exported (white paper): in a dark app
+    it keeps the light template, or its light text would sit on white."""
+    exported = charts.with_context(_figure(tiny_con), "All engagements", "2025-10-31", True)
+    assert exported.layout.paper_bgcolor == "white"
+    shown = charts.in_theme(go.Figure(exported), dark=True)
+    assert shown.layout.template.layout.font.color == charts.INK
