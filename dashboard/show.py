@@ -13,7 +13,7 @@ import streamlit as st
 
 from critac_metrics import charts, metrics, registry
 from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
-from critac_metrics.filters import Filters
+from critac_metrics.filters import Filters, fiscal_year_spanned
 
 from . import data, state
 
@@ -342,4 +342,23 @@ def year_over_year_toggle(key: str) -> bool:
         key=key,
         help=YOY_HELP,
         on_change=lambda: state.set_flag("_yoy", st.session_state[key]),
+    )
+
+
+def all_years_button(filters: Filters, grain_key: str) -> None:
+    """After a fiscal year was opened (the dates span exactly one), a way back to every year at
+    the fiscal-year grain (Back in the browser undoes it too)."""
+    fy = fiscal_year_spanned(filters.start, filters.end) if filters.start and filters.end else None
+    if fy is None or state.presenting():
+        return
+
+    def back() -> None:
+        state.set_filters(filters.replace(start=None, end=None))
+        st.session_state[grain_key] = "fiscal_year"
+
+    st.button(
+        f"All fiscal years (close FY{fy})",
+        key=f"{grain_key}_all_years",
+        icon=":material/arrow_back:",
+        on_click=back,
     )

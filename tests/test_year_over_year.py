@@ -140,3 +140,17 @@ def test_the_switch_writes_the_url(monkeypatch, demo_db):
     assert any(" vs FY" in t for t in _titles(at))
     at.toggle(key="overview_yoy").set_value(False).run()
     assert "_yoy" not in at.query_params
+
+
+def test_an_opened_fiscal_year_has_a_way_back_to_every_year(monkeypatch, demo_db):
+    from .test_ui_defects_app import _open
+
+    start, end = FY[2025]["start"], FY[2025]["end"]
+    at = _open(monkeypatch, demo_db, "views/overview.py", start=str(start), end=str(end))
+    at.session_state["overview_grain"] = "month"
+    button = at.button(key="overview_grain_all_years")
+    assert "FY2025" in button.label
+    button.click().run()
+    assert "start" not in at.query_params and "end" not in at.query_params
+    assert at.session_state["overview_grain"] == "fiscal_year"
+    assert not [b for b in at.button if b.key == "overview_grain_all_years"]

@@ -15,6 +15,7 @@ show.kpi_row(
     data.metric(metrics.comparison, filters).sentence,
 )
 
+show.all_years_button(filters, "overview_grain")
 year_over_year = show.year_over_year_toggle("overview_yoy")
 grain = (
     st.segmented_control(
