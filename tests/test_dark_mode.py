@@ -7,10 +7,11 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from critac_metrics import charts, metrics
+from critac_metrics.filters import Filters
 
 
 def _figure(tiny_con) -> go.Figure:
-    return charts.volume_trend(metrics.volume_series(tiny_con, metrics.Filters(), "fiscal_year"))
+    return charts.volume_trend(metrics.volume_series(tiny_con, Filters(), "fiscal_year"))
 
 
 def test_dark_variant_lightens_text_and_grid_and_keeps_the_data_colours():

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from critac_metrics import charts, metrics
+from critac_metrics.filters import Filters
 
 from . import reference as ref
 from .test_period_comparison import FY, both, worlds  # noqa: F401 - the shared data sets
@@ -64,7 +65,7 @@ def test_year_over_year_by_topic_matches_the_reference(worlds, case):  # noqa: F
 
 
 def test_a_fiscal_year_in_progress_is_compared_with_the_whole_year_before(worlds):  # noqa: F811
-    frame = metrics.year_over_year(worlds["main"].con, metrics.Filters())
+    frame = metrics.year_over_year(worlds["main"].con, Filters())
     # The last day of data is 31 Oct 2025: FY2026 has one month (complete), FY2025 all twelve.
     assert sorted(set(frame["fiscal_year"])) == [2025, 2026]
     assert frame.groupby("fiscal_year")["fiscal_month"].apply(list).to_dict() == {
@@ -82,7 +83,7 @@ def test_a_date_filter_on_one_year_still_shows_the_year_before(worlds):  # noqa:
 
 
 def test_overlay_figure_draws_both_years_on_fiscal_months(worlds):  # noqa: F811
-    frame = metrics.year_over_year(worlds["main"].con, metrics.Filters())
+    frame = metrics.year_over_year(worlds["main"].con, Filters())
     fig = charts.year_over_year(frame)
     names = [trace.name for trace in fig.data]
     assert names == ["FY2026", "FY2025"]
@@ -95,7 +96,7 @@ def test_overlay_figure_draws_both_years_on_fiscal_months(worlds):  # noqa: F811
 
 
 def test_overlay_figure_by_topic_pairs_each_topic_with_its_year_before(worlds):  # noqa: F811
-    frame = metrics.year_over_year(worlds["main"].con, metrics.Filters(), dimension="topic")
+    frame = metrics.year_over_year(worlds["main"].con, Filters(), dimension="topic")
     fig = charts.year_over_year(frame, "topic")
     by_name = {trace.name: trace for trace in fig.data}
     assert "De-escalation · FY2025" in by_name and "De-escalation · FY2026" in by_name
