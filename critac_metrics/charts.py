@@ -18,7 +18,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from . import schema
-from .metrics import DEFAULT_MIN_N
+from .metrics import DEFAULT_MIN_N, FISCAL_MONTHS, PERIOD_MONTHS
 from .registry import VALUE_LABELS
 from .registry import label as registry_label
 from .registry import value_label as registry_value_label
@@ -109,6 +109,31 @@ def _template() -> go.layout.Template:
 
 
 pio.templates[TEMPLATE] = _template()
+
+# The dark variant (the app in a dark browser theme); exports keep the light template.
+DARK_TEXT = "#d1d5db"  # light grey: titles, ticks and legends on a dark background
+DARK_GRID = "rgba(209, 213, 219, 0.18)"
+DARK_HOVER = "#1f2937"
+
+
+def dark_variant(template: go.layout.Template) -> go.layout.Template:
+    """A copy of ``template`` for a dark background: light text, faint grid lines, a dark hover
+    box; the colours of the data (palette, scales) stay as they are."""
+    dark = go.layout.Template(template)
+    dark.layout.font.color = DARK_TEXT
+    for axis in (dark.layout.xaxis, dark.layout.yaxis):
+        axis.update(gridcolor=DARK_GRID, linecolor=DARK_GRID, zerolinecolor=DARK_GRID,
+                    tickcolor=DARK_GRID)  # fmt: skip
+    dark.layout.hoverlabel.update(bgcolor=DARK_HOVER, font_color=DARK_TEXT, bordercolor=DARK_GRID)
+    return dark
+
+
+def in_theme(fig: go.Figure, dark: bool) -> go.Figure:
+    """``fig`` drawn for the viewer's theme: the dark variant of its template when ``dark``. A
+    figure with its own opaque paper (an export's preview, white like the file) stays light."""
+    if dark and fig.layout.paper_bgcolor in (None, "rgba(0,0,0,0)"):
+        fig.update_layout(template=dark_variant(fig.layout.template))
+    return fig
 
 
 # -- shared helpers -------------------------------------------------------------------------------
@@ -358,6 +383,13 @@ def _period_axis(periods: list[str], partial: list[str]) -> dict:
 # -- volume and trend -----------------------------------------------------------------------------
 
 
+def _period_spans(starts: pd.Series, grain: str) -> list[list[str]]:
+    """[first day, last day] (ISO) of each period: a click on it can narrow the dates to it."""
+    first = pd.to_datetime(starts)
+    last = first + pd.DateOffset(months=PERIOD_MONTHS.get(grain, 1)) - pd.Timedelta(days=1)
+    return [[a, b] for a, b in zip(_iso(first), _iso(last), strict=True)]
+
+
 def volume_trend(series_df: pd.DataFrame, grain: str = "month") -> go.Figure:
     """Engagements per period as bars; all requests and completed engagements as lines."""
     title = f"Engagements per {GRAIN_NOUNS.get(grain, grain)}"
@@ -365,7 +397,7 @@ def volume_trend(series_df: pd.DataFrame, grain: str = "month") -> go.Figure:
     if _is_empty(series_df, "requests"):
         return empty_figure(title)
     x = series_df["period"].tolist()
-    starts = _iso(series_df["period_start"])
+    starts = _period_spans(series_df["period_start"], grain)
     flags = _partial_flags(series_df)
     hover = _partial_hover(flags)
     fig = go.Figure()
@@ -744,6 +776,64 @@ def series_by_dimension(df: pd.DataFrame, dimension: str, grain: str = "month") 
     )
     fig.update_layout(barmode="stack", bargap=0.15)
     return _finish(fig, title, subtitle, legend="right")
+
+
+def year_over_year(df: pd.DataFrame, dimension: str | None = None) -> go.Figure:
+    """Engagements per fiscal month of the latest fiscal year (solid) over the year before it
+    (dotted), aligned by fiscal month (October first); with ``dimension``, a pair of lines per
+    value in the value's colour (metrics.year_over_year's frame)."""
+    what = f" by {_dimension_label(dimension)}" if dimension else ""
+    if _is_empty(df, "engagements"):
+        return empty_figure(f"Engagements per fiscal month{what}, year over year")
+    years = sorted(set(df["fiscal_year"]), reverse=True)
+    title = f"Engagements per fiscal month{what}: " + " vs ".join(f"FY{y}" for y in years)
+    subtitle = "Each fiscal year runs October to September; dotted: the year before"
+    values = [None]
+    if dimension:
+        totals = df.groupby(dimension)["engagements"].sum().sort_values(ascending=False)
+        values = list(totals[totals > 0].index[:8])
+        subtitle = f"{subtitle} · {MULTI_TOPIC_NOTE}" if dimension.startswith("topic") else subtitle
+    fig = go.Figure()
+    for i, value in enumerate(values):
+        colour = PALETTE[i % len(PALETTE)]
+        for k, year in enumerate(years):
+            part = df[df["fiscal_year"] == year]
+            if value is not None:
+                part = part[part[dimension] == value]
+            part = part.sort_values("fiscal_month")
+            flags = _partial_flags(part)
+            name = f"FY{year}"
+            if value is not None:
+                name = f"{category_label(dimension, value)} · {name}"
+            previous = k > 0
+            line_colour = (MUTED if value is None else colour) if previous else colour
+            fig.add_scatter(
+                x=part["month"].tolist(),
+                y=part["engagements"],
+                name=name,
+                mode="lines+markers",
+                line={"color": line_colour, "width": 2 if previous else 3,
+                      "dash": "dot" if previous else "solid"},
+                marker={
+                    "color": line_colour,
+                    "size": [9 if f else 6 for f in flags],
+                    "symbol": ["circle-open" if f else "circle" for f in flags],
+                    "line": {"width": 2, "color": line_colour},
+                },
+                hovertext=_partial_hover(flags),
+                hovertemplate="<b>%{fullData.name}</b> · %{x}: %{y:,}%{hovertext}<extra></extra>",
+            )  # fmt: skip
+    partial = sorted(set(df.loc[df["is_partial"].astype(bool), "month"]))
+    if partial:
+        subtitle += (
+            f"<br>* {', '.join(partial)} FY{years[0]}: month still in progress (open marker)"
+        )
+    fig.update_xaxes(
+        type="category", categoryorder="array", categoryarray=list(FISCAL_MONTHS), title_text=None
+    )
+    fig.update_yaxes(title_text="Engagements", **_count_axis(df["engagements"].max()))
+    fig.update_layout(hovermode="x unified")
+    return _finish(fig, title, subtitle, legend="top" if dimension is None else "right")
 
 
 def topic_heatmap(matrix_df: pd.DataFrame) -> go.Figure:

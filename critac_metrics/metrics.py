@@ -24,7 +24,7 @@ import pandas as pd
 
 from . import db, field, registry, schema
 from .comparison import Comparison, compare
-from .filters import Filters
+from .filters import Filters, fiscal_year_bounds, fiscal_year_of, year_before
 
 DEFAULT_MIN_N = 5
 # Completion within this many days of the request, among requests at least this old on the last
@@ -678,6 +678,83 @@ def series_by(
         [*params, list(only), list(only)],
     )
     return _fill_periods(rows, description, grain, by=dimension)
+
+
+FISCAL_MONTHS = ("Oct", "Nov", "Dec", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep")
+
+
+def fiscal_month_of(day: dt.date) -> int:
+    """The month of the federal fiscal year: October is 1, September is 12."""
+    return (day.month - 10) % 12 + 1
+
+
+def year_over_year(
+    con: Connection, filters: Filters, dimension: str | None = None, only: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Engagements per fiscal month (October = 1) of the latest fiscal year in the selection and of
+    the fiscal year before it, for a year-over-year overlay (by the date basis).
+
+    The latest year keeps the selection's dates (a fiscal year in progress stops at the last
+    month of data, which is marked ``is_partial``); the year before covers the same span a year
+    earlier, whatever the date filter, so a link filtered to one fiscal year still shows the year
+    it is compared with. Months in the span without engagements are 0. With ``dimension`` there
+    is a row per value too (``only`` keeps just those values)."""
+    column = filters.date_column
+    source, params = _selection(filters)
+    latest = _as_date(
+        _fetch(con, f"select max({column}) {source} and is_engagement", params)[0][0][0]
+    )
+    through = _as_date(_fetch(con, "select data_through from store_meta", [])[0][0][0])
+    columns = ["fiscal_year", "fiscal_month", "month", *([dimension] if dimension else [])]
+    columns += ["engagements", "is_partial"]
+    if latest is None:
+        return pd.DataFrame({c: pd.Series(dtype="int64") for c in columns})
+    year = fiscal_year_of(latest)
+    first, last = fiscal_year_bounds(year)
+    current = (max(filters.start or first, first), min(filters.end or last, last))
+    previous = (year_before(current[0]), year_before(current[1]))
+    # Both spans in one scan: the dates between them are left out.
+    both = filters.replace(start=previous[0], end=current[1])
+    gap = f"not ({column} > ? and {column} < ?)"
+    month = f"date_trunc('month', {column})::date"
+    if dimension is None:
+        source, params = _selection(both)
+        sql = (
+            f"select {month} as month_start, 'All' as value, count(*) as engagements "
+            f"{source} and is_engagement and {gap} group by all"
+        )
+        params = [*params, previous[1], current[0]]
+    else:
+        summed, params = _summed_sql(
+            both, dimension, {"engagements": "count(*)"}, {"month_start": month},
+            where=f"is_engagement and {gap}",
+        )  # fmt: skip
+        sql = (
+            f"select month_start, value, engagements from ({summed}) "
+            "where len(?::varchar[]) = 0 or value = any(?::varchar[])"
+        )
+        params = [*params, previous[1], current[0], list(only), list(only)]
+    found = {(row[0], row[1]): int(row[2]) for row in _fetch(con, sql, params)[0]}
+    values = sorted({value for _, value in found}) if dimension else ["All"]
+    records = []
+    for fiscal_year, (start, end) in ((year - 1, previous), (year, current)):
+        day = start.replace(day=1)
+        while day <= end and (through is None or day <= through):
+            partial = through is not None and _months_later(day, 1) > through + _ONE_DAY
+            month_number = fiscal_month_of(day)
+            for value in values:
+                record = {
+                    "fiscal_year": fiscal_year,
+                    "fiscal_month": month_number,
+                    "month": FISCAL_MONTHS[month_number - 1],
+                    "engagements": found.get((day, value), 0),
+                    "is_partial": partial,
+                }
+                if dimension:
+                    record[dimension] = value
+                records.append(record)
+            day = _months_later(day, 1)
+    return pd.DataFrame(records, columns=columns)
 
 
 def cumulative_engagements(con: Connection, filters: Filters) -> pd.DataFrame:

@@ -13,7 +13,7 @@ import streamlit as st
 
 from critac_metrics import charts, metrics, registry, report
 from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
-from critac_metrics.filters import Filters
+from critac_metrics.filters import Filters, fiscal_year_spanned
 
 from . import accessible, chips, data, state
 
@@ -164,13 +164,16 @@ def chart(
     table: pd.DataFrame | None = None,
     filter_on: str | tuple[str, ...] | None = None,
     wide: bool = False,
+    drill: dict[str, Any] | None = None,
 ) -> None:
     """Draw a figure with our theme (not Streamlit's) and offer its numbers as CSV.
 
     ``filter_on`` names the URL parameter (topic, state, agency_type) that a click on an element
     narrows every page to, using the element's customdata[0]; a tuple of parameters takes
     customdata[0], customdata[1], … (a heatmap cell: topic and agency type). ``wide`` keeps the
-    chart at least 640 px wide, scrolling sideways on a narrower screen."""
+    chart at least 640 px wide, scrolling sideways on a narrower screen. ``drill`` holds widget
+    values set along with the filter (a fiscal year opened at the month grain); ``filter_on=
+    "topic_group"`` narrows to the clicked group's topics."""
     name = charts.slugify(re.sub(r"<[^>]+>", " ", fig.layout.title.text or key))
     # The filter sentence, data date, source and demo label are part of the figure, so an image
     # downloaded from the modebar stands on its own.
@@ -183,9 +186,10 @@ def chart(
     )
     # The modebar shows on hover at the top right: keep the demo label clear of it.
     fig.update_annotations(selector={"name": "demo-label"}, xshift=-MODEBAR_PX)
+    charts.in_theme(fig, dark_theme())
     options: dict[str, Any] = {"theme": None, "key": key, "config": charts.modebar_config(name)}
     if filter_on:
-        options.update(on_select=partial(_on_click, key, filter_on), selection_mode="points")
+        options.update(on_select=partial(_on_click, key, filter_on, drill), selection_mode="points")
     takeaway = accessible.alt(fig)
     if accessible.as_table(key, table):
         accessible.show_table(table, key, takeaway, filter_on)
@@ -201,6 +205,11 @@ def chart(
             key=f"{key}_csv",
             icon=":material/download:",
         )
+
+
+def dark_theme() -> bool:
+    """Is the app drawn dark (the viewer's browser prefers dark, or chose it in the menu)?"""
+    return st.context.theme.type == "dark"
 
 
 def row_downloads(filters: Filters, name: str) -> None:
@@ -223,12 +232,17 @@ def row_downloads(filters: Filters, name: str) -> None:
     )
 
 
-def _on_click(key: str, param: str | tuple[str, ...]) -> None:
+def _on_click(key: str, param: str | tuple[str, ...], drill: dict | None = None) -> None:
     selection = st.session_state[key].selection
     params = (param,) if isinstance(param, str) else param
     points = [p["customdata"] for p in selection.get("points", []) if p.get("customdata")]
-    if points:
+    if not points:
+        return
+    if params == ("topic_group",):
+        state.narrow(*(("topic", topic) for topic in state.group_topics(str(points[0][0]))))
+    else:
         state.narrow(*((name, str(value)) for name, value in zip(params, points[0], strict=False)))
+    st.session_state.update(drill or {})
 
 
 def item_label(item: str) -> str:
@@ -324,4 +338,39 @@ def data_contract_markdown() -> str:
         CONTRACT.read_text(encoding="utf-8")
         if CONTRACT.exists()
         else "docs/data-contract.md is missing."
+    )
+
+
+YOY_LABEL = "Compare with the previous fiscal year"
+YOY_HELP = "Overlay the fiscal year before, month by month (October first). Kept in the link."
+
+
+def year_over_year_toggle(key: str) -> bool:
+    """The year-over-year switch of a trend chart; its state is the URL's ``_yoy`` (one switch
+    for every trend chart, so a shared link reopens it)."""
+    st.session_state[key] = state.flag("_yoy")  # the URL wins (a link, Back)
+    return st.toggle(
+        YOY_LABEL,
+        key=key,
+        help=YOY_HELP,
+        on_change=lambda: state.set_flag("_yoy", st.session_state[key]),
+    )
+
+
+def all_years_button(filters: Filters, grain_key: str) -> None:
+    """After a fiscal year was opened (the dates span exactly one), a way back to every year at
+    the fiscal-year grain (Back in the browser undoes it too)."""
+    fy = fiscal_year_spanned(filters.start, filters.end) if filters.start and filters.end else None
+    if fy is None or state.presenting():
+        return
+
+    def back() -> None:
+        state.set_filters(filters.replace(start=None, end=None))
+        st.session_state[grain_key] = "fiscal_year"
+
+    st.button(
+        f"All fiscal years (close FY{fy})",
+        key=f"{grain_key}_all_years",
+        icon=":material/arrow_back:",
+        on_click=back,
     )

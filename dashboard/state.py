@@ -16,7 +16,7 @@ from . import data
 
 FILTERS = "filters"
 NOTICES = "filter_notices"
-UI_PARAMS = ("_present",)  # UI-only parameters start with "_" and are kept as they are
+UI_PARAMS = ("_present", "_yoy")  # UI-only parameters start with "_" and are kept as they are
 
 
 def topic_names() -> list[str]:
@@ -79,7 +79,28 @@ def narrow(*pairs: tuple[str, str]) -> None:
     """Cross-filtering: a click on a chart element selects just its value(s), e.g.
     ("state", "CA") or ("topic", "De-escalation"), ("agency_type", "tribal") for a heatmap cell
     (checked like URL values, so a click on e.g. an 'unknown' bar is ignored)."""
-    params = {**current().to_query_params(), **{param: [value] for param, value in pairs}}
+    chosen: dict[str, list[str]] = {}
+    for param, value in pairs:  # several pairs of one parameter: a set of values (a topic group)
+        chosen.setdefault(param, []).append(value)
+    params = {**current().to_query_params(), **chosen}
     filters, notices = Filters.from_query_params(params, topic_names())
     if not notices:
         set_filters(filters)
+
+
+def group_topics(group: str) -> list[str]:
+    """The topics of a topic group (a click on a group opens its topics)."""
+    catalogue = data.info("topic_catalogue")
+    return list(catalogue.loc[catalogue["topic_group"] == group, "topic"])
+
+
+def flag(param: str) -> bool:
+    """A UI-only switch kept in the URL (e.g. ``_yoy=1``), so a shared link reopens it."""
+    return st.query_params.get(param) in ("1", "true")
+
+
+def set_flag(param: str, on: bool) -> None:
+    if on:
+        st.query_params[param] = "1"
+    elif param in st.query_params:
+        del st.query_params[param]

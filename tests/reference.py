@@ -6,6 +6,7 @@ compute by hand from the CSVs, and the metrics layer is checked against them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from dataclasses import dataclass, field
@@ -786,3 +787,56 @@ def kpis_with_comparison(data, sel: Selection, min_n: int = 5) -> dict[str, dict
         change = None if now is None or before is None else now - before
         out[name] = {"value": value, "compared": now, "previous": before, "change": change}
     return out
+
+
+FISCAL_MONTH_NAMES = ["Oct", "Nov", "Dec", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+                      "Sep"]  # fmt: skip
+
+
+def year_over_year(data, sel: Selection, dimension: str | None = None, only=()) -> pd.DataFrame:
+    """Engagements per fiscal month of the selection's latest fiscal year and the same span a
+    year earlier (dates of the year before are not limited by the date filter)."""
+    basis = "completed_on" if sel.date_basis == "completed" else "requested_on"
+    df = engaged(data, sel)
+    if df.empty:
+        return pd.DataFrame()
+    latest = df[basis].max()
+    fy = latest.year + (latest.month >= 10)
+    fy_start, fy_end = pd.Timestamp(fy - 1, 10, 1), pd.Timestamp(fy, 9, 30)
+    start = max(pd.Timestamp(sel.start), fy_start) if sel.start else fy_start
+    end = min(pd.Timestamp(sel.end), fy_end) if sel.end else fy_end
+    through = data_days(data)[0]
+    records = []
+    spans = (
+        (fy - 1, start - pd.DateOffset(years=1), end - pd.DateOffset(years=1)),
+        (fy, start, end),
+    )
+    for year, first, last in spans:
+        rows = engaged(data, dataclasses.replace(sel, start=first.date(), end=last.date()))
+        if dimension:
+            rows = exploded(rows, dimension)
+            if only:
+                rows = rows[rows["value"].isin(only)]
+        else:
+            rows = rows.assign(value="All")
+        counts = rows.groupby([rows[basis].dt.to_period("M"), "value"]).size()
+        for month in pd.period_range(first, last, freq="M"):
+            if month.start_time.date() > through:
+                break
+            records.append({"fiscal_year": year, "month_start": month, "counts": counts})
+    values = sorted({v for r in records for (_, v) in r["counts"].index}) if dimension else ["All"]
+    out = []
+    for r in records:
+        month = r["month_start"]
+        for value in values:
+            row = {
+                "fiscal_year": r["fiscal_year"],
+                "fiscal_month": (month.month - 10) % 12 + 1,
+                "month": FISCAL_MONTH_NAMES[(month.month - 10) % 12],
+                "engagements": int(r["counts"].get((month, value), 0)),
+                "is_partial": month.end_time.date() > through,
+            }
+            if dimension:
+                row[dimension] = value
+            out.append(row)
+    return pd.DataFrame(out)

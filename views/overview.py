@@ -15,6 +15,8 @@ show.kpi_row(
     data.metric(metrics.comparison, filters).sentence,
 )
 
+show.all_years_button(filters, "overview_grain")
+year_over_year = show.year_over_year_toggle("overview_yoy")
 grain = (
     st.segmented_control(
         "Period",
@@ -22,11 +24,23 @@ grain = (
         default="fiscal_year",
         format_func=show.GRAIN_LABELS.__getitem__,
         key="overview_grain",
+        disabled=year_over_year,
     )
     or "fiscal_year"
 )
-series = data.metric(metrics.volume_series, filters, grain=grain)
-show.chart(charts.volume_trend(series, grain), "overview_trend", series)
+if year_over_year:
+    by_month = data.metric(metrics.year_over_year, filters)
+    show.chart(charts.year_over_year(by_month), "overview_trend_yoy", by_month)
+else:
+    # A click on a fiscal year (or quarter) opens its months: the dates narrow to it.
+    series = data.metric(metrics.volume_series, filters, grain=grain)
+    show.chart(
+        charts.volume_trend(series, grain),
+        "overview_trend",
+        series,
+        filter_on=("start", "end") if grain != "month" else None,
+        drill={"overview_grain": "month"},
+    )
 
 left, right = st.columns(2)
 with left:

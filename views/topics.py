@@ -26,8 +26,24 @@ grain = (
     )
     or "fiscal_year"
 )
-trend = data.metric(metrics.series_by, filters, grain=grain, dimension="topic", only=tuple(compare))
-show.chart(charts.series_by_dimension(trend, "topic", grain), "topics_trend", trend, wide=True)
+year_over_year = show.year_over_year_toggle("topics_yoy")
+if year_over_year:
+    by_month = data.metric(metrics.year_over_year, filters, dimension="topic", only=tuple(compare))
+    show.chart(charts.year_over_year(by_month, "topic"), "topics_trend_yoy", by_month, wide=True)
+else:
+    trend = data.metric(
+        metrics.series_by, filters, grain=grain, dimension="topic", only=tuple(compare)
+    )
+    show.chart(charts.series_by_dimension(trend, "topic", grain), "topics_trend", trend, wide=True)
+
+# A click on a topic group opens its topics (the topic filter becomes the group's topics).
+groups = data.metric(metrics.breakdown, filters, dimension="topic_group")
+show.chart(
+    charts.bar_breakdown(groups, "topic_group"),
+    "topics_groups",
+    groups,
+    filter_on="topic_group",
+)
 
 matrix = data.metric(metrics.topic_by_agency_type, filters)
 show.chart(
