@@ -30,7 +30,7 @@ from pptx.enum.shapes import MSO_SHAPE
 from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.util import Inches, Pt
 
-from . import charts, metrics, registry, render, schema, store
+from . import charts, metrics, palette, registry, render, schema, store
 from .filters import Filters
 from .text import without_controls
 
@@ -888,10 +888,10 @@ def _none(value):
 # -- PowerPoint -----------------------------------------------------------------------------------
 
 SLIDE_W_IN, SLIDE_H_IN = 13.333, 7.5
-INK_RGB = (0x1F, 0x29, 0x37)
-MUTED_RGB = (0x6B, 0x72, 0x80)
-WARN_RGB = (0xD5, 0x5E, 0x00)
-ACCENT_RGB = (0x00, 0x72, 0xB2)
+INK_RGB = palette.rgb(palette.TEXT)
+MUTED_RGB = palette.rgb(palette.INK)
+WARN_RGB = palette.rgb(palette.WARNING)
+ACCENT_RGB = palette.rgb(palette.ACCENT)
 
 
 def build_deck(report: Report, image_dir: Path | None = None) -> bytes:
@@ -1022,8 +1022,8 @@ def _kpi_slide(deck, report: Report) -> None:
         )
         card.adjustments[0] = 0.06
         card.fill.solid()
-        card.fill.fore_color.rgb = _rgb((0xF3, 0xF4, 0xF6))
-        card.line.color.rgb = _rgb((0xD1, 0xD5, 0xDB))
+        card.fill.fore_color.rgb = _rgb(palette.rgb(palette.DECK_CARD))
+        card.line.color.rgb = _rgb(palette.rgb(palette.DECK_CARD_LINE))
         frame = card.text_frame
         frame.word_wrap = True
         frame.margin_left = frame.margin_right = Inches(0.2)
@@ -1096,11 +1096,14 @@ def _notes(report: Report, chart: Chart) -> str:
 
 # -- HTML -----------------------------------------------------------------------------------------
 
-CSS = """
-:root { color-scheme: light; --ink: #1f2937; --muted: #6b7280; --line: #e5e7eb; --warn: #D55E00; }
+CSS = (
+    f"""
+:root {{ color-scheme: light; --ink: {palette.TEXT}; --muted: {palette.INK}; --line: {palette.LINE};
+  --warn: {palette.WARNING}; --background: {palette.BACKGROUND}; --card: {palette.CARD}; }}"""
+    """
 * { box-sizing: border-box; }
 body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-  sans-serif; color: var(--ink); background: #fff; line-height: 1.45; }
+  sans-serif; color: var(--ink); background: var(--background); line-height: 1.45; }
 main { max-width: 1180px; margin: 0 auto; padding: 24px 20px 64px; }
 h1 { font-size: 2rem; margin: 0 0 6px; }
 h2 { font-size: 1.4rem; margin: 40px 0 8px; padding-top: 12px; border-top: 1px solid var(--line); }
@@ -1111,7 +1114,7 @@ h2 { font-size: 1.4rem; margin: 40px 0 8px; padding-top: 12px; border-top: 1px s
 .demo strong { letter-spacing: 0.04em; }
 .kpis { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 12px;
   margin: 12px 0; }
-.kpi { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; background: #f9fafb; }
+.kpi { border: 1px solid var(--line); border-radius: 8px; padding: 12px 14px; background: var(--card); }
 .kpi .label { color: var(--muted); font-size: 0.95rem; }
 .kpi .value { font-size: 1.9rem; font-weight: 700; }
 .kpi .change { color: var(--muted); font-size: 0.9rem; }
@@ -1123,6 +1126,7 @@ table { border-collapse: collapse; margin: 8px 0; font-size: 0.9rem; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 """
+)
 
 
 PLOTLY_JS = Path(__file__).parent / "assets" / "plotly-report.min.js"
