@@ -22,6 +22,8 @@ from .metrics import DEFAULT_MIN_N
 from .registry import VALUE_LABELS
 from .registry import label as registry_label
 from .registry import value_label as registry_value_label
+from .words import ordinal as _ordinal
+from .words import plural as _plural
 
 # -- theme ----------------------------------------------------------------------------------------
 
@@ -258,15 +260,6 @@ def _grain_of(periods: pd.Series) -> str:
 
 def _iso(values: pd.Series) -> list[str]:
     return [pd.Timestamp(v).date().isoformat() for v in values]
-
-
-def _plural(count: int, noun: str, plural: str | None = None) -> str:
-    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n:,}{suffix}"
 
 
 def _value_label(value: str) -> str:

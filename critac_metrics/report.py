@@ -36,12 +36,12 @@ from .report_content import (
     Table,
     _Context,
     _plain,
-    _plural,
     check_sections,
 )
 from .report_html import CSS, PLOTLY_JS, build_html, plotly_js
 from .report_pptx import build_deck
 from .report_sections import SECTION_CHARTS, chart_count
+from .words import plural as _plural
 
 __all__ = [
     "CSS",

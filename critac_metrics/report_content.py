@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from . import charts, metrics, registry
 from .filters import Filters
 from .text import without_controls
+from .words import plural as _plural
 
 T = TypeVar("T")
 
@@ -172,15 +173,6 @@ class _Context:
         months = len(self.get(metrics.volume_series, "month"))
         return "month" if months <= 18 else "quarter" if months <= 48 else "fiscal_year"
 
-    def partial(self, period_start, grain: str) -> bool:
-        """True when the period runs past the data date (its figures are not complete)."""
-        if self.date is None:
-            return False
-        start = pd.Timestamp(period_start)
-        months = {"month": 1, "quarter": 3, "fiscal_year": 12}[grain]
-        end = (start + pd.DateOffset(months=months) - pd.Timedelta(days=1)).date()
-        return end > self.date and (self.filters.end is None or self.filters.end > self.date)
-
 
 # -- formatting -----------------------------------------------------------------------------------
 
@@ -219,11 +211,6 @@ def _plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", str(text))).replace("  ", " ").strip()
 
 
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n:,}{suffix}"
-
-
 def _agency_type(value) -> str:
     """'tribal' -> 'tribal agencies'; 'other' -> 'other agency types'."""
     return "other agency types" if value == "other" else f"{charts.pretty(value).lower()} agencies"
@@ -231,10 +218,6 @@ def _agency_type(value) -> str:
 
 def _item(name: str) -> str:
     return charts.pretty(name)
-
-
-def _plural(count: int, noun: str, plural: str | None = None) -> str:
-    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
 def _join(names: Sequence[str]) -> str:

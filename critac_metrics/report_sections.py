@@ -24,14 +24,14 @@ from .report_content import (
     _leaders,
     _month,
     _most,
-    _ordinal,
     _pct,
-    _plural,
     _positive,
     _range,
     _share,
     check_sections,
 )
+from .words import ordinal as _ordinal
+from .words import plural as _plural
 
 # -- the charts of each section -------------------------------------------------------------------
 
@@ -83,7 +83,7 @@ def _volume(ctx: _Context) -> Built:
         )
     rows = tuple(
         (
-            r.period + (" (partial)" if ctx.partial(r.period_start, grain) else ""),
+            r.period + (" (partial)" if r.is_partial else ""),
             _count(r.requests),
             _count(r.engagements),
             _count(r.completed),
@@ -107,7 +107,10 @@ def _topic_trend(ctx: _Context) -> Built:
     if series.empty or not series["engagements"].sum():
         return "topic_trend", fig, NO_DATA, Table(("Period",), ())
     wide = series.pivot_table(
-        index=["period", "period_start"], columns="topic", values="engagements", aggfunc="sum"
+        index=["period", "period_start", "is_partial"],
+        columns="topic",
+        values="engagements",
+        aggfunc="sum",
     ).reset_index()
     # The topic that led most periods (a tie for first leads nobody).
     led = {t: 0 for t in top}
@@ -130,7 +133,7 @@ def _topic_trend(ctx: _Context) -> Built:
         takeaway = f"No single topic led {largest} in any {noun}"
     rows = tuple(
         (
-            r["period"] + (" (partial)" if ctx.partial(r["period_start"], grain) else ""),
+            r["period"] + (" (partial)" if r["is_partial"] else ""),
             *(_count(r[t]) for t in top),
         )
         for _, r in wide.iterrows()
