@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
+import duckdb
 import pandas as pd
 
 from . import charts, metrics, registry, render, store
@@ -40,7 +42,7 @@ from .report_content import (
 )
 from .report_html import CSS, PLOTLY_JS, build_html, plotly_js
 from .report_pptx import build_deck
-from .report_sections import SECTION_CHARTS, chart_count
+from .report_sections import SECTION_CHARTS, Built, chart_count
 from .words import plural as _plural
 
 __all__ = [
@@ -79,7 +81,7 @@ class ExportError(RuntimeError):
 
 
 def collect(
-    con,
+    con: duckdb.DuckDBPyConnection,
     filters: Filters,
     sections: Iterable[str] | None = None,
     min_n: int = metrics.DEFAULT_MIN_N,
@@ -107,7 +109,7 @@ def collect(
 
 
 def preview(
-    con,
+    con: duckdb.DuckDBPyConnection,
     filters: Filters,
     sections: Iterable[str] | None = None,
     min_n: int = metrics.DEFAULT_MIN_N,
@@ -118,7 +120,7 @@ def preview(
     return _chart(context, chosen[0], SECTION_CHARTS[chosen[0]][0]) if chosen else None
 
 
-def _chart(context: _Context, section: str, builder: Callable) -> Chart:
+def _chart(context: _Context, section: str, builder: Callable[[_Context], Built]) -> Chart:
     key, fig, takeaway, table = builder(context)
     return Chart(
         key=key,
@@ -165,7 +167,7 @@ def _kpis(ctx: _Context) -> tuple[tuple[Kpi, ...], str]:
     return tuple(out), comparison.sentence
 
 
-def _none(value):
+def _none(value: Any) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
@@ -181,7 +183,7 @@ def build(report: Report, fmt: str) -> bytes:
 
 
 def write(
-    con,
+    con: duckdb.DuckDBPyConnection,
     filters: Filters,
     fmt: str,
     out: Path | None = None,

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import duckdb
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -140,7 +141,14 @@ class Report:
 class _Context:
     """What the chart builders share: the connection, the selection and a few cached queries."""
 
-    def __init__(self, con, filters: Filters, min_n: int, date: dt.date | None, is_demo: bool):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        filters: Filters,
+        min_n: int,
+        date: dt.date | None,
+        is_demo: bool,
+    ) -> None:
         self.con, self.filters, self.min_n, self.date, self.is_demo = (
             con,
             filters,
@@ -153,7 +161,7 @@ class _Context:
         self.sentence = without_controls(filters.describe())
         self.date_text = _day(date) if date else "unknown"
         self.suppressed = f"suppressed (n < {min_n})"
-        self._cache: dict = {}
+        self._cache: dict[tuple[Any, ...], Any] = {}
 
     def get(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``fn(con, filters, *args, **kwargs)`` for a function of metrics, once per report."""
@@ -177,20 +185,20 @@ class _Context:
 # -- formatting -----------------------------------------------------------------------------------
 
 
-def _day(day) -> str:
+def _day(day: Any) -> str:
     day = pd.Timestamp(day)
     return f"{day.day} {day:%b %Y}"
 
 
-def _month(day) -> str:
+def _month(day: Any) -> str:
     return f"{pd.Timestamp(day):%b %Y}"
 
 
-def _count(value) -> str:
+def _count(value: Any) -> str:
     return registry.format_value(None if pd.isna(value) else float(value), "count")
 
 
-def _pct(value) -> str:
+def _pct(value: Any) -> str:
     return registry.format_value(None if value is None or pd.isna(value) else float(value), "pct")
 
 
@@ -202,7 +210,7 @@ def _share(part: float, whole: float) -> str:
     return "<1%" if 0 < share < 0.5 else f"{share:.0f}%"
 
 
-def _days(value) -> str:
+def _days(value: Any) -> str:
     return registry.format_value(None if value is None or pd.isna(value) else float(value), "days")
 
 
@@ -211,7 +219,7 @@ def _plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", str(text))).replace("  ", " ").strip()
 
 
-def _agency_type(value) -> str:
+def _agency_type(value: Any) -> str:
     """'tribal' -> 'tribal agencies'; 'other' -> 'other agency types'."""
     return "other agency types" if value == "other" else f"{charts.pretty(value).lower()} agencies"
 
@@ -250,7 +258,7 @@ def _range(values: Sequence[float]) -> str:
     return f"{low}%" if low == high else f"{low}–{high}%"
 
 
-def _positive(row, suppressed: str) -> str:
+def _positive(row: Any, suppressed: str) -> str:
     """'% positive (95% CI)' for a metric row, or the suppression text; never a suppressed value."""
     if bool(row["suppressed"]):
         return suppressed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from pptx import Presentation
 from pptx.dml.color import RGBColor
@@ -64,13 +65,13 @@ def build_deck(report: Report, image_dir: Path | None = None) -> bytes:
 
 
 def _rgb(rgb: tuple[int, int, int]) -> RGBColor:
-    return RGBColor(*rgb)
+    return RGBColor(*rgb)  # type: ignore[no-untyped-call]
 
 
 Line = tuple[str, float, tuple[int, int, int], bool]  # text, size in pt, colour, bold
 
 
-def _fill(shape, lines: Sequence[Line]) -> None:
+def _fill(shape: Any, lines: Sequence[Line]) -> None:
     """Replace a shape's text with one left-aligned paragraph per line."""
     frame = shape.text_frame
     frame.word_wrap = True
@@ -84,12 +85,12 @@ def _fill(shape, lines: Sequence[Line]) -> None:
         run.font.color.rgb = _rgb(rgb)
 
 
-def _place(shape, box: tuple[float, float, float, float]) -> None:
+def _place(shape: Any, box: tuple[float, float, float, float]) -> None:
     """Put a shape at (left, top, width, height) in inches."""
     shape.left, shape.top, shape.width, shape.height = (Inches(v) for v in box)
 
 
-def _text(slide, box: tuple[float, float, float, float], lines: Sequence[Line]):
+def _text(slide: Any, box: tuple[float, float, float, float], lines: Sequence[Line]) -> Any:
     """A text box at (left, top, width, height) inches."""
     shape = slide.shapes.add_textbox(*(Inches(v) for v in box))
     shape.text_frame.vertical_anchor = MSO_ANCHOR.TOP
@@ -97,14 +98,14 @@ def _text(slide, box: tuple[float, float, float, float], lines: Sequence[Line]):
     return shape
 
 
-def _set_title(slide, text: str, box: tuple[float, float, float, float], size: float) -> None:
+def _set_title(slide: Any, text: str, box: tuple[float, float, float, float], size: float) -> None:
     """Fill the layout's title placeholder (so outlines and screen readers see the title) and place
     it for 16:9 (the default template's placeholders are laid out for 4:3)."""
     _place(slide.shapes.title, box)
     _fill(slide.shapes.title, [(text, size, INK_RGB, True)])
 
 
-def _title_slide(deck, report: Report) -> None:
+def _title_slide(deck: Any, report: Report) -> None:
     slide = deck.slides.add_slide(deck.slide_layouts[0])
     _set_title(slide, REPORT_TITLE, (0.6, 1.2, 12.1, 1.2), 40)
     subtitle = slide.placeholders[1]
@@ -149,7 +150,7 @@ def _title_slide(deck, report: Report) -> None:
     )
 
 
-def _kpi_slide(deck, report: Report) -> None:
+def _kpi_slide(deck: Any, report: Report) -> None:
     slide = deck.slides.add_slide(deck.slide_layouts[5])
     _set_title(slide, "Headline figures", (0.6, 0.35, 9.0, 0.8), 30)
     _text(slide, (0.6, 1.1, 12.1, 0.5), [(report.sentence, 16, MUTED_RGB, False)])
@@ -201,7 +202,7 @@ def _kpi_slide(deck, report: Report) -> None:
     slide.notes_slide.notes_text_frame.text = "\n".join(notes)
 
 
-def _chart_slide(deck, report: Report, chart: Chart, png: bytes) -> None:
+def _chart_slide(deck: Any, report: Report, chart: Chart, png: bytes) -> None:
     slide = deck.slides.add_slide(deck.slide_layouts[5])
     _text(slide, (0.6, 0.2, 9.0, 0.35), [(SECTIONS[chart.section].upper(), 12, ACCENT_RGB, True)])
     _set_title(slide, chart.takeaway, (0.6, 0.5, 12.1, 0.9), 22)

@@ -4,6 +4,7 @@ computed from the data and the chart's numbers as a table."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -485,7 +486,7 @@ def _timeliness(ctx: _Context) -> Built:
             "to completion"
         )
 
-    def row(name: str, r) -> tuple[str, ...]:
+    def row(name: str, r: Any) -> tuple[str, ...]:
         return (
             name,
             _count(r["started"]),
