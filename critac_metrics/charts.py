@@ -17,33 +17,27 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from . import schema
+from . import palette, schema
 from .metrics import DEFAULT_MIN_N, FISCAL_MONTHS, PERIOD_MONTHS
 from .registry import VALUE_LABELS
 from .registry import label as registry_label
 from .registry import value_label as registry_value_label
+from .words import ordinal as _ordinal
+from .words import plural as _plural
 
 # -- theme ----------------------------------------------------------------------------------------
 
 TEMPLATE = "critac"
-# Okabe–Ito, reordered so the first series read on white and on dark backgrounds; the grey and the
-# yellow (weak on white) come last, and black (invisible on dark) is left out.
-PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#999999", "#F0E442")
-# Answers 1..5: vermillion, orange, neutral grey, sky blue, blue.
-LIKERT_COLORS = ("#D55E00", "#E69F00", "#BBBBBB", "#56B4E9", "#0072B2")
+# Colours come from the one theme (``palette``); the names below are the ones the builders use.
+PALETTE = palette.CATEGORICAL
+LIKERT_COLORS = palette.LIKERT
 LIKERT_LABELS = ("1 – very low", "2 – low", "3 – neutral", "4 – high", "5 – very high")
-SEQUENTIAL = (
-    (0.0, "#d6e8f7"),
-    (0.35, "#92c3e8"),
-    (0.7, "#3d8fcc"),
-    (0.9, "#0072B2"),
-    (1.0, "#005488"),
-)
-INK = "#6b7280"  # mid grey: readable on white and on dark backgrounds
-MUTED = "#9ca3af"
-GRID = "rgba(107, 114, 128, 0.25)"
-ZERO_TILE = "#e5e7eb"
-WARNING = "#D55E00"
+SEQUENTIAL = palette.SEQUENTIAL
+INK = palette.INK
+MUTED = palette.MUTED
+GRID = palette.GRID
+ZERO_TILE = palette.ZERO_TILE
+WARNING = palette.WARNING
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif'
 MULTI_TOPIC_NOTE = "An engagement counts under each of its topics"  # one line at 390 px
 EMPTY_MESSAGE = "No engagements match these filters"
@@ -91,8 +85,8 @@ def _template() -> go.layout.Template:
                 "pad": {"l": 14, "t": TITLE_PAD_TOP},
                 "font": {"size": 18},
             },
-            "paper_bgcolor": "rgba(0,0,0,0)",
-            "plot_bgcolor": "rgba(0,0,0,0)",
+            "paper_bgcolor": palette.TRANSPARENT,
+            "plot_bgcolor": palette.TRANSPARENT,
             "separators": ".,",
             "hoverlabel": {"font": {"family": FONT}},
             "hovermode": "closest",
@@ -111,9 +105,7 @@ def _template() -> go.layout.Template:
 pio.templates[TEMPLATE] = _template()
 
 # The dark variant (the app in a dark browser theme); exports keep the light template.
-DARK_TEXT = "#d1d5db"  # light grey: titles, ticks and legends on a dark background
-DARK_GRID = "rgba(209, 213, 219, 0.18)"
-DARK_HOVER = "#1f2937"
+DARK_TEXT, DARK_GRID, DARK_HOVER = palette.DARK_TEXT, palette.DARK_GRID, palette.DARK_HOVER
 
 
 def dark_variant(template: go.layout.Template) -> go.layout.Template:
@@ -131,7 +123,7 @@ def dark_variant(template: go.layout.Template) -> go.layout.Template:
 def in_theme(fig: go.Figure, dark: bool) -> go.Figure:
     """``fig`` drawn for the viewer's theme: the dark variant of its template when ``dark``. A
     figure with its own opaque paper (an export's preview, white like the file) stays light."""
-    if dark and fig.layout.paper_bgcolor in (None, "rgba(0,0,0,0)"):
+    if dark and fig.layout.paper_bgcolor in (None, palette.TRANSPARENT):
         fig.update_layout(template=dark_variant(fig.layout.template))
     return fig
 
@@ -291,15 +283,6 @@ def _grain_of(periods: pd.Series) -> str:
 
 def _iso(values: pd.Series) -> list[str]:
     return [pd.Timestamp(v).date().isoformat() for v in values]
-
-
-def _plural(count: int, noun: str, plural: str | None = None) -> str:
-    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n:,}{suffix}"
 
 
 def _value_label(value: str) -> str:
@@ -463,7 +446,7 @@ def cumulative(
         name="Engagements to date",
         line={"color": PALETTE[0], "width": 2.5, "shape": "hv"},
         fill="tozeroy",
-        fillcolor="rgba(0, 114, 178, 0.12)",
+        fillcolor=palette.rgba(PALETTE[0], 0.12),
         hovertemplate="%{x|%d %b %Y}: %{y:,} engagements to date<extra></extra>",
     )
     first, last = (
@@ -555,7 +538,11 @@ def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> list[tuple
         y=ms["milestone"],
         mode="markers",
         name="Milestones",
-        marker={"size": 10, "color": PALETTE[1], "line": {"width": 1.5, "color": "white"}},
+        marker={
+            "size": 10,
+            "color": PALETTE[1],
+            "line": {"width": 1.5, "color": palette.BACKGROUND},
+        },
         text=labels,
         customdata=[[str(e), a] for e, a in zip(ms["engagement_id"], agencies, strict=True)],
         hovertemplate="<b>%{text}</b><br>%{customdata[1]}<extra></extra>",
@@ -623,7 +610,7 @@ def backlog(df: pd.DataFrame) -> go.Figure:
         name="Open requests",
         line={"color": PALETTE[0], "width": 2.5},
         fill="tozeroy",
-        fillcolor="rgba(0, 114, 178, 0.18)",
+        fillcolor=palette.rgba(PALETTE[0], 0.18),
         hovertemplate="Open on %{x|%d %b %Y}: %{y:,}<extra></extra>",
     )
     fig.update_yaxes(title_text="Open requests", **_count_axis(df["open_requests"].max()))
@@ -921,7 +908,7 @@ def scale_colour(position: float, scale=SEQUENTIAL) -> str:
     for (lo, lo_hex), (hi, hi_hex) in zip(scale, scale[1:], strict=False):
         if position <= hi:
             t = (position - lo) / (hi - lo) if hi > lo else 0.0
-            a, b = _rgb(lo_hex), _rgb(hi_hex)
+            a, b = palette.rgb(lo_hex), palette.rgb(hi_hex)
             return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b, strict=True))
     return scale[-1][1]
 
@@ -932,11 +919,6 @@ def _zero_grey_scale(top: int) -> list:
     return [[0, ZERO_TILE], [cut, ZERO_TILE], *([cut + p * (1 - cut), c] for p, c in SEQUENTIAL)]
 
 
-def _rgb(hex_colour: str) -> tuple[int, int, int]:
-    red, green, blue = (int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
-    return red, green, blue
-
-
 def _tile_colours(values: list[int]) -> tuple[list[str], list[str]]:
     """Fill and text colour per tile: grey for zero, else the sequential scale (linear in count)."""
     top = max(values) or 1
@@ -944,11 +926,11 @@ def _tile_colours(values: list[int]) -> tuple[list[str], list[str]]:
     for v in values:
         if v <= 0:
             fills.append(ZERO_TILE)
-            inks.append("#4b5563")
+            inks.append(palette.SOFT_TEXT)
             continue
         position = v / top
         fills.append(scale_colour(position))
-        inks.append("white" if position > 0.55 else "#1f2937")
+        inks.append(palette.BACKGROUND if position > 0.55 else palette.TEXT)
     return fills, inks
 
 
@@ -1363,7 +1345,7 @@ def funnel(df: pd.DataFrame) -> go.Figure:
         textposition="inside",
         customdata=shares,
         marker={"color": PALETTE[0]},
-        connector={"fillcolor": "rgba(0, 114, 178, 0.15)", "line": {"width": 0}},
+        connector={"fillcolor": palette.rgba(PALETTE[0], 0.15), "line": {"width": 0}},
         hovertemplate="<b>%{y}</b>: %{x:,} requests (%{customdata:.0f}% of all requests)"
         "<extra></extra>",
     )
@@ -1467,7 +1449,7 @@ def with_context(
     data_date: object,
     is_demo: bool,
     source: str = "Source: CRI-TAC engagement records",
-    background: str | None = "white",
+    background: str | None = palette.BACKGROUND,
 ) -> go.Figure:
     """A copy of ``fig`` that stands on its own as an image: the filter sentence and data date as a
     footer, and a 'SYNTHETIC DEMO DATA' label when ``is_demo``. ``background`` makes the paper
@@ -1608,7 +1590,9 @@ def field_reach(df: pd.DataFrame) -> go.Figure:
         text=[f"{v:.1f}%" for v in rows["share_pct"]],
         textposition="inside",
         insidetextanchor="middle",
-        textfont={"color": ["#111827" if c == "all" else "white" for c in rows["category"]]},
+        textfont={
+            "color": [palette.TEXT if c == "all" else palette.BACKGROUND for c in rows["category"]]
+        },
         customdata=list(
             zip(rows["agencies_served"], rows["field_agencies"], rows["agency_types"], strict=True)
         ),

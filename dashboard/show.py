@@ -14,6 +14,7 @@ import streamlit as st
 from critac_metrics import charts, metrics, registry, report
 from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
 from critac_metrics.filters import Filters, fiscal_year_spanned
+from critac_metrics.words import plural
 
 from . import accessible, chips, data, state
 
@@ -125,7 +126,7 @@ def kpi_row(kpis: pd.DataFrame, comparison: str | None = None) -> None:
         metric = registry.METRICS[row.metric]
         label = metric.label
         if pd.notna(row.n):
-            label = f"{label} (n = {int(row.n):,} respondent{'' if int(row.n) == 1 else 's'})"
+            label = f"{label} (n = {plural(int(row.n), 'respondent')})"
         help_text = metric.description + (f"\n\n{comparison}" if comparison else "")
         column.metric(
             label,

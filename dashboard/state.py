@@ -30,7 +30,8 @@ def history_navigation() -> bool:
 
 
 def current_filters() -> Filters:
-    """The filters of this run. Each change is written to the URL, and Streamlit pushes a new
+    """Read the filters of this run from the URL (``app.py``, once per run; pages use ``current``).
+    Each change is written to the URL, and Streamlit pushes a new
     browser history entry for each write, so Back undoes a filter change: on Back or Forward the
     restored URL wins, even when it has no filter parameters (the unfiltered view)."""
     params = st.query_params
@@ -63,8 +64,13 @@ def _write_url(filters: Filters) -> None:
 
 
 def current() -> Filters:
-    """The filters of this run (after current_filters() has read the URL)."""
-    return st.session_state.get(FILTERS, Filters())
+    """The filters of this run, as ``app.py`` read them (``current_filters``) before the page ran.
+
+    Pages call this, not ``current_filters``: the URL is parsed once per run, in one place. A page
+    run without ``app.py`` first (nothing read yet) reads the URL here."""
+    if FILTERS not in st.session_state:
+        return current_filters()
+    return st.session_state[FILTERS]
 
 
 def notices() -> list[str]:

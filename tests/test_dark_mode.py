@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from critac_metrics import charts, metrics
+from critac_metrics import charts, metrics, palette
 from critac_metrics.filters import Filters
 
 
@@ -40,6 +40,6 @@ def test_an_export_preview_stays_light_in_the_dark(tiny_con):
     """The Report page previews each chart as it will be exported (white paper): in a dark app
     it keeps the light template, or its light text would sit on white."""
     exported = charts.with_context(_figure(tiny_con), "All engagements", "2025-10-31", True)
-    assert exported.layout.paper_bgcolor == "white"
+    assert exported.layout.paper_bgcolor == palette.BACKGROUND
     shown = charts.in_theme(go.Figure(exported), dark=True)
     assert shown.layout.template.layout.font.color == charts.INK

@@ -5,7 +5,7 @@ import streamlit as st
 from critac_metrics import charts, metrics, registry
 from dashboard import data, show, state
 
-filters = state.current_filters()
+filters = state.current()
 show.page_header("Agencies & reach", filters)
 
 show.stop_if_empty(filters)

@@ -7,7 +7,7 @@ from dashboard import admin, data, show, state
 
 PREVIEW_ROWS = 1000
 
-filters = state.current_filters()
+filters = state.current()
 show.page_header("Data", filters, noun="Engagement records")
 
 # The tiles follow the filters, with the registry's labels and definitions (as on every page).

@@ -21,7 +21,7 @@ def previewed(filters, sections: tuple[str, ...], version) -> report.Report:
     return data.run(report.collect, filters, sections)
 
 
-filters = state.current_filters()
+filters = state.current()
 show.page_header("Report", filters)
 show.stop_if_empty(filters)
 
