@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from critac_metrics import charts
+from critac_metrics import charts, palette
 from critac_metrics.filters import fiscal_year_bounds
 from dashboard.pages import PAGES
 from dashboard.show import YOY_LABEL
@@ -172,10 +172,10 @@ def test_every_page_in_the_dark_at_desktop_and_phone_width(app, page, spec, widt
     page.set_viewport_size({"width": width, "height": 900})
     if has_charts:
         page.wait_for_function(
-            """(wanted) => [...document.querySelectorAll('.js-plotly-plot')]
+            """([wanted, paper]) => [...document.querySelectorAll('.js-plotly-plot')]
                  .every((gd) => gd._fullLayout && (gd._fullLayout.font.color === wanted
-                                                   || gd.layout.paper_bgcolor === 'white'))""",
-            arg=charts.DARK_TEXT,
+                                                   || gd.layout.paper_bgcolor === paper))""",
+            arg=[charts.DARK_TEXT, palette.BACKGROUND],  # an export's preview keeps its paper
             timeout=RERUN_MS,
         )
     wait_idle(page)

@@ -490,7 +490,10 @@ def test_outcomes_page_shows_levels_rates_and_the_matched_comparison(monkeypatch
         assert registry.METRICS[name].label in labels
     assert "Response rate" not in labels
     titles = [json.loads(c.proto.spec)["layout"]["title"] for c in at.get("plotly_chart")]
-    texts = [t.get("text", "") + " " + t.get("subtitle", {}).get("text", "") for t in titles]
+    texts = [  # subtitles are wrapped with <br> for narrow screens
+        (t.get("text", "") + " " + t.get("subtitle", {}).get("text", "")).replace("<br>", " ")
+        for t in titles
+    ]
     assert any("level of evidence" in t for t in texts)
     assert any("Matched: the" in t and "answered in both waves" in t for t in texts)
     assert at.toggle(key="outcomes_matched").value is True

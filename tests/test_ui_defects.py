@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from critac_metrics import registry
 from critac_metrics.filters import Filters
 from dashboard.pages import PAGES
 
@@ -40,6 +41,7 @@ from .test_browser import (
 )
 
 # The fixtures of tests/test_browser.py (one server for the session), used here by name.
+ENGAGEMENTS = registry.label("engagements")
 FIXTURES = (_chromium, app, app_url, browser_context_args, browser_home, browser_type_launch_args)
 
 pytestmark = pytest.mark.browser
@@ -92,21 +94,17 @@ def test_back_undoes_a_cross_filter_and_forward_redoes_it(app, demo_db):
     click_centre(page, chart(page, "overview_map").locator(".scatterlayer .point").nth(index))
     expect(page).to_have_url(re.compile(r"[?&]state=CA(&|$)"), timeout=RERUN_MS)
     filtered = expected_kpis(demo_db, (("state", "CA"),))
-    expect(metric_value(page, "Engagements")).to_have_text(
-        filtered["Engagements"], timeout=RERUN_MS
-    )
+    expect(metric_value(page, ENGAGEMENTS)).to_have_text(filtered[ENGAGEMENTS], timeout=RERUN_MS)
     wait_idle(page)
     page.go_back()
     expect(page).not_to_have_url(re.compile(r"state=CA"), timeout=RERUN_MS)
-    expect(metric_value(page, "Engagements")).to_have_text(before["Engagements"], timeout=RERUN_MS)
+    expect(metric_value(page, ENGAGEMENTS)).to_have_text(before[ENGAGEMENTS], timeout=RERUN_MS)
     expect(filter_caption(page)).to_have_text(Filters().describe(), timeout=RERUN_MS)
     wait_idle(page)
     assert "state=CA" not in page.url  # not written back after the rerun
     page.go_forward()
     expect(page).to_have_url(re.compile(r"[?&]state=CA(&|$)"), timeout=RERUN_MS)
-    expect(metric_value(page, "Engagements")).to_have_text(
-        filtered["Engagements"], timeout=RERUN_MS
-    )
+    expect(metric_value(page, ENGAGEMENTS)).to_have_text(filtered[ENGAGEMENTS], timeout=RERUN_MS)
     _no_exception(page)
 
 
