@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from . import schema
+from . import figure_cache, schema
 from .metrics import DEFAULT_MIN_N
 from .registry import label as registry_label
 
@@ -194,6 +194,14 @@ def wrap_subtitle(text: str, width: int = SUBTITLE_WIDTH) -> str:
                 current = candidate
         out.append(current)
     return "<br>".join(out)
+
+
+def _add_annotations(fig: go.Figure, annotations: list[dict]) -> None:
+    """Add annotations in one assignment. ``fig.add_annotation`` re-validates every annotation
+    already on the figure, so adding n one by one costs O(n²) (20 labels: 129 ms, at once 12 ms);
+    the figure is the same."""
+    if annotations:
+        fig.layout.annotations = (*fig.layout.annotations, *annotations)
 
 
 def empty_figure(
@@ -452,7 +460,7 @@ def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> list[tuple
     # the label narrow. A milestone too close to the last labelled one keeps its marker (and
     # hover) but gets no label.
     two_lines = [f"{n}<br>{m}" for n, m in zip(names, months, strict=True)]
-    placed = []
+    placed, labels_out = [], []
     (first, last), top = span
     for label, x, y in _spaced(two_lines, ms["requested_on"], ms["milestone"], span):
         early = pd.Timestamp(x) - first < 0.3 * (last - first)
@@ -463,23 +471,26 @@ def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> list[tuple
         # Early in the span, above-left would run into the y axis' labels; under-right of a
         # rising line is clear of it too.
         offset = MILESTONE_OFFSET_EARLY if early else (-MILESTONE_OFFSET[0], -MILESTONE_OFFSET[1])
-        fig.add_annotation(
-            x=x,
-            y=y,
-            text=label,
-            showarrow=True,
-            arrowhead=0,
-            arrowcolor=MUTED,
-            ax=offset[0],
-            ay=offset[1],
-            xanchor="left" if early else "right",
-            yanchor="top" if early else "auto",
-            align="left" if early else "right",
-            font={"size": 11, "color": INK},
+        labels_out.append(
+            {
+                "x": x,
+                "y": y,
+                "text": label,
+                "showarrow": True,
+                "arrowhead": 0,
+                "arrowcolor": MUTED,
+                "ax": offset[0],
+                "ay": offset[1],
+                "xanchor": "left" if early else "right",
+                "yanchor": "top" if early else "auto",
+                "align": "left" if early else "right",
+                "font": {"size": 11, "color": INK},
+            }
         )
         if not early:
             width = MILESTONE_CHAR_PX * max(len(part) for part in label.split("<br>"))
             placed.append((x, y, width))
+    _add_annotations(fig, labels_out)
     return placed
 
 
@@ -869,6 +880,7 @@ def likert_diverging(
     fig = go.Figure()
     for k in range(6 if parts else 0):
         _add_likert_trace(fig, shown, parts, k, labels)
+    ends_out = []
     for i, row in shown.iterrows():
         # Bottom-2 % at the left end of the bar, top-2 % at the right end.
         left_end = sum(length for _, length, _ in parts[i][:3])
@@ -878,7 +890,10 @@ def likert_diverging(
             (right_end, f"<b>{row.top2_pct:.0f}%</b>", "left", 4),
         )
         for x, text, side, shift in ends:
-            fig.add_annotation(x=x, y=i, text=text, xanchor=side, xshift=shift, showarrow=False)
+            ends_out.append(
+                {"x": x, "y": i, "text": text, "xanchor": side, "xshift": shift, "showarrow": False}
+            )
+    _add_annotations(fig, ends_out)
     fig.add_vline(x=0, line={"color": INK, "width": 1})
     if not parts:
         message = f"Every item is suppressed: fewer than {min_n} answers each"
@@ -1187,49 +1202,57 @@ def with_context(
     """
     if any(a.name == "context-footer" for a in fig.layout.annotations):
         return fig
-    out = go.Figure(fig.to_dict())  # to_dict() is a deep copy
+    # to_dict() is a deep copy of a figure plotly has already validated: validating it again
+    # (about half the cost of drawing a chart) would change nothing.
+    out = go.Figure(fig.to_dict(), _validate=False)
+    out._validate = out.layout._validate = True  # what is added below is checked as usual
     margin = out.layout.margin
     bottom = margin.b if margin.b is not None else 48
     out.update_layout(margin={"b": bottom + 62})
     date_text = f"{data_date:%d %b %Y}" if hasattr(data_date, "strftime") else str(data_date)
-    out.add_annotation(
-        text=f"{html.escape(filter_sentence, quote=False)}<br>Data as of {date_text} · "
-        f"{html.escape(source, quote=False)}",
-        # Right-aligned to the plot's right edge, which sits a fixed margin from the figure's
-        # edge; the left edge of the plot moves with the width of the category labels.
-        xref="paper",
-        yref="paper",
-        x=1,
-        y=0,
-        xanchor="right",
-        yanchor="top",
-        yshift=-bottom - 4,
-        align="right",
-        showarrow=False,
-        font={"size": 11, "color": INK},
-        name="context-footer",
-    )
+    context = [
+        dict(
+            text=f"{html.escape(filter_sentence, quote=False)}<br>Data as of {date_text} · "
+            f"{html.escape(source, quote=False)}",
+            # Right-aligned to the plot's right edge, which sits a fixed margin from the figure's
+            # edge; the left edge of the plot moves with the width of the category labels.
+            xref="paper",
+            yref="paper",
+            x=1,
+            y=0,
+            xanchor="right",
+            yanchor="top",
+            yshift=-bottom - 4,
+            align="right",
+            showarrow=False,
+            font={"size": 11, "color": INK},
+            name="context-footer",
+        )
+    ]
     if is_demo:
         # The label gets a row of its own above the title: beside it, a long title in a
         # half-width chart ran underneath the label.
         top = (margin.t or 64) + DEMO_ROW
         out.update_layout(margin={"t": top}, title={"pad": {"t": TITLE_PAD_TOP + DEMO_ROW}})
-        out.add_annotation(
-            text="<b>SYNTHETIC DEMO DATA</b>",
-            xref="paper",
-            yref="paper",
-            x=1,
-            y=1,
-            xanchor="right",
-            yanchor="bottom",
-            yshift=top - DEMO_ROW - 4,
-            showarrow=False,
-            font={"size": 12, "color": WARNING},
-            bordercolor=WARNING,
-            borderwidth=1.5,
-            borderpad=4,
-            name="demo-label",
+        context.append(
+            dict(
+                text="<b>SYNTHETIC DEMO DATA</b>",
+                xref="paper",
+                yref="paper",
+                x=1,
+                y=1,
+                xanchor="right",
+                yanchor="bottom",
+                yshift=top - DEMO_ROW - 4,
+                showarrow=False,
+                font={"size": 12, "color": WARNING},
+                bordercolor=WARNING,
+                borderwidth=1.5,
+                borderpad=4,
+                name="demo-label",
+            )
         )
+    _add_annotations(out, context)
     if background:
         out.update_layout(paper_bgcolor=background, plot_bgcolor=background)
     return out
@@ -1251,3 +1274,28 @@ def modebar_config(filename: str, width: int | None = None, height: int | None =
     if height:
         options["height"] = height
     return {"displaylogo": False, "toImageButtonOptions": options}
+
+
+# Every figure builder above is memoised by the contents of its arguments (figure_cache.memoize):
+# the same metric result drawn again (another viewer, a widget that changes one chart of a page, a
+# revisit, the report) costs a copy of the figure instead of building and validating it again.
+# ``builder.uncached`` is the builder itself.
+MEMOISED = (
+    "empty_figure",
+    "volume_trend",
+    "cumulative",
+    "backlog",
+    "first_time_vs_repeat",
+    "bar_breakdown",
+    "series_by_dimension",
+    "topic_heatmap",
+    "state_map",
+    "likert_diverging",
+    "top2_by_segment",
+    "post_vs_follow_up",
+    "funnel",
+    "timeliness",
+)
+for _name in MEMOISED:
+    globals()[_name] = figure_cache.memoize(globals()[_name])
+del _name
