@@ -28,6 +28,7 @@ FINISHED = {
     ForwardMsg.FINISHED_SUCCESSFULLY: "ok",
     ForwardMsg.FINISHED_WITH_COMPILE_ERROR: "compile error",
     ForwardMsg.FINISHED_EARLY_FOR_RERUN: "interrupted by a rerun",
+    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY: "ok (fragment)",
 }
 
 
@@ -44,6 +45,7 @@ class Run:
     metrics: int = 0
     status: str = ""
     exceptions: list[str] = field(default_factory=list)
+    fragment_ids: set[str] = field(default_factory=set)  # of the elements sent in this run
     sizes_by_kind: dict[str, int] = field(default_factory=dict)  # bytes per element kind
 
 
@@ -63,6 +65,8 @@ class Viewer:
         self._ws = None
         self.session_id: str | None = None
         self.page_hashes: dict[str, str] = {}  # url path name -> page_script_hash
+        self.widgets: dict[str, str] = {}  # a widget's label -> its id (last run that drew it)
+        self.fragments: dict[str, str] = {}  # a widget's label -> the fragment it was drawn in
 
     async def __aenter__(self) -> Viewer:
         await self.connect()
@@ -88,9 +92,17 @@ class Viewer:
             await self._ws.close()
             self._ws = None
 
-    async def rerun(self, query_string: str = "", page: str = "") -> Run:
+    async def rerun(
+        self,
+        query_string: str = "",
+        page: str = "",
+        choose: dict[str, list[str]] | None = None,
+        fragment: str = "",
+    ) -> Run:
         """Ask for a run with these URL parameters on ``page`` (its URL path name, "" = the
-        default page) and wait for it to finish."""
+        default page) and wait for it to finish. ``choose`` sets option widgets (segmented
+        controls, multiselects) by label to the options shown; ``fragment`` reruns only that
+        fragment (as the browser does for a widget inside one)."""
         if self._ws is None:
             raise ProtocolError("not connected")
         msg = BackMsg()
@@ -100,6 +112,11 @@ class Viewer:
         if page and page in self.page_hashes:
             state.page_script_hash = self.page_hashes[page]
         state.widget_states.SetInParent()
+        for label, values in (choose or {}).items():
+            widget = state.widget_states.widgets.add()
+            widget.id = self.widgets[label]
+            widget.string_array_value.data.extend(values)
+        state.fragment_id = fragment
         run = Run()
         started = time.perf_counter()
         await self._ws.send(msg.SerializeToString())
@@ -125,8 +142,15 @@ class Viewer:
                 if run.first_delta_s is None:
                     run.first_delta_s = time.perf_counter() - started
                 delta = fwd.delta
+                if delta.fragment_id:
+                    run.fragment_ids.add(delta.fragment_id)
                 if delta.WhichOneof("type") == "new_element":
                     element = delta.new_element.WhichOneof("type") or "?"
+                    inner = getattr(delta.new_element, element, None)
+                    fields = inner.DESCRIPTOR.fields_by_name if inner is not None else {}
+                    if "id" in fields and "label" in fields and inner.id:
+                        self.widgets[inner.label] = inner.id
+                        self.fragments[inner.label] = delta.fragment_id
                     run.sizes_by_kind[element] = run.sizes_by_kind.get(element, 0) + len(data)
                     if element == "plotly_chart":
                         run.charts += 1

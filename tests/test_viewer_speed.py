@@ -195,18 +195,84 @@ def test_the_benchmark_protocol_client_runs_a_page(tmp_path, demo_db):
         async def go_():
             async with Viewer(url) as viewer:
                 first = await viewer.rerun("start=2023-10-01&end=2024-09-30")
-                texas = await viewer.rerun("start=2023-10-01&end=2024-09-30&state=TX")
+                texas = await viewer.rerun("state=TX")
+                # The Overview's Period control is drawn in a fragment: changing it reruns that
+                # fragment only (one chart, no KPI tiles), as the browser asks for it.
+                period = await viewer.rerun(
+                    "state=TX", choose={"Period": ["Month"]}, fragment=viewer.fragments["Period"]
+                )
                 topics = await viewer.rerun("state=TX", "topics")
-                return first, texas, topics
+                return first, texas, period, topics
 
-        first, texas, topics = asyncio.run(go_())
+        first, texas, period, topics = asyncio.run(go_())
     finally:
         stop(server)
     for run in (first, texas, topics):
         assert run.status == "ok" and not run.exceptions
+    assert period.status == "ok (fragment)" and not period.exceptions
+    assert period.charts == 1 and period.metrics == 0 and period.fragment_ids
     assert first.charts == texas.charts >= 4 and first.metrics >= 3
     assert topics.charts > 0 and topics.metrics == 0  # the Topics page: charts, no KPI tiles
     assert texas.chart_bytes != first.chart_bytes or texas.bytes != first.bytes
 
     with pytest.raises(ValueError, match="loopback"):
         Viewer("http://example.org:8501")
+
+
+# -- the deck's images ----------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
+def test_images_drawn_once_are_reused_in_order(monkeypatch):
+    import io
+
+    from PIL import Image
+
+    from critac_metrics import render
+
+    colours = [(230, 25, 75), (60, 180, 75), (0, 130, 200)]
+    figs = [
+        go.Figure(go.Bar(y=[i + 1]), layout={"paper_bgcolor": f"rgb{c}"})
+        for i, c in enumerate(colours)
+    ]
+    render._IMAGES.clear()
+    first = render.to_pngs(figs, 120, 80, scale=1)
+    batches = []
+    original = render.pio.write_images
+
+    def counting(figures, paths, **kwargs):
+        batches.append(len(figures))
+        return original(figures, paths, **kwargs)
+
+    monkeypatch.setattr(render.pio, "write_images", counting)
+    # Two known, one new, in another order: only the new one is drawn, each image in its place.
+    new = go.Figure(go.Bar(y=[9]), layout={"paper_bgcolor": "rgb(245, 130, 48)"})
+    again = render.to_pngs([figs[2], new, figs[0]], 120, 80, scale=1)
+    assert batches == [1]
+    assert again[0] == first[2] and again[2] == first[0]
+    corner = Image.open(io.BytesIO(again[1])).convert("RGB").getpixel((1, 1))
+    assert corner == (245, 130, 48)
+    # Another size is another image.
+    render.to_pngs([figs[0]], 160, 80, scale=1)
+    assert batches == [1, 1]
+
+
+def test_the_report_page_starts_the_renderer_when_it_opens(monkeypatch, demo_db):
+    """The deck's first build should not wait for Chromium: opening the page starts it, once."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from critac_metrics import render
+
+    started = []
+    monkeypatch.setattr(render, "warm_up", lambda: started.append(1))
+    monkeypatch.setenv("CRITAC_DB", str(demo_db))
+    st.cache_resource.clear()
+    root = Path(__file__).resolve().parent.parent
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+    at.switch_page("views/report.py")
+    at.run()
+    assert not at.exception
+    assert started == [1]
+    at.run()
+    assert started == [1]  # once per process, not per run

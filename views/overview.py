@@ -18,18 +18,24 @@ show.kpi_row(
     previous=previous.period_text() if previous else None,
 )
 
-grain = (
-    st.segmented_control(
-        "Period",
-        ["month", "quarter", "fiscal_year"],
-        default="fiscal_year",
-        format_func=show.GRAIN_LABELS.get,
-        key="overview_grain",
+
+@st.fragment  # the Period control redraws this chart only, not the page
+def trend(filters) -> None:
+    grain = (
+        st.segmented_control(
+            "Period",
+            ["month", "quarter", "fiscal_year"],
+            default="fiscal_year",
+            format_func=show.GRAIN_LABELS.get,
+            key="overview_grain",
+        )
+        or "fiscal_year"
     )
-    or "fiscal_year"
-)
-series = data.metric("volume_series", filters, grain=grain)
-show.chart(charts.volume_trend(series, grain), "overview_trend", series)
+    series = data.metric("volume_series", filters, grain=grain)
+    show.chart(charts.volume_trend(series, grain), "overview_trend", series)
+
+
+trend(filters)
 
 left, right = st.columns(2)
 with left:

@@ -12,7 +12,16 @@ def chart_renderer() -> str:
     return render.start()
 
 
+@st.cache_resource(show_spinner=False)
+def renderer_warming() -> bool:
+    """Start the renderer in the background when the Report page first opens (once per process):
+    by the time someone presses Build, Chromium is up."""
+    render.warm_up()
+    return True
+
+
 filters = state.current_filters()
+renderer_warming()
 show.page_header("Report", filters)
 if data.metric("headline", filters)["requests"] == 0:
     show.empty_state()
