@@ -1200,62 +1200,65 @@ def with_context(
     opaque (exported images are often viewed on a dark or checkered background); None keeps it.
     A figure that already carries its context (a report figure shown in the app) is returned as is.
     """
-    if any(a.name == "context-footer" for a in fig.layout.annotations):
+    spec = fig.to_dict()  # a deep copy
+    layout = spec.setdefault("layout", {})
+    if any(a.get("name") == "context-footer" for a in layout.get("annotations", ())):
         return fig
-    # to_dict() is a deep copy of a figure plotly has already validated: validating it again
-    # (about half the cost of drawing a chart) would change nothing.
-    out = go.Figure(fig.to_dict(), _validate=False)
-    out._validate = out.layout._validate = True  # what is added below is checked as usual
-    margin = out.layout.margin
-    bottom = margin.b if margin.b is not None else 48
-    out.update_layout(margin={"b": bottom + 62})
+    # The additions are made to the copy's plain data: ``fig`` was validated when it was built and
+    # what is added here is constant and valid, so validating it all again (plotly's property
+    # checks: most of the cost of this function) would change nothing (tests/test_viewer_speed.py).
+    margin = layout.setdefault("margin", {})
+    bottom = margin["b"] if margin.get("b") is not None else 48
+    margin["b"] = bottom + 62
     date_text = f"{data_date:%d %b %Y}" if hasattr(data_date, "strftime") else str(data_date)
-    context = [
-        dict(
-            text=f"{html.escape(filter_sentence, quote=False)}<br>Data as of {date_text} · "
+    annotations = layout.setdefault("annotations", [])
+    annotations.append(
+        {
+            "text": f"{html.escape(filter_sentence, quote=False)}<br>Data as of {date_text} · "
             f"{html.escape(source, quote=False)}",
             # Right-aligned to the plot's right edge, which sits a fixed margin from the figure's
             # edge; the left edge of the plot moves with the width of the category labels.
-            xref="paper",
-            yref="paper",
-            x=1,
-            y=0,
-            xanchor="right",
-            yanchor="top",
-            yshift=-bottom - 4,
-            align="right",
-            showarrow=False,
-            font={"size": 11, "color": INK},
-            name="context-footer",
-        )
-    ]
+            "xref": "paper",
+            "yref": "paper",
+            "x": 1,
+            "y": 0,
+            "xanchor": "right",
+            "yanchor": "top",
+            "yshift": -bottom - 4,
+            "align": "right",
+            "showarrow": False,
+            "font": {"size": 11, "color": INK},
+            "name": "context-footer",
+        }
+    )
     if is_demo:
         # The label gets a row of its own above the title: beside it, a long title in a
         # half-width chart ran underneath the label.
-        top = (margin.t or 64) + DEMO_ROW
-        out.update_layout(margin={"t": top}, title={"pad": {"t": TITLE_PAD_TOP + DEMO_ROW}})
-        context.append(
-            dict(
-                text="<b>SYNTHETIC DEMO DATA</b>",
-                xref="paper",
-                yref="paper",
-                x=1,
-                y=1,
-                xanchor="right",
-                yanchor="bottom",
-                yshift=top - DEMO_ROW - 4,
-                showarrow=False,
-                font={"size": 12, "color": WARNING},
-                bordercolor=WARNING,
-                borderwidth=1.5,
-                borderpad=4,
-                name="demo-label",
-            )
+        top = (margin.get("t") or 64) + DEMO_ROW
+        margin["t"] = top
+        layout.setdefault("title", {}).setdefault("pad", {})["t"] = TITLE_PAD_TOP + DEMO_ROW
+        annotations.append(
+            {
+                "text": "<b>SYNTHETIC DEMO DATA</b>",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 1,
+                "y": 1,
+                "xanchor": "right",
+                "yanchor": "bottom",
+                "yshift": top - DEMO_ROW - 4,
+                "showarrow": False,
+                "font": {"size": 12, "color": WARNING},
+                "bordercolor": WARNING,
+                "borderwidth": 1.5,
+                "borderpad": 4,
+                "name": "demo-label",
+            }
         )
-    _add_annotations(out, context)
     if background:
-        out.update_layout(paper_bgcolor=background, plot_bgcolor=background)
-    return out
+        layout["paper_bgcolor"] = background
+        layout["plot_bgcolor"] = background
+    return go.Figure(spec, _validate=False)
 
 
 def slugify(text: str) -> str:
