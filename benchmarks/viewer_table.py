@@ -285,15 +285,16 @@ def render(section: dict) -> list[str]:
         add("")
         add(
             "| viewers | filter changes | reruns/s | server cores used | CPU per rerun | "
-            "reruns per CPU-second | p50 | p95 | max | errors | empty pages |"
+            "reruns per CPU-second | p50 | p95 | max | errors | empty pages | server RSS |"
         )
-        add("|---|---|---|---|---|---|---|---|---|---|---|")
+        add("|---|---|---|---|---|---|---|---|---|---|---|---|")
         for lv in load["levels"]:
             add(
                 f"| {lv['viewers']} | {lv['filter_changes']} | {lv['reruns_per_s']:.1f} | "
                 f"{lv['server_cores_used']:.2f} | {ms((lv['cpu_ms_per_rerun'] or 0) / 1000)} | "
                 f"{lv['reruns_per_cpu_s'] or 0:.1f} | {ms(lv['p50_s'])} | {ms(lv['p95_s'])} | "
-                f"{ms(lv['max_s'])} | {lv['error_count']} | {lv.get('empty_selections', 0)} |"
+                f"{ms(lv['max_s'])} | {lv['error_count']} | {lv.get('empty_selections', 0)} | "
+                f"{lv.get('server_rss_mb') or 0:.0f} MB |"
             )
         add("")
     return lines

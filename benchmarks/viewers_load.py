@@ -169,7 +169,23 @@ async def level(
         "exceptions": sorted(set(exceptions))[:10],
         "loadgen_cpu_s": own,
         "loadavg": Path("/proc/loadavg").read_text().split()[:3],
+        "server_rss_mb": rss_mb(pid),
+        "server_threads": threads(pid),
     }
+
+
+def rss_mb(pid: int) -> float | None:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def threads(pid: int) -> int | None:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("Threads:"):
+            return int(line.split()[1])
+    return None
 
 
 def _own_cpu() -> float:
