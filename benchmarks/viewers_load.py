@@ -11,6 +11,8 @@ For each level N (one server for all levels, warmed by one run first):
   as it finishes (a viewer never has two runs in flight). Every filter change in the whole
   benchmark is a selection not seen before (state × fiscal year × agency type, shuffled), so every
   change is a cache miss on the server: the conservative case;
+- with ``--popular K`` the viewers choose among K selections instead (cache hits after the first
+  round: many people looking at the same few views);
 - latency = request sent -> ``script_finished`` received (the server's whole run, the websocket
   messages and their parsing; no drawing);
 - the server's CPU time comes from /proc/PID/stat (user + system) over the level's window, so
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -194,9 +197,12 @@ def _own_cpu() -> float:
 
 
 def run(db: Path, levels: list[int], seconds: float, interval: float, page: str,
-        max_reruns: int) -> dict:  # fmt: skip
-    pool = iter(selections(topic_names(db)) * 4)
-    out: dict = {"db": str(db), "page": page or "overview", "levels": []}
+        max_reruns: int, popular: int = 0) -> dict:  # fmt: skip
+    """``popular`` > 0: every viewer picks among that many selections (after the first round,
+    cache hits: many people looking at the same few views); 0: every change a new selection."""
+    every = selections(topic_names(db))
+    pool = itertools.cycle(every[:popular]) if popular else iter(every * 4)
+    out: dict = {"db": str(db), "page": page or "overview", "popular": popular, "levels": []}
     with tempfile.TemporaryDirectory(prefix="critac-bench-viewers-") as tmp:
         home = Path(tmp)
         log = home / "streamlit.log"
@@ -235,9 +241,17 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=10)
     parser.add_argument("--page", default="", help="URL path name of the page ('' = Overview)")
     parser.add_argument("--max-reruns", type=int, default=2000, help="per level")
+    parser.add_argument(
+        "--popular",
+        type=int,
+        default=0,
+        help="viewers choose among this many selections (0: each change a new one)",
+    )
     args = parser.parse_args()
     levels = [int(v) for v in args.viewers.split(",") if v]
-    result = run(args.db, levels, args.seconds, args.interval, args.page, args.max_reruns)
+    result = run(
+        args.db, levels, args.seconds, args.interval, args.page, args.max_reruns, args.popular
+    )
     print(json.dumps(result))
 
 
