@@ -96,12 +96,12 @@ class Viewer:
         self,
         query_string: str = "",
         page: str = "",
-        choose: dict[str, list[str]] | None = None,
+        choose: dict[str, list[str] | str] | None = None,
         fragment: str = "",
     ) -> Run:
         """Ask for a run with these URL parameters on ``page`` (its URL path name, "" = the
-        default page) and wait for it to finish. ``choose`` sets option widgets (segmented
-        controls, multiselects) by label to the options shown; ``fragment`` reruns only that
+        default page) and wait for it to finish. ``choose`` sets widgets by label: option
+        widgets (segmented controls, multiselects) to the options shown, text inputs to a text; ``fragment`` reruns only that
         fragment (as the browser does for a widget inside one)."""
         if self._ws is None:
             raise ProtocolError("not connected")
@@ -115,7 +115,10 @@ class Viewer:
         for label, values in (choose or {}).items():
             widget = state.widget_states.widgets.add()
             widget.id = self.widgets[label]
-            widget.string_array_value.data.extend(values)
+            if isinstance(values, str):  # a text input
+                widget.string_value = values
+            else:  # options shown (segmented control, multiselect, ...)
+                widget.string_array_value.data.extend(values)
         state.fragment_id = fragment
         run = Run()
         started = time.perf_counter()

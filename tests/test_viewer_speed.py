@@ -202,15 +202,26 @@ def test_the_benchmark_protocol_client_runs_a_page(tmp_path, demo_db):
                     "state=TX", choose={"Period": ["Month"]}, fragment=viewer.fragments["Period"]
                 )
                 topics = await viewer.rerun("state=TX", "topics")
-                return first, texas, period, topics
+                # The Agencies page's search redraws the table only.
+                agencies = await viewer.rerun("state=TX", "agencies")
+                search = await viewer.rerun(
+                    "state=TX",
+                    "agencies",
+                    choose={"Search agency names": "county"},
+                    fragment=viewer.fragments["Search agency names"],
+                )
+                return first, texas, period, topics, agencies, search
 
-        first, texas, period, topics = asyncio.run(go_())
+        first, texas, period, topics, agencies, search = asyncio.run(go_())
     finally:
         stop(server)
     for run in (first, texas, topics):
         assert run.status == "ok" and not run.exceptions
     assert period.status == "ok (fragment)" and not period.exceptions
     assert period.charts == 1 and period.metrics == 0 and period.fragment_ids
+    assert agencies.status == "ok" and agencies.charts >= 3
+    assert search.status == "ok (fragment)" and not search.exceptions
+    assert search.charts == 0 and search.sizes_by_kind.get("dataframe")
     assert first.charts == texas.charts >= 4 and first.metrics >= 3
     assert topics.charts > 0 and topics.metrics == 0  # the Topics page: charts, no KPI tiles
     assert texas.chart_bytes != first.chart_bytes or texas.bytes != first.bytes
