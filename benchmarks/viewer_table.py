@@ -57,7 +57,8 @@ ROWS = (
     ("cli_pptx_s", "`report --format pptx` from the CLI"),
     ("html_bytes", "HTML report size (every section)"),
     ("apptest_filter_change_s", "server-side rerun after a filter change (AppTest), slowest page"),
-    ("load_p95_50_s", "50 viewers, a filter change each every 10 s: p95"),
+    ("load_p95_50_s", "50 viewers, a filter change each every 10 s (new selections): p95"),
+    ("load_cpu_50_s", "the same: server CPU per rerun"),
 )
 PAGES = ("overview", "topics", "agencies", "outcomes", "pipeline")
 
@@ -127,9 +128,9 @@ def websocket_sizes(db: Path, root: Path) -> dict:
     return out
 
 
-def measure(db: Path, root: Path, args, log) -> dict:
-    """Every step of the table for the project copy at ``root``."""
-    res: dict = {"root": str(root)}
+def measure(db: Path, root: Path, args, log, load: bool = False) -> dict:
+    """Every step of the table for the project copy at ``root`` (``load``: and 50 viewers)."""
+    res: dict = {"root": str(root), "baseline_load": load and not args.skip_viewers_load}
     log(f"  viewer (Chromium) from {root} ...")
     try:
         res["browser"] = common.run_json(
@@ -149,6 +150,16 @@ def measure(db: Path, root: Path, args, log) -> dict:
         )  # fmt: skip
     except Exception as exc:  # noqa: BLE001
         res["apptest_error"] = repr(exc)[-2000:]
+    if res.get("baseline_load"):
+        log("  many viewers, 50 ...")
+        try:
+            res["load"] = common.run_json(
+                [PYTHON, str(BENCH / "viewers_load.py"), "--db", str(db), "--viewers", "50",
+                 "--seconds", str(args.viewers_seconds), "--app-root", str(root)],
+                timeout=3600,
+            )  # fmt: skip
+        except Exception as exc:  # noqa: BLE001
+            res["load_error"] = repr(exc)[-2000:]
     log("  CLI reports ...")
     try:
         res["cli_pptx"] = cli_report(db, root, "pptx", 2)
@@ -190,6 +201,7 @@ def summary(res: dict) -> dict:
     for level in load.get("levels", []):
         if level["viewers"] == 50:
             out["load_p95_50_s"] = level["p95_s"]
+            out["load_cpu_50_s"] = (level["cpu_ms_per_rerun"] or 0) / 1000
     return out
 
 
@@ -322,7 +334,7 @@ def run(db: Path, n: int, args, log) -> dict:
             root = export(args.baseline, Path(tmp) / "project")
             log(f"baseline {args.baseline} in {root}")
             section["baseline"] = args.baseline
-            section["before"] = measure(db, root, args, log)
+            section["before"] = measure(db, root, args, log, load=True)
     section["now"] = measure(db, ROOT, args, log)
     log("  websocket sizes ...")
     try:

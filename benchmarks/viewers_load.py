@@ -48,7 +48,9 @@ from critac_metrics import schema  # noqa: E402
 from critac_metrics.filters import Filters, fiscal_year_bounds  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
-from tests.browser_support import start_app, stop, wait_healthy  # noqa: E402
+from viewer import start_server  # noqa: E402
+
+from tests.browser_support import stop, wait_healthy  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -197,16 +199,17 @@ def _own_cpu() -> float:
 
 
 def run(db: Path, levels: list[int], seconds: float, interval: float, page: str,
-        max_reruns: int, popular: int = 0) -> dict:  # fmt: skip
+        max_reruns: int, popular: int = 0, root: Path = ROOT) -> dict:  # fmt: skip
     """``popular`` > 0: every viewer picks among that many selections (after the first round,
     cache hits: many people looking at the same few views); 0: every change a new selection."""
     every = selections(topic_names(db))
     pool = itertools.cycle(every[:popular]) if popular else iter(every * 4)
-    out: dict = {"db": str(db), "page": page or "overview", "popular": popular, "levels": []}
+    out: dict = {"db": str(db), "page": page or "overview", "popular": popular, "root": str(root),
+                 "levels": []}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="critac-bench-viewers-") as tmp:
         home = Path(tmp)
         log = home / "streamlit.log"
-        server, url = start_app(db, home, log)
+        server, url = start_server(db, root, home, log)
         try:
             wait_healthy(server, url, log, timeout=90)
 
@@ -247,10 +250,18 @@ def main() -> None:
         default=0,
         help="viewers choose among this many selections (0: each change a new one)",
     )
+    parser.add_argument("--app-root", type=Path, default=ROOT, help="serve another project copy")
     args = parser.parse_args()
     levels = [int(v) for v in args.viewers.split(",") if v]
     result = run(
-        args.db, levels, args.seconds, args.interval, args.page, args.max_reruns, args.popular
+        args.db,
+        levels,
+        args.seconds,
+        args.interval,
+        args.page,
+        args.max_reruns,
+        args.popular,
+        args.app_root.resolve(),
     )
     print(json.dumps(result))
 
