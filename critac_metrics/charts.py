@@ -1279,25 +1279,19 @@ def modebar_config(filename: str, width: int | None = None, height: int | None =
     return {"displaylogo": False, "toImageButtonOptions": options}
 
 
-# Every figure builder above is memoised by the contents of its arguments (figure_cache.memoize):
-# the same metric result drawn again (another viewer, a widget that changes one chart of a page, a
-# revisit, the report) costs a copy of the figure instead of building and validating it again.
-# ``builder.uncached`` is the builder itself.
-MEMOISED = (
-    "empty_figure",
-    "volume_trend",
-    "cumulative",
-    "backlog",
-    "first_time_vs_repeat",
-    "bar_breakdown",
-    "series_by_dimension",
-    "topic_heatmap",
-    "state_map",
-    "likert_diverging",
-    "top2_by_segment",
-    "post_vs_follow_up",
-    "funnel",
-    "timeliness",
+# Every figure builder above (a public function that returns a go.Figure, except with_context,
+# which decorates a figure it is given) is memoised by the contents of its arguments
+# (figure_cache.memoize): the same metric result drawn again (another viewer, a widget that changes
+# one chart of a page, a revisit, the report) costs a copy of the figure instead of building and
+# validating it again. ``builder.uncached`` is the builder itself.
+MEMOISED = tuple(
+    name
+    for name, value in list(globals().items())
+    if callable(value)
+    and getattr(value, "__module__", None) == __name__
+    and not name.startswith("_")
+    and name != "with_context"
+    and getattr(value, "__annotations__", {}).get("return") in ("go.Figure", go.Figure)
 )
 for _name in MEMOISED:
     globals()[_name] = figure_cache.memoize(globals()[_name])
