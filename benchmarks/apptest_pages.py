@@ -122,6 +122,16 @@ def _url_params(filters) -> dict[str, list[str]]:
     return filters.to_query_params()
 
 
+ROUND_STATES = ("CA", "NY", "FL", "PA", "OH", "IL", "GA", "NC", "MI", "WA", "AZ", "MA", "VA")
+
+
+def _selection(k: int):
+    """The k-th extra filter change: FY2024 and one state (a new selection each round)."""
+    return FILTER_SETS["typical"].replace(
+        agency_types=(), topics=(), states=(ROUND_STATES[k % len(ROUND_STATES)],)
+    )
+
+
 def main() -> None:
     global PROFILER
     parser = argparse.ArgumentParser()
@@ -130,9 +140,21 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--profile-skip", default="", help="pages not to profile (comma list)")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument(
+        "--filter-rounds",
+        type=int,
+        default=0,
+        help="also time this many more filter changes per page, each a new selection",
+    )
+    parser.add_argument("--app-root", type=Path, default=ROOT, help="serve another project copy")
     args = parser.parse_args()
     os.environ["CRITAC_DB"] = args.db
-    os.chdir(ROOT)
+    root = args.app_root.resolve()
+    os.chdir(root)
+    if root != ROOT:  # the copy's dashboard/ and critac_metrics/ come first
+        sys.path.insert(0, str(root))
+        for name in [m for m in sys.modules if m.split(".")[0] in ("dashboard", "critac_metrics")]:
+            del sys.modules[name]
 
     started = time.perf_counter()
     import streamlit as st
@@ -140,7 +162,7 @@ def main() -> None:
 
     import_s = time.perf_counter() - started
     _install_thread_profiler()
-    app = str(ROOT / "app.py")
+    app = str(root / "app.py")
 
     def fresh(page: str) -> AppTest:
         at = AppTest.from_file(app, default_timeout=args.timeout)
@@ -180,6 +202,15 @@ def main() -> None:
             (c.value for c in at.caption if c.value.startswith(("Engagement", "Requests"))), None
         )
         row["exceptions"] += [str(e.value)[:300] for e in at.exception]
+        more = []
+        for k in range(args.filter_rounds):
+            at.query_params.clear()
+            for key, value in _url_params(_selection(k)).items():
+                at.query_params[key] = value
+            more.append(timed_run(at))
+        if more:
+            row["filter_change_rounds_s"] = more
+            row["exceptions"] += [str(e.value)[:300] for e in at.exception]
         if args.profile and page not in skip_profile:
             profiles = {}
             PROFILER = cProfile.Profile()

@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 import pages_workload as workload  # noqa: E402
+import viewer_table  # noqa: E402
 from common import (  # noqa: E402
     BENCH,
     DEFAULT_CACHE,
@@ -356,6 +357,10 @@ def render(results: dict, args) -> str:
             f"{verdict(worst[0], MEMORY_TARGET_MB)} |"
         )
     add("")
+
+    if results.get("viewer"):
+        lines.extend(viewer_table.render(results["viewer"]))
+        add("")
 
     # -- page's worth of metrics
     add("## Page's worth of metrics (DuckDB, warm, one connection, a cursor per metric call)")
@@ -730,6 +735,22 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE)
     parser.add_argument("--out", type=Path, default=BENCH / "results.md")
     parser.add_argument(
+        "--viewer-only",
+        action="store_true",
+        help="only the table of what a viewer waits for (issue 15), at --viewer-size; "
+        "writes benchmarks/viewer_results.md (+ .json) unless --out is given",
+    )
+    parser.add_argument("--skip-viewer", action="store_true", help="leave that table out")
+    parser.add_argument("--viewer-size", type=int, default=100_000)
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure that table on `git archive REV` first (before/after in one run)",
+    )
+    parser.add_argument("--skip-viewers-load", action="store_true", help="no many-viewers load")
+    parser.add_argument("--viewers", default="20,50,100", help="concurrent viewers per level")
+    parser.add_argument("--viewers-seconds", type=float, default=60, help="per level")
+    parser.add_argument(
         "--render-only",
         type=Path,
         metavar="JSON",
@@ -738,9 +759,29 @@ def main() -> None:
     args = parser.parse_args()
     if args.render_only:
         saved = json.loads(args.render_only.read_text())
+        if "metrics" not in saved:  # a --viewer-only run
+            report = "\n".join(viewer_table.render(saved["viewer"]))
+            args.out.write_text(report + "\n", encoding="utf-8")
+            print(report)
+            return
         report = render(saved, args)
         args.out.write_text(report + "\n", encoding="utf-8")
         print(report)
+        return
+
+    if args.viewer_only:
+        if args.out == BENCH / "results.md":  # keep the full run's report
+            args.out = BENCH / "viewer_results.md"
+        path = common.demo_db(args.cache_dir, args.viewer_size, log=log)
+        section = viewer_table.run(path, args.viewer_size, args, log)
+        section["versions"] = common.versions()
+        report = "\n".join(viewer_table.render(section))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(report + "\n", encoding="utf-8")
+        args.out.with_suffix(".json").write_text(json.dumps({"viewer": section}, indent=1,
+                                                            default=str))  # fmt: skip
+        print(report)
+        log(f"done in {(time.perf_counter() - STARTED) / 60:.1f} min; wrote {args.out}")
         return
 
     sizes = sorted({int(s) for s in args.sizes.split(",") if s})
@@ -831,6 +872,15 @@ def main() -> None:
         for n in [s for s in sizes if s >= 1_000_000][:1]:
             log(f"peak memory at {describe_size(n)}")
             guarded(f"memory {n}", bench_memory, paths[n], n, results)
+
+    if not args.skip_viewer and args.viewer_size in paths:
+        log(f"what a viewer waits for at {describe_size(args.viewer_size)}")
+        try:
+            results["viewer"] = viewer_table.run(
+                paths[args.viewer_size], args.viewer_size, args, log
+            )
+        except Exception as exc:  # noqa: BLE001
+            results["errors"].append(f"viewer: {exc!r}"[:2000])
 
     results["meta"]["loadavg_at_end"] = common.machine_info().get("loadavg_at_start", [])
     results["meta"]["run_s"] = time.perf_counter() - STARTED

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from . import palette, schema
+from . import figure_cache, palette, schema
 from .metrics import DEFAULT_MIN_N, FISCAL_MONTHS, PERIOD_MONTHS
 from .registry import VALUE_LABELS
 from .registry import label as registry_label
@@ -231,6 +231,14 @@ def wrap_subtitle(text: str, width: int = SUBTITLE_WIDTH) -> str:
                 current = candidate
         out.append(current)
     return "<br>".join(out)
+
+
+def _add_annotations(fig: go.Figure, annotations: list[dict]) -> None:
+    """Add annotations in one assignment. ``fig.add_annotation`` re-validates every annotation
+    already on the figure, so adding n one by one costs O(n²) (20 labels: 129 ms, at once 12 ms);
+    the figure is the same."""
+    if annotations:
+        fig.layout.annotations = (*fig.layout.annotations, *annotations)
 
 
 def empty_figure(
@@ -551,7 +559,7 @@ def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> list[tuple
     # the label narrow. A milestone too close to the last labelled one keeps its marker (and
     # hover) but gets no label.
     two_lines = [f"{n}<br>{m}" for n, m in zip(names, months, strict=True)]
-    placed = []
+    placed, labels_out = [], []
     (first, last), top = span
     for label, x, y in _spaced(two_lines, ms["requested_on"], ms["milestone"], span):
         early = pd.Timestamp(x) - first < 0.3 * (last - first)
@@ -562,23 +570,26 @@ def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> list[tuple
         # Early in the span, above-left would run into the y axis' labels; under-right of a
         # rising line is clear of it too.
         offset = MILESTONE_OFFSET_EARLY if early else (-MILESTONE_OFFSET[0], -MILESTONE_OFFSET[1])
-        fig.add_annotation(
-            x=x,
-            y=y,
-            text=label,
-            showarrow=True,
-            arrowhead=0,
-            arrowcolor=MUTED,
-            ax=offset[0],
-            ay=offset[1],
-            xanchor="left" if early else "right",
-            yanchor="top" if early else "auto",
-            align="left" if early else "right",
-            font={"size": 11, "color": INK},
+        labels_out.append(
+            {
+                "x": x,
+                "y": y,
+                "text": label,
+                "showarrow": True,
+                "arrowhead": 0,
+                "arrowcolor": MUTED,
+                "ax": offset[0],
+                "ay": offset[1],
+                "xanchor": "left" if early else "right",
+                "yanchor": "top" if early else "auto",
+                "align": "left" if early else "right",
+                "font": {"size": 11, "color": INK},
+            }
         )
         if not early:
             width = MILESTONE_CHAR_PX * max(len(part) for part in label.split("<br>"))
             placed.append((x, y, width))
+    _add_annotations(fig, labels_out)
     return placed
 
 
@@ -1049,6 +1060,7 @@ def likert_diverging(
     fig = go.Figure()
     for k in range(6 if parts else 0):
         _add_likert_trace(fig, shown, parts, k, labels)
+    ends_out = []
     for i, row in shown.iterrows():
         # Bottom-2 % at the left end of the bar, top-2 % at the right end.
         left_end = sum(length for _, length, _ in parts[i][:3])
@@ -1058,7 +1070,10 @@ def likert_diverging(
             (right_end, f"<b>{row.top2_pct:.0f}%</b>", "left", 4),
         )
         for x, text, side, shift in ends:
-            fig.add_annotation(x=x, y=i, text=text, xanchor=side, xshift=shift, showarrow=False)
+            ends_out.append(
+                {"x": x, "y": i, "text": text, "xanchor": side, "xshift": shift, "showarrow": False}
+            )
+    _add_annotations(fig, ends_out)
     fig.add_vline(x=0, line={"color": INK, "width": 1})
     if not parts:
         message = f"Every item is suppressed: fewer than {min_n} respondents each"
@@ -1615,3 +1630,22 @@ def _wrap_words(text: str, width: int) -> list[str]:
         else:
             lines.append(word)
     return lines or [text]
+
+
+# Every figure builder above (a public function that returns a go.Figure, except with_context,
+# which decorates a figure it is given) is memoised by the contents of its arguments
+# (figure_cache.memoize): the same metric result drawn again (another viewer, a widget that changes
+# one chart of a page, a revisit, the report) costs a copy of the figure instead of building and
+# validating it again. ``builder.uncached`` is the builder itself.
+MEMOISED = tuple(
+    name
+    for name, value in list(globals().items())
+    if callable(value)
+    and getattr(value, "__module__", None) == __name__
+    and not name.startswith("_")
+    and name != "with_context"
+    and getattr(value, "__annotations__", {}).get("return") in ("go.Figure", go.Figure)
+)
+for _name in MEMOISED:
+    globals()[_name] = figure_cache.memoize(globals()[_name])
+del _name

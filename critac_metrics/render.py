@@ -12,11 +12,13 @@ threads calling it at once could receive each other's images.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import queue
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -153,24 +155,54 @@ def to_png(fig: go.Figure, width: int, height: int, scale: float = 2) -> bytes:
         )
 
 
+# Images already drawn, by (figure JSON, size): a deck built again for the same filters (or a chart
+# that doesn't depend on them) reuses them. A deck's image is 50–250 kB; at most ~16 MB.
+_IMAGES: OrderedDict[str, bytes] = OrderedDict()
+MAX_IMAGES = 96
+
+
+def _image_key(fig: go.Figure, width: int, height: int, scale: float) -> str:
+    spec = pio.to_json(fig, validate=False, pretty=False, remove_uids=True)
+    return hashlib.sha256(f"{width}x{height}@{scale}:{spec}".encode()).hexdigest()
+
+
 def to_pngs(figs: Sequence[go.Figure], width: int, height: int, scale: float = 2) -> list[bytes]:
-    """PNGs of several figures at once, drawn ``TABS`` at a time (a deck's chart images)."""
+    """PNGs of several figures at once, drawn ``TABS`` at a time (a deck's chart images); images
+    drawn before for the same figure and size come from memory."""
     if not figs:
         return []
-    with _LOCK, tempfile.TemporaryDirectory(prefix="critac-render-") as folder:
-        start()
-        paths = [Path(folder) / f"{i:03d}.png" for i in range(len(figs))]
+    keys = [_image_key(fig, width, height, scale) for fig in figs]
+    with _LOCK:
+        start()  # a deck needs the renderer even when its images are all in memory
+        todo = [i for i, k in enumerate(keys) if k not in _IMAGES]
+        drawn = _draw(figs, todo, width, height, scale) if todo else {}
+        out = []
+        for i, k in enumerate(keys):
+            image = drawn[i] if i in drawn else _IMAGES[k]
+            _IMAGES[k] = image
+            _IMAGES.move_to_end(k)
+            out.append(image)
+        while len(_IMAGES) > MAX_IMAGES:
+            _IMAGES.popitem(last=False)
+        return out
+
+
+def _draw(figs: Sequence[go.Figure], todo: list[int], width: int, height: int,
+          scale: float) -> dict[int, bytes]:  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="critac-render-") as folder:
+        paths = [Path(folder) / f"{i:03d}.png" for i in todo]
         # Kaleido returns (does not raise) the errors of a batch: a missing file is the sign.
+        batch = [figs[i] for i in todo]
         errors = _call(
-            lambda: pio.write_images(list(figs), paths, width=width, height=height, scale=scale),
-            IMAGE_TIMEOUT * len(figs),
+            lambda: pio.write_images(batch, paths, width=width, height=height, scale=scale),
+            IMAGE_TIMEOUT * len(batch),
         )
-        missing = [i for i, path in enumerate(paths) if not path.exists()]
+        missing = [i for i, path in zip(todo, paths, strict=True) if not path.exists()]
         if missing:
             raise RenderError(
                 f"chart image {missing[0] + 1} of {len(figs)} was not drawn: {errors}"
             )
-        return [path.read_bytes() for path in paths]
+        return {i: path.read_bytes() for i, path in zip(todo, paths, strict=True)}
 
 
 def warm_up() -> None:

@@ -47,6 +47,13 @@ by_state = data.metric(metrics.engagements_by_state, filters)
 show.chart(charts.state_map(by_state), "agencies_map", by_state, filter_on="state", wide=True)
 
 st.subheader("Agencies served")
-search = st.text_input("Search agency names", key="agencies_search", max_chars=100)
-table = data.metric(metrics.agency_table, filters, search=search)
-show.table(table, "agencies_table", help_text=registry.METRICS["agencies_served"].description)
+
+
+@st.fragment  # a search redraws the table only, not the page's charts
+def agencies_table(filters) -> None:
+    search = st.text_input("Search agency names", key="agencies_search", max_chars=100)
+    table = data.metric(metrics.agency_table, filters, search=search)
+    show.table(table, "agencies_table", help_text=registry.METRICS["agencies_served"].description)
+
+
+agencies_table(filters)

@@ -21,7 +21,16 @@ def previewed(filters, sections: tuple[str, ...], version) -> report.Report:
     return data.run(report.collect, filters, sections)
 
 
+@st.cache_resource(show_spinner=False)
+def renderer_warming() -> bool:
+    """Start the renderer in the background when the Report page first opens (once per process):
+    by the time someone presses Build, Chromium is up."""
+    render.warm_up()
+    return True
+
+
 filters = state.current()
+renderer_warming()
 show.page_header("Report", filters)
 show.stop_if_empty(filters)
 

@@ -1,0 +1,267 @@
+"""The speed a viewer feels, in headless Chromium against a real ``streamlit run`` server (issue 15).
+
+    python benchmarks/viewer.py --db PATH [--rounds 5] [--app-root DIR]
+
+Every step is clocked from the user's action until every Plotly chart on the page is drawn, nothing
+is stale and the status widget has gone ("all charts drawn"). Chromium is launched before the server
+starts, so its own start-up is never counted.
+
+- **first page after a server restart**: the server is started against an existing database; clocks
+  from the server process's start and from the first ``goto`` once it answers /_stcore/health;
+- **shared link in a new session**: a new browser context (no HTTP cache, no cookies: a colleague
+  opening the link) ``goto`` a link with filters nobody has asked for yet (a cache miss);
+  *same tab* = the old measurement, ``goto`` in the tab that already has the page (HTTP cache warm);
+- **filter change**: type an agency type into the sidebar multiselect and press Enter (each round a
+  new selection); the clock stops when every chart's data differs from before;
+- **page switch**: click the next page in the sidebar (Topics, Agencies, Outcomes, Pipeline) after a
+  link with a new state, so each switch is a first visit with those filters;
+- **Report page**: press "Build the report" (every section) until the deck's download button is
+  there: the first press (renderer started when the page opened), two more with the same filters,
+  then one after opening the page with other filters (new figures and images);
+- **browser time per chart**: Chrome's ``Performance.getMetrics`` (ScriptDuration, LayoutDuration,
+  RecalcStyleDuration) summed over the filter-change rounds, divided by the charts redrawn.
+
+``--app-root`` serves another copy of the project (e.g. the code before a change, exported with
+``git archive``) so ``run.py --baseline`` can measure before and after in one run. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import FY2024, ROOT, median  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+from tests.browser_support import CHROMIUM_ARGS, chromium_path, free_port, stop, wait_healthy  # noqa: E402
+
+AGENCY_TYPES = ["Tribal", "Campus", "County", "State", "Sheriff", "Other", "Territorial"]
+LINK_STATES = ["CA", "NY", "FL", "PA", "OH", "IL", "GA", "NC", "MI", "WA", "AZ", "MA"]
+SWITCH_STATES = ["VA", "NJ", "TN", "IN", "MO", "MD", "WI", "CO"]
+SWITCH_PAGES = ["Topics", "Agencies & reach", "Outcomes", "Pipeline"]
+KPI = "[data-testid=stMetricValue]"
+PLOTLY = "[data-testid=stPlotlyChart] .js-plotly-plot"
+
+JS_HELPERS = """
+() => {
+  const hash = (s) => { let h = 0; for (let i = 0; i < s.length; i++) { h = (h * 31 + s.charCodeAt(i)) | 0; } return h; };
+  window.__chartPrints = () => Array.from(document.querySelectorAll('PLOTLY')).map((gd) => {
+    try { return hash(JSON.stringify((gd.data || []).map((t) => [t.x, t.y, t.z, t.text]))); }
+    catch (e) { return null; }
+  });
+  window.__settled = () => !document.querySelector('[data-testid=stStatusWidget]')
+      && !document.querySelector('[data-stale=true]');
+  window.__allDrawn = () => {
+    const plots = document.querySelectorAll('[data-testid=stPlotlyChart]');
+    const drawn = document.querySelectorAll('PLOTLY .main-svg');
+    return plots.length > 0 && drawn.length >= plots.length && window.__settled();
+  };
+  window.__title = () => { const h = document.querySelector('[data-testid=stMain] h1'); return h ? h.innerText : ''; };
+}
+""".replace("PLOTLY", PLOTLY)
+
+
+def start_server(db: Path, root: Path, home: Path, log: Path) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` from ``root`` (the project, or a copy of it) on a free port."""
+    port = free_port()
+    env = {**os.environ, "CRITAC_DB": str(db), "HOME": str(home), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.port", str(port), "--server.address", "127.0.0.1",
+               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
+    return process, f"http://127.0.0.1:{port}"
+
+
+def _wait_all_drawn(page, timeout_ms: int) -> None:
+    page.wait_for_function("() => window.__allDrawn && window.__allDrawn()", timeout=timeout_ms,
+                           polling="raf")  # fmt: skip
+
+
+def _new_page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.add_init_script(f"({JS_HELPERS})()")
+    return context, page
+
+
+def _perf(cdp) -> dict:
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+
+def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
+        timeout_ms: int = 180_000) -> dict:  # fmt: skip
+    from playwright.sync_api import sync_playwright
+
+    out: dict = {"rounds": rounds, "root": str(root)}
+    base_query = f"start={FY2024[0]}&end={FY2024[1]}"
+    with tempfile.TemporaryDirectory(prefix="critac-bench-viewer-") as tmp:
+        home = Path(tmp)
+        old_home = os.environ.get("HOME")
+        os.environ["HOME"] = str(home)
+        server = None
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
+                )
+                # -- first page after a server restart
+                log = home / "streamlit.log"
+                started = time.perf_counter()
+                server, url = start_server(db, root, home, log)
+                wait_healthy(server, url, log, timeout=120)
+                out["server_healthy_s"] = time.perf_counter() - started
+                context, page = _new_page(browser)
+                t0 = time.perf_counter()
+                page.goto(f"{url}/?{base_query}")
+                _wait_all_drawn(page, timeout_ms)
+                out["restart_first_page_s"] = time.perf_counter() - t0
+                out["restart_first_page_from_process_s"] = time.perf_counter() - started
+                out["charts_on_overview"] = page.locator(PLOTLY).count()
+
+                # -- filter change (sidebar multiselect), with Chrome's own timings
+                cdp = page.context.new_cdp_session(page)
+                cdp.send("Performance.enable")
+                box = page.get_by_test_id("stMultiSelect").filter(has_text="Agency types")
+                change, perf_before = [], _perf(cdp)
+                for label in AGENCY_TYPES[:rounds]:
+                    before = page.evaluate("window.__chartPrints()")
+                    box.locator("input").click()
+                    page.keyboard.type(label)
+                    t0 = time.perf_counter()
+                    page.keyboard.press("Enter")
+                    page.wait_for_function(
+                        """(old) => { const now = window.__chartPrints();
+                            return now.length === old.length && now.every((h, i) => h !== old[i])
+                                && window.__allDrawn(); }""",
+                        arg=before,
+                        timeout=timeout_ms,
+                        polling="raf",
+                    )
+                    change.append(time.perf_counter() - t0)
+                    page.keyboard.press("Escape")
+                    page.wait_for_timeout(300)
+                perf_after = _perf(cdp)
+                redrawn = max(1, out["charts_on_overview"] * len(change))
+                out["filter_change_s"] = change
+                out["browser_ms_per_chart"] = {
+                    key: 1000 * (perf_after.get(key, 0) - perf_before.get(key, 0)) / redrawn
+                    for key in ("ScriptDuration", "LayoutDuration", "RecalcStyleDuration",
+                                "TaskDuration")
+                }  # fmt: skip
+
+                # -- the same link in the same tab (HTTP cache warm): the old measurement
+                same_tab = []
+                for state in LINK_STATES[:rounds]:
+                    t0 = time.perf_counter()
+                    page.goto(f"{url}/?{base_query}&state={state}")
+                    _wait_all_drawn(page, timeout_ms)
+                    same_tab.append(time.perf_counter() - t0)
+                out["link_same_tab_s"] = same_tab
+                context.close()
+
+                # -- a shared link opened by someone else: a new context each time
+                shared = []
+                for state in LINK_STATES[rounds : 2 * rounds]:
+                    context, page = _new_page(browser)
+                    t0 = time.perf_counter()
+                    page.goto(f"{url}/?{base_query}&state={state}")
+                    _wait_all_drawn(page, timeout_ms)
+                    shared.append(time.perf_counter() - t0)
+                    context.close()
+                out["link_new_session_s"] = shared
+
+                # -- page switches (each a first visit with that round's filters)
+                switches: dict[str, list[float]] = {name: [] for name in SWITCH_PAGES}
+                context, page = _new_page(browser)
+                for state in SWITCH_STATES[: max(1, min(rounds, len(SWITCH_STATES)))]:
+                    page.goto(f"{url}/?{base_query}&state={state}")
+                    _wait_all_drawn(page, timeout_ms)
+                    for name in SWITCH_PAGES:
+                        title = page.evaluate("window.__title()")
+                        link = page.get_by_test_id("stSidebarNav").get_by_text(name, exact=True)
+                        t0 = time.perf_counter()
+                        link.click()
+                        page.wait_for_function(
+                            "(old) => window.__title() !== old && window.__allDrawn()",
+                            arg=title,
+                            timeout=timeout_ms,
+                            polling="raf",
+                        )
+                        switches[name].append(time.perf_counter() - t0)
+                    nav = page.get_by_test_id("stSidebarNav").get_by_text("Overview", exact=True)
+                    nav.click()
+                    page.wait_for_timeout(200)
+                    _wait_all_drawn(page, timeout_ms)
+                out["page_switch_s"] = switches
+
+                # -- the Report page's deck
+                if report:
+                    builds = []
+                    for k in range(4):
+                        if k in (0, 3):  # the last press: other filters (new figures, images)
+                            state = "" if k == 0 else "&state=TX"
+                            page.goto(f"{url}/report?{base_query}{state}")
+                            _wait_all_drawn(page, timeout_ms)
+                        button = page.get_by_role("button", name="Build the report")
+                        t0 = time.perf_counter()
+                        button.click()
+                        # The run starts (status widget or spinner), then the deck's download
+                        # button is there and the run has finished.
+                        page.wait_for_function(
+                            """() => !!document.querySelector(
+                                '[data-testid=stStatusWidget], [data-testid=stSpinner]')""",
+                            timeout=timeout_ms,
+                            polling="raf",
+                        )
+                        page.wait_for_function(
+                            """() => window.__settled() && [...document.querySelectorAll(
+                                   '[data-testid=stDownloadButton] button')].some(
+                                   (b) => b.innerText.includes('PowerPoint'))""",
+                            timeout=timeout_ms,
+                            polling="raf",
+                        )
+                        builds.append(time.perf_counter() - t0)
+                    out["deck_build_s"] = builds
+                context.close()
+                browser.close()
+        finally:
+            if old_home is None:
+                os.environ.pop("HOME", None)
+            else:
+                os.environ["HOME"] = old_home
+            if server is not None:
+                stop(server)
+    out["medians"] = {
+        "restart_first_page_s": out.get("restart_first_page_s"),
+        "filter_change_s": median(out.get("filter_change_s", [])),
+        "link_same_tab_s": median(out.get("link_same_tab_s", [])),
+        "link_new_session_s": median(out.get("link_new_session_s", [])),
+        "page_switch_s": median([t for v in out.get("page_switch_s", {}).values() for t in v]),
+        "deck_first_s": (out.get("deck_build_s") or [None])[0],
+        "deck_later_s": median((out.get("deck_build_s") or [])[1:3]),
+        "deck_other_filters_s": (out.get("deck_build_s") or [None] * 4)[3],
+    }
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True, type=Path)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--app-root", type=Path, default=ROOT)
+    parser.add_argument("--skip-report", action="store_true")
+    args = parser.parse_args()
+    print(json.dumps(run(args.db, args.rounds, args.app_root.resolve(), not args.skip_report)))
+
+
+if __name__ == "__main__":
+    main()

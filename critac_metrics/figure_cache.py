@@ -1,0 +1,109 @@
+"""Chart figures built once per (builder, data, arguments) and reused, in any process.
+
+Building a Plotly figure is most of the cost of drawing a page (plotly validates every property it
+is given); the same result drawn again (another viewer with the same filters, a widget that changes
+one chart of a page, a revisit) builds the same figure. ``memoize`` keeps each figure as its
+``to_dict()`` (plain data, already validated) keyed by the builder's name and a hash of its
+arguments' contents (DataFrames by ``pd.util.hash_pandas_object`` plus columns, dtypes and shape),
+and hands out a new ``go.Figure`` made from it without validating it again, so a caller that changes
+its figure changes only its own copy. Arguments it can't hash (anything but DataFrames, Series,
+numbers, text, dates, None and tuples/lists/dicts of those) mean no caching for that call.
+
+No Streamlit here: the CLI and the report use the same cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+MAX_FIGURES = 256  # a figure's dict is 5–60 kB: at most ~15 MB
+_LOCK = threading.Lock()
+_FIGURES: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+STATS = {"hits": 0, "misses": 0, "uncached": 0}
+
+
+class Unhashable(TypeError):
+    pass
+
+
+def _feed(h: Any, value: object) -> None:  # h: a hashlib hash
+    if value is None or isinstance(value, (bool, int, float, str, dt.date, np.generic)):
+        h.update(f"{type(value).__name__}:{value!r};".encode())
+    elif isinstance(value, pd.DataFrame):
+        h.update(f"df{value.shape}{list(value.columns)}{list(map(str, value.dtypes))};".encode())
+        h.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+        h.update(repr(value.index.names).encode())
+    elif isinstance(value, pd.Series):
+        h.update(f"s{value.shape}{value.name!r}{value.dtype};".encode())
+        h.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+    elif isinstance(value, (tuple, list)):
+        h.update(f"{type(value).__name__}{len(value)}(".encode())
+        for item in value:
+            _feed(h, item)
+        h.update(b")")
+    elif isinstance(value, dict):
+        h.update(f"dict{len(value)}(".encode())
+        for key in sorted(value, key=repr):
+            _feed(h, key)
+            _feed(h, value[key])
+        h.update(b")")
+    else:
+        raise Unhashable(type(value).__name__)
+
+
+def key(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, str] | None:
+    """The cache key of a call, or None when an argument can't be hashed by content."""
+    h = hashlib.blake2b(digest_size=20)
+    try:
+        _feed(h, args)
+        _feed(h, kwargs)
+    except (Unhashable, TypeError, ValueError):  # e.g. lists inside a DataFrame cell
+        return None
+    return (name, h.hexdigest())
+
+
+def memoize(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
+    """``builder`` with its figures cached by the contents of its arguments (see module doc)."""
+    name = f"{builder.__module__}.{builder.__qualname__}"
+
+    @functools.wraps(builder)
+    def cached(*args: Any, **kwargs: Any) -> go.Figure:
+        k = key(name, args, kwargs)
+        if k is None:
+            STATS["uncached"] += 1
+            return builder(*args, **kwargs)
+        with _LOCK:
+            spec = _FIGURES.get(k)
+            if spec is not None:
+                _FIGURES.move_to_end(k)
+                STATS["hits"] += 1
+        if spec is None:
+            fig = builder(*args, **kwargs)
+            spec = fig.to_dict()  # a deep copy: later changes to ``fig`` don't reach the cache
+            with _LOCK:
+                STATS["misses"] += 1
+                _FIGURES[k] = spec
+                while len(_FIGURES) > MAX_FIGURES:
+                    _FIGURES.popitem(last=False)
+            return fig
+        return go.Figure(spec, _validate=False)  # copies ``spec``; validated when first built
+
+    cached.uncached = builder  # type: ignore[attr-defined]
+    return cached
+
+
+def clear() -> None:
+    with _LOCK:
+        _FIGURES.clear()
+        for k in STATS:
+            STATS[k] = 0

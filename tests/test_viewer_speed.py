@@ -1,0 +1,289 @@
+"""Issue 15 (speed a viewer feels): figures are cached by content and cheaper to build, yet the same.
+
+No timings here: each test checks the behaviour a speed-up relies on (a cache hit, one annotation
+assignment, no second validation) and that the figure is exactly the figure built the old way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+from critac_metrics import charts, figure_cache, metrics
+from critac_metrics.filters import Filters
+
+FY2024 = Filters(start=dt.date(2023, 10, 1), end=dt.date(2024, 9, 30))
+
+
+def spec(fig: go.Figure) -> dict:
+    return json.loads(pio.to_json(fig, validate=False))
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    figure_cache.clear()
+    yield
+    figure_cache.clear()
+
+
+def overview_figures(con, filters: Filters = FY2024) -> list[go.Figure]:
+    return [
+        charts.volume_trend(metrics.volume_series(con.cursor(), filters, grain="month"), "month"),
+        charts.cumulative(
+            metrics.cumulative_engagements(con.cursor(), filters),
+            metrics.milestones(con.cursor(), filters),
+        ),
+        charts.bar_breakdown(metrics.breakdown(con.cursor(), filters, dimension="topic"), "topic"),
+        charts.state_map(metrics.engagements_by_state(con.cursor(), filters)),
+        charts.likert_diverging(metrics.item_outcomes(con.cursor(), filters, "post")),
+    ]
+
+
+# -- the figure cache -----------------------------------------------------------------------------
+
+
+def test_same_data_is_a_cache_hit_with_the_same_figure(demo_con):
+    first = [spec(f) for f in overview_figures(demo_con)]
+    assert figure_cache.STATS["misses"] == len(first)
+    assert figure_cache.STATS["hits"] == 0
+    again = [spec(f) for f in overview_figures(demo_con)]
+    assert figure_cache.STATS["hits"] == len(first)
+    assert again == first
+    # ... and the same as the builders without the cache
+    series = metrics.volume_series(demo_con.cursor(), FY2024, grain="month")
+    assert spec(charts.volume_trend.uncached(series, "month")) == first[0]
+
+
+def test_other_data_is_another_figure(demo_con):
+    texas = FY2024.replace(states=("TX",))
+    a = spec(charts.state_map(metrics.engagements_by_state(demo_con.cursor(), FY2024)))
+    b = spec(charts.state_map(metrics.engagements_by_state(demo_con.cursor(), texas)))
+    assert figure_cache.STATS["misses"] == 2 and figure_cache.STATS["hits"] == 0
+    assert a != b
+    # An argument other than the data counts too.
+    frame = metrics.volume_series(demo_con.cursor(), FY2024, grain="quarter")
+    assert spec(charts.volume_trend(frame, "quarter")) != spec(charts.volume_trend(frame, "month"))
+
+
+def test_a_changed_figure_does_not_change_the_cache(demo_con):
+    topics = metrics.breakdown(demo_con.cursor(), FY2024, dimension="topic")
+    original = spec(charts.bar_breakdown(topics, "topic"))
+    mine = charts.bar_breakdown(topics, "topic")  # a hit: a copy
+    mine.update_layout(title_text="changed")
+    mine.data[0].update(name="changed")
+    assert spec(charts.bar_breakdown(topics, "topic")) == original
+
+
+def test_one_changed_value_is_a_miss():
+    frame = pd.DataFrame({"topic": ["A", "B"], "engagements": [3, 2], "agencies": [1, 1]})
+    key = figure_cache.key("x", (frame,), {})
+    changed = frame.copy()
+    changed.loc[1, "engagements"] = 1
+    assert figure_cache.key("x", (changed,), {}) != key
+    assert figure_cache.key("x", (frame.copy(),), {}) == key
+    assert figure_cache.key("x", (frame.rename(columns={"topic": "t"}),), {}) != key
+
+
+def test_unhashable_arguments_are_built_every_time():
+    calls = []
+
+    @figure_cache.memoize
+    def build(frame):
+        calls.append(1)
+        return go.Figure(go.Bar(x=[1], y=[len(frame)]))
+
+    lists = pd.DataFrame({"a": [[1, 2], [3]]})  # lists in cells: no content hash
+    build(lists), build(lists)
+    assert len(calls) == 2 and figure_cache.STATS["uncached"] == 2
+
+
+# -- cheaper to build, the same figure --------------------------------------------------------------
+
+
+def test_annotations_are_added_in_one_assignment(demo_con, monkeypatch):
+    """add_annotation re-validates every annotation already there (n labels cost n²)."""
+    counted = []
+    original = go.Figure.add_annotation
+
+    def counting(self, *args, **kwargs):
+        counted.append(kwargs.get("text"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(go.Figure, "add_annotation", counting)
+    cum = charts.cumulative.uncached(
+        metrics.cumulative_engagements(demo_con.cursor(), Filters()),
+        metrics.milestones(demo_con.cursor(), Filters()),
+    )
+    likert = charts.likert_diverging.uncached(
+        metrics.item_outcomes(demo_con.cursor(), Filters(), "post")
+    )
+    framed = charts.with_context(cum, "All engagements", dt.date(2025, 1, 1), True)
+    assert len(cum.layout.annotations) >= 2  # milestone labels are there...
+    assert len(likert.layout.annotations) >= 4  # ... and the percentages at the bars' ends
+    assert len(framed.layout.annotations) == len(cum.layout.annotations) + 2
+    assert counted == []  # ... none of them one by one
+
+
+def _old_with_context(fig, filter_sentence, data_date, is_demo,
+                      source="Source: CRI-TAC engagement records", background="white"):  # fmt: skip
+    """charts.with_context before issue 15 (validated copy, annotations one by one)."""
+    if any(a.name == "context-footer" for a in fig.layout.annotations):
+        return fig
+    out = go.Figure(fig.to_dict())
+    margin = out.layout.margin
+    bottom = margin.b if margin.b is not None else 48
+    out.update_layout(margin={"b": bottom + 62})
+    date_text = f"{data_date:%d %b %Y}" if hasattr(data_date, "strftime") else str(data_date)
+    out.add_annotation(
+        text=f"{html.escape(filter_sentence, quote=False)}<br>Data as of {date_text} · "
+        f"{html.escape(source, quote=False)}",
+        xref="paper", yref="paper", x=1, y=0, xanchor="right", yanchor="top",
+        yshift=-bottom - 4, align="right", showarrow=False,
+        font={"size": 11, "color": charts.INK}, name="context-footer",
+    )  # fmt: skip
+    if is_demo:
+        top = (margin.t or 64) + charts.DEMO_ROW
+        out.update_layout(
+            margin={"t": top}, title={"pad": {"t": charts.TITLE_PAD_TOP + charts.DEMO_ROW}}
+        )
+        out.add_annotation(
+            text="<b>SYNTHETIC DEMO DATA</b>", xref="paper", yref="paper", x=1, y=1,
+            xanchor="right", yanchor="bottom", yshift=top - charts.DEMO_ROW - 4, showarrow=False,
+            font={"size": 12, "color": charts.WARNING}, bordercolor=charts.WARNING,
+            borderwidth=1.5, borderpad=4, name="demo-label",
+        )  # fmt: skip
+    if background:
+        out.update_layout(paper_bgcolor=background, plot_bgcolor=background)
+    return out
+
+
+@pytest.mark.parametrize("is_demo", [True, False])
+@pytest.mark.parametrize("background", [None, "white"])
+def test_with_context_is_the_figure_it_was(demo_con, is_demo, background):
+    for fig in overview_figures(demo_con):
+        new = charts.with_context(fig, "FY2024 <all> & more", dt.date(2024, 9, 30), is_demo,
+                                  background=background)  # fmt: skip
+        old = _old_with_context(fig, "FY2024 <all> & more", dt.date(2024, 9, 30), is_demo,
+                                background=background)  # fmt: skip
+        assert spec(new) == spec(old)
+        # and it is a copy: the figure it was given is unchanged
+        assert not any(a.name == "context-footer" for a in fig.layout.annotations)
+
+
+def test_the_benchmark_protocol_client_runs_a_page(tmp_path, demo_db):
+    """benchmarks/st_protocol.py drives a real server over the websocket (a tiny load-test run)."""
+    import asyncio
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from st_protocol import Viewer
+
+    from tests.browser_support import start_app, stop, wait_healthy
+
+    log = tmp_path / "streamlit.log"
+    server, url = start_app(demo_db, tmp_path, log)
+    try:
+        wait_healthy(server, url, log, timeout=90)
+
+        async def go_():
+            async with Viewer(url) as viewer:
+                first = await viewer.rerun("start=2023-10-01&end=2024-09-30")
+                texas = await viewer.rerun("state=TX")
+                # The Overview's Period control is drawn in a fragment: changing it reruns that
+                # fragment only (one chart, no KPI tiles), as the browser asks for it.
+                period = await viewer.rerun(
+                    "state=TX", choose={"Period": ["Month"]}, fragment=viewer.fragments["Period"]
+                )
+                topics = await viewer.rerun("state=TX", "topics")
+                # The Agencies page's search redraws the table only.
+                agencies = await viewer.rerun("state=TX", "agencies")
+                search = await viewer.rerun(
+                    "state=TX",
+                    "agencies",
+                    choose={"Search agency names": "county"},
+                    fragment=viewer.fragments["Search agency names"],
+                )
+                return first, texas, period, topics, agencies, search
+
+        first, texas, period, topics, agencies, search = asyncio.run(go_())
+    finally:
+        stop(server)
+    for run in (first, texas, topics):
+        assert run.status == "ok" and not run.exceptions
+    assert period.status == "ok (fragment)" and not period.exceptions
+    assert period.charts == 1 and period.metrics == 0 and period.fragment_ids
+    assert agencies.status == "ok" and agencies.charts >= 3
+    assert search.status == "ok (fragment)" and not search.exceptions
+    assert search.charts == 0 and search.sizes_by_kind.get("dataframe")
+    assert first.charts == texas.charts >= 4 and first.metrics >= 3
+    assert topics.charts > 0 and topics.metrics == 0  # the Topics page: charts, no KPI tiles
+    assert texas.chart_bytes != first.chart_bytes or texas.bytes != first.bytes
+
+    with pytest.raises(ValueError, match="loopback"):
+        Viewer("http://example.org:8501")
+
+
+# -- the deck's images ----------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
+def test_images_drawn_once_are_reused_in_order(monkeypatch):
+    import io
+
+    from PIL import Image
+
+    from critac_metrics import render
+
+    colours = [(230, 25, 75), (60, 180, 75), (0, 130, 200)]
+    figs = [
+        go.Figure(go.Bar(y=[i + 1]), layout={"paper_bgcolor": f"rgb{c}"})
+        for i, c in enumerate(colours)
+    ]
+    render._IMAGES.clear()
+    first = render.to_pngs(figs, 120, 80, scale=1)
+    batches = []
+    original = render.pio.write_images
+
+    def counting(figures, paths, **kwargs):
+        batches.append(len(figures))
+        return original(figures, paths, **kwargs)
+
+    monkeypatch.setattr(render.pio, "write_images", counting)
+    # Two known, one new, in another order: only the new one is drawn, each image in its place.
+    new = go.Figure(go.Bar(y=[9]), layout={"paper_bgcolor": "rgb(245, 130, 48)"})
+    again = render.to_pngs([figs[2], new, figs[0]], 120, 80, scale=1)
+    assert batches == [1]
+    assert again[0] == first[2] and again[2] == first[0]
+    corner = Image.open(io.BytesIO(again[1])).convert("RGB").getpixel((1, 1))
+    assert corner == (245, 130, 48)
+    # Another size is another image.
+    render.to_pngs([figs[0]], 160, 80, scale=1)
+    assert batches == [1, 1]
+
+
+def test_the_report_page_starts_the_renderer_when_it_opens(monkeypatch, demo_db):
+    """The deck's first build should not wait for Chromium: opening the page starts it, once."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from critac_metrics import render
+
+    started = []
+    monkeypatch.setattr(render, "warm_up", lambda: started.append(1))
+    monkeypatch.setenv("CRITAC_DB", str(demo_db))
+    st.cache_resource.clear()
+    root = Path(__file__).resolve().parent.parent
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60)
+    at.switch_page("views/report.py")
+    at.run()
+    assert not at.exception
+    assert started == [1]
+    at.run()
+    assert started == [1]  # once per process, not per run
