@@ -14,6 +14,8 @@ No Streamlit here: the CLI and the report use the same cache.
 
 from __future__ import annotations
 
+import base64
+import copy
 import datetime as dt
 import functools
 import hashlib
@@ -89,14 +91,16 @@ def memoize(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
                 STATS["hits"] += 1
         if spec is None:
             fig = builder(*args, **kwargs)
-            spec = fig.to_dict()  # a deep copy: later changes to ``fig`` don't reach the cache
+            # A deep copy (later changes to ``fig`` don't reach the cache), with plotly's typed-array
+            # encoding undone, so a copy's trace data read from Python are arrays as in ``fig``.
+            spec = _decoded(fig.to_dict())
             with _LOCK:
                 STATS["misses"] += 1
                 _FIGURES[k] = spec
                 while len(_FIGURES) > MAX_FIGURES:
                     _FIGURES.popitem(last=False)
             return fig
-        return go.Figure(spec, _validate=False)  # copies ``spec``; validated when first built
+        return go.Figure(copy.deepcopy(spec), _validate=False)  # validated when first built
 
     cached.uncached = builder  # type: ignore[attr-defined]
     return cached
@@ -107,3 +111,18 @@ def clear() -> None:
         _FIGURES.clear()
         for k in STATS:
             STATS[k] = 0
+
+
+def _decoded(value: Any) -> Any:
+    """``value`` with every typed array (``{"dtype": "f8", "bdata": ..., "shape": "2, 3"}``, as
+    ``Figure.to_dict()`` writes numeric arrays) turned back into a numpy array."""
+    if isinstance(value, dict):
+        if set(value) in ({"dtype", "bdata"}, {"dtype", "bdata", "shape"}):
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).copy()
+            if "shape" in value:
+                array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
+            return array
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return value

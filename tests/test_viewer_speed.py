@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -59,6 +60,22 @@ def test_same_data_is_a_cache_hit_with_the_same_figure(demo_con):
     # ... and the same as the builders without the cache
     series = metrics.volume_series(demo_con.cursor(), FY2024, grain="month")
     assert spec(charts.volume_trend.uncached(series, "month")) == first[0]
+
+
+def test_a_cache_hit_reads_like_the_built_figure_from_python(demo_con):
+    """Trace data of a copy from the cache are arrays, as in a built figure (not plotly's encoded
+    typed arrays): the accessible takeaway and the tests read them."""
+    matrix = metrics.topic_by_agency_type(demo_con.cursor(), Filters())
+    built = charts.topic_heatmap(matrix)
+    hit = charts.topic_heatmap(matrix)
+    assert figure_cache.STATS["hits"] == 1
+    for fresh, copied in zip(built.data, hit.data, strict=True):
+        for name in ("x", "y", "z"):
+            want, got = getattr(fresh, name, None), getattr(copied, name, None)
+            if want is None:
+                assert got is None
+            else:
+                assert np.asarray(got).tolist() == np.asarray(want).tolist(), name
 
 
 def test_other_data_is_another_figure(demo_con):
