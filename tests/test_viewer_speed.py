@@ -153,7 +153,7 @@ def test_the_benchmark_protocol_client_runs_a_page(tmp_path, demo_db):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
     from st_protocol import Viewer
 
-    from tests.browser_support import start_app, stop, wait_healthy
+    from tests.browser_support import off_the_event_loop, start_app, stop, wait_healthy
 
     log = tmp_path / "streamlit.log"
     server, url = start_app(demo_db, tmp_path, log)
@@ -178,7 +178,9 @@ def test_the_benchmark_protocol_client_runs_a_page(tmp_path, demo_db):
                 )
                 return first, texas, period, topics, agencies, search
 
-        first, texas, period, topics, agencies, search = asyncio.run(go_())
+        # In a thread of its own: after a browser test, pytest-playwright keeps a loop running here.
+        runs = off_the_event_loop(lambda: asyncio.run(go_()))
+        first, texas, period, topics, agencies, search = runs
     finally:
         stop(server)
     for run in (first, texas, topics):
