@@ -145,16 +145,6 @@ def start() -> str:
         return path
 
 
-def to_png(fig: go.Figure, width: int, height: int, scale: float = 2) -> bytes:
-    """A PNG of ``fig`` at ``width`` x ``height`` layout pixels times ``scale``."""
-    with _LOCK:
-        start()
-        return _call(
-            lambda: pio.to_image(fig, format="png", width=width, height=height, scale=scale),
-            IMAGE_TIMEOUT,
-        )
-
-
 # Images already drawn, by (figure JSON, size): a deck built again for the same filters (or a chart
 # that doesn't depend on them) reuses them. A deck's image is 50–250 kB; at most ~16 MB.
 _IMAGES: OrderedDict[str, bytes] = OrderedDict()
