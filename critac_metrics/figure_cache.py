@@ -22,7 +22,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ParamSpec, Protocol, cast
 
 import numpy as np
 import pandas as pd
@@ -34,8 +34,19 @@ _FIGURES: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
 STATS = {"hits": 0, "misses": 0, "uncached": 0}
 
 
+P = ParamSpec("P")
+
+
 class Unhashable(TypeError):
     pass
+
+
+class Memoised(Protocol[P]):
+    """A memoised builder: called like the builder; ``uncached`` is the builder itself."""
+
+    uncached: Callable[P, go.Figure]
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> go.Figure: ...
 
 
 def _feed(h: Any, value: object) -> None:  # h: a hashlib hash
@@ -74,12 +85,12 @@ def key(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, 
     return (name, h.hexdigest())
 
 
-def memoize(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
+def memoize(builder: Callable[P, go.Figure]) -> Memoised[P]:
     """``builder`` with its figures cached by the contents of its arguments (see module doc)."""
     name = f"{builder.__module__}.{builder.__qualname__}"
 
     @functools.wraps(builder)
-    def cached(*args: Any, **kwargs: Any) -> go.Figure:
+    def cached(*args: P.args, **kwargs: P.kwargs) -> go.Figure:
         k = key(name, args, kwargs)
         if k is None:
             STATS["uncached"] += 1
@@ -103,7 +114,7 @@ def memoize(builder: Callable[..., go.Figure]) -> Callable[..., go.Figure]:
         return go.Figure(copy.deepcopy(spec), _validate=False)  # validated when first built
 
     cached.uncached = builder  # type: ignore[attr-defined]
-    return cached
+    return cast("Memoised[P]", cached)
 
 
 def clear() -> None:
