@@ -62,7 +62,7 @@ def _install_thread_profiler() -> None:
 
 
 BUCKETS = (
-    ("critac_metrics/charts.py", "charts.py (building figures)"),
+    ("critac_metrics/charts/", "charts.py (building figures)"),
     ("critac_metrics/downloads.py", "downloads.py (CSV/Excel bytes)"),
     ("critac_metrics/metrics.py", "metrics.py (Python side)"),
     ("critac_metrics/", "critac_metrics (other)"),

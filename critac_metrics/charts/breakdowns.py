@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -146,7 +148,7 @@ def topic_heatmap(matrix_df: pd.DataFrame) -> go.Figure:
     return fig.update_layout(margin={"t": fig.layout.margin.t + 30})
 
 
-def _zero_grey_scale(top: int) -> list:
+def _zero_grey_scale(top: int) -> list[list[Any]]:  # [[stop, colour], ...]
     """SEQUENTIAL over 1..top with 0 in the zero grey (for counts drawn with zmin=0, zmax=top)."""
     cut = 0.5 / max(top, 1)
     return [[0, ZERO_TILE], [cut, ZERO_TILE], *([cut + p * (1 - cut), c] for p, c in SEQUENTIAL)]

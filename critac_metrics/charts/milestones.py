@@ -4,6 +4,7 @@ projection of the next one."""
 from __future__ import annotations
 
 import html
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -18,7 +19,7 @@ from .theme import INK, MUTED, PALETTE
 def cumulative(
     cum_df: pd.DataFrame,
     milestones_df: pd.DataFrame | None = None,
-    projection: dict | None = None,
+    projection: dict[str, Any] | None = None,
 ) -> go.Figure:
     """Running total of engagements with the 1st, 100th, 1,000th... engagement marked; with a
     projection (``metrics.milestone_projection`` with status ``ok``), a dashed line to the next
@@ -63,7 +64,9 @@ def cumulative(
     return finish(fig, title, subtitle)
 
 
-def _add_projection(fig: go.Figure, p: dict, end, top: int, y_top: float) -> tuple:
+def _add_projection(
+    fig: go.Figure, p: dict[str, Any], end: pd.Timestamp, top: int, y_top: float
+) -> tuple[pd.Timestamp, int, float]:
     """The dashed projection from the data date to the next milestone, and its 90% interval as a
     horizontal bar at the milestone's height; returns the widened x end, y top and y range."""
     through, expected = pd.Timestamp(p["through"]), pd.Timestamp(p["expected"])
@@ -114,9 +117,11 @@ MILESTONE_OFFSET = (14, 30)
 MILESTONE_OFFSET_EARLY = (18, 8)  # px right, px down: a label under-right of its milestone
 MILESTONE_LABEL_PX = 28  # the height of a two-line label
 MILESTONE_CHAR_PX = 6.5  # width of a character at the label's 11 px font
+# ((first day, last day) of the data, the highest running total): what a label's place is judged by.
+Span = tuple[tuple[pd.Timestamp, pd.Timestamp], int]
 
 
-def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> list[tuple]:
+def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: Span) -> list[tuple[Any, Any, float]]:
     """Milestone markers, and labels for those not too close to the previous label.
 
     Returns (x, y, label width in px) per label placed above-left (the ones the axes must make
@@ -177,11 +182,13 @@ def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: tuple) -> list[tuple
     return placed
 
 
-def _spaced(labels, xs, ys, span: tuple) -> list:
+def _spaced(
+    labels: list[str], xs: pd.Series, ys: pd.Series, span: Span
+) -> list[tuple[str, Any, Any]]:
     """(label, x, y) for milestones at least 12% of the x span or 10% of the y span apart."""
     (x0, x1), top = span
     width = (x1 - x0) / pd.Timedelta(days=1) or 1
-    kept: list = []
+    kept: list[tuple[str, Any, Any]] = []
     for label, x, y in zip(labels, xs, ys, strict=True):
         if kept:
             _, px, py = kept[-1]

@@ -28,6 +28,8 @@ from .layout import (
 from .theme import INK, LIKERT_COLORS, LIKERT_LABELS, MUTED, PALETTE
 
 WAVE_TITLES = VALUE_LABELS["wave"]
+# Per shown item (by row): (answer, signed bar length, shown %) for its six segments.
+LikertParts = dict[int, list[tuple[int, float, float]]]
 
 
 def _muted(text: str) -> str:
@@ -46,7 +48,7 @@ def _pct_axis(low: float = 0, high: float = 100) -> dict[str, Any]:
     return {"range": [low, high], "ticksuffix": "%", "tickformat": ".0f"}
 
 
-def _likert_parts(row) -> list[tuple[int, float, float]]:
+def _likert_parts(row: pd.Series) -> list[tuple[int, float, float]]:
     """(answer, signed bar length, shown %) for the six segments, in stacking order."""
     pct = [0.0 if pd.isna(row[f"pct_{a}"]) else float(row[f"pct_{a}"]) for a in range(1, 6)]
     return [
@@ -122,13 +124,15 @@ def likert_diverging(
     return finish(fig, title, subtitle, legend="top", height=rows_height(len(frame), 52, 200))
 
 
-def _likert_extent(parts: dict, left: bool) -> float:
+def _likert_extent(parts: LikertParts, left: bool) -> float:
     sides = [p[:3] if left else p[3:] for p in parts.values()]
     widest = max((sum(abs(length) for _, length, _ in side) for side in sides), default=0)
     return min(110.0, max(widest + 12, 25.0 if left else 50.0))
 
 
-def _add_likert_trace(fig: go.Figure, shown: pd.DataFrame, parts: dict, k: int, labels) -> None:
+def _add_likert_trace(
+    fig: go.Figure, shown: pd.DataFrame, parts: LikertParts, k: int, labels: list[str]
+) -> None:
     """One stacked segment (answer 1..5, or a half of answer 3) for every shown item."""
     ys = list(parts)
     answer = parts[ys[0]][k][0]
@@ -148,7 +152,7 @@ def _add_likert_trace(fig: go.Figure, shown: pd.DataFrame, parts: dict, k: int, 
     )
 
 
-def _segment_label(row, segment: str, min_n: int) -> str:
+def _segment_label(row: Any, segment: str, min_n: int) -> str:  # row: an itertuples() row
     name = category_label(segment, getattr(row, segment))
     if row.suppressed:
         return _suppressed_label(name, row.n, min_n)
@@ -325,7 +329,15 @@ def wave_comparison(df: pd.DataFrame) -> str:
     )
 
 
-def _add_wave_bars(fig, part, items, wave, offset, colour, min_n) -> None:
+def _add_wave_bars(
+    fig: go.Figure,
+    part: pd.DataFrame,
+    items: list[str],
+    wave: str,
+    offset: float,
+    colour: str,
+    min_n: int,
+) -> None:
     shown = [i for i in items if i in part.index and not bool(part.loc[i, "suppressed"])]
     xs = [items.index(i) for i in shown]
     rows = part.loc[shown]

@@ -4,6 +4,7 @@ whole field (``field_reach``)."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -33,7 +34,7 @@ TILE_GRID: dict[str, tuple[float, float]] = {
 TILE_HALF = 0.45
 
 
-def scale_colour(position: float, scale=SEQUENTIAL) -> str:
+def scale_colour(position: float, scale: Sequence[tuple[float, str]] = SEQUENTIAL) -> str:
     """The colour at ``position`` (0..1) along a colour scale of (stop, '#rrggbb') pairs."""
     position = min(1.0, max(0.0, position))
     for (lo, lo_hex), (hi, hi_hex) in zip(scale, scale[1:], strict=False):

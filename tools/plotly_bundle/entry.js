@@ -1,5 +1,5 @@
 // The plotly.js the offline HTML report inlines: the core (scatter) plus the trace types that
-// critac_metrics/charts.py draws. tests/test_report.py checks that every trace in a report is here.
+// critac_metrics/charts/ draws. tests/test_report.py checks that every trace in a report is here.
 'use strict';
 var Plotly = require('plotly.js/lib/core');
 Plotly.register([
