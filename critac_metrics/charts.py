@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from . import figure_cache, palette, schema
+from . import dimensions, figure_cache, palette, schema
 from .metrics import DEFAULT_MIN_N, FISCAL_MONTHS, PERIOD_MONTHS
 from .registry import VALUE_LABELS
 from .registry import label as registry_label
@@ -42,9 +42,7 @@ FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, s
 MULTI_TOPIC_NOTE = "An engagement counts under each of its topics"  # one line at 390 px
 EMPTY_MESSAGE = "No engagements match these filters"
 NO_ANSWERS_MESSAGE = "No survey answers match these filters"
-# Dimensions whose frame order is meaningful (metrics returns them in that order).
-NATURAL_ORDER = frozenset({"size_band", "status", "agency_type"})
-GRAIN_NOUNS = {"month": "month", "quarter": "quarter", "fiscal_year": "fiscal year"}
+GRAIN_NOUNS = dimensions.GRAIN_NOUNS
 WAVE_TITLES = VALUE_LABELS["wave"]
 # Plotly never wraps text: subtitles are broken into lines this long (fits a ~600 px chart).
 SUBTITLE_WIDTH = 46  # fits a phone-width (390 px) chart as well as a half-width one
@@ -679,7 +677,7 @@ def bar_breakdown(
     if value == "requests":
         notes.append("Requests of any status")
     frame = df
-    if not _is_empty(df) and dimension not in NATURAL_ORDER:
+    if not _is_empty(df) and not dimensions.is_ordered(dimension):  # else in metrics' order
         # A ranking: a value with none (a topic whose only request was declined) is not in it.
         frame = frame[frame[value] > 0].sort_values(value, ascending=False, kind="stable")
     if _is_empty(frame):

@@ -22,46 +22,23 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from . import db, field, registry, schema
+from . import db, dimensions, field, registry, schema
 from .comparison import Comparison, compare
+from .dimensions import DIMENSIONS as DIMENSIONS
+from .dimensions import Dimension
 from .filters import Filters, fiscal_year_bounds, fiscal_year_of, year_before
 
 DEFAULT_MIN_N = 5
 # Completion within this many days of the request, among requests at least this old on the last
 # day of data: a completion rate that recent periods are not penalised on (right-censoring).
 COMPLETION_WINDOW_DAYS = registry.COMPLETION_WINDOW_DAYS
-GRAINS = ("month", "quarter", "fiscal_year")
+GRAINS = tuple(dimensions.GRAINS)
 MILESTONES = (1, 100, 250, 500, 1000, 1500, 2000, 2500, 5000, 10_000, 100_000, 1_000_000)
-
-# Dimension name -> expression over engagement_facts. The list-valued ones (topic, topic_group)
-# read a bridge table that the query joins as ``d`` (_selection and _summed_sql do).
-DIMENSION_SQL = {
-    "topic": "d.topic",
-    "primary_topic": "primary_topic",
-    "topic_group": "d.topic_group",
-    "agency_type": "agency_type",
-    "size_band": "size_band",
-    "state": "state",
-    "region": "region",
-    "assistance_type": "assistance_type",
-    "delivery_mode": "coalesce(delivery_mode, 'unknown')",
-    "provider": "coalesce(provider, 'Unknown')",
-    "status": "status",
-}
-DIMENSION_ORDER = {
-    "size_band": schema.SIZE_BANDS,
-    "status": schema.STATUSES,
-    "agency_type": schema.AGENCY_TYPES,
-    "assistance_type": schema.ASSISTANCE_TYPES,
-}
 
 # The KPI tile's survey figure is the reaction level: post-engagement satisfaction (one answer
 # per respondent, so its answers are its respondents).
 _TILE_ANSWERS = " + ".join(db.answer_column("post", "satisfaction", a) for a in range(1, 6))
 _TILE_TOP2 = " + ".join(db.answer_column("post", "satisfaction", a) for a in (4, 5))
-
-BRIDGES = {"topic": "fact_topics", "topic_group": "fact_topic_groups"}
-SET_BRIDGES = {"topic": "set_topics", "topic_group": "set_topic_groups"}
 
 Connection = duckdb.DuckDBPyConnection
 
@@ -117,7 +94,8 @@ def _selection(filters: Filters, by: str | None = None) -> tuple[str, list]:
     """``from ... where ...`` over the engagements that match the filters; with a list-valued
     ``by`` dimension, joined to its bridge as ``d`` (one row per engagement and value)."""
     where, params = filters.where()
-    join = f" join {BRIDGES[by]} d using (row_id)" if by in BRIDGES else ""
+    bridge = _dimension(by).bridge if by else None
+    join = f" join {bridge} d using (row_id)" if bridge else ""
     return f"from engagement_facts{join} where {where}", params
 
 
@@ -142,11 +120,12 @@ def _summed_sql(
     keys = keys or {}
     key_inner = "".join(f", {expression} as {name}" for name, expression in keys.items())
     key_list = "".join(f", {name}" for name in keys)
-    if by in SET_BRIDGES:
+    set_bridge = _dimension(by).set_bridge if by else None
+    if by and set_bridge:
         per_set = f"select topic_set_id{key_inner}, {inner} {source} and {where} group by all"
-        rows, value = f"({per_set}) g join {SET_BRIDGES[by]} d using (topic_set_id)", f"d.{by}"
+        rows, value = f"({per_set}) g join {set_bridge} d using (topic_set_id)", f"d.{by}"
     else:
-        dimension = _dimension(by) if by else "'All'"
+        dimension = _sql(by) if by else "'All'"
         grouped = (
             f"select {dimension} as value{key_inner}, {inner} {source} and {where} group by all"
         )
@@ -155,10 +134,15 @@ def _summed_sql(
     return sql, params
 
 
-def _dimension(name: str) -> str:
-    if name not in DIMENSION_SQL:
-        raise ValueError(f"unknown dimension {name!r}; choose from {', '.join(DIMENSION_SQL)}")
-    return DIMENSION_SQL[name]
+def _dimension(name: str) -> Dimension:
+    return dimensions.dimension(name)  # a ValueError names the known ones
+
+
+def _sql(name: str) -> str:
+    """The dimension's SQL expression (every breakdown has one)."""
+    sql = _dimension(name).sql
+    assert sql is not None  # DIMENSIONS holds only breakdowns
+    return sql
 
 
 # -- headline figures ---------------------------------------------------------------------------
@@ -517,7 +501,7 @@ def period_label(start: dt.date, grain: str) -> str:
     return f"FY{start.year + 1}"
 
 
-PERIOD_MONTHS = {"month": 1, "quarter": 3, "fiscal_year": 12}
+PERIOD_MONTHS = {g.name: g.months for g in dimensions.GRAINS.values()}
 _ONE_DAY = dt.timedelta(days=1)
 
 
@@ -937,7 +921,7 @@ def _breakdown_rows(
     con: Connection, filters: Filters, dimension: str
 ) -> tuple[list[tuple], list[tuple]]:
     """``breakdown``'s rows (value, requests, engagements, completed, agencies) and columns."""
-    value = _dimension(dimension)
+    value = _sql(dimension)
     source, params = _selection(filters, dimension)
     rows, description = _fetch(
         con,
@@ -957,11 +941,10 @@ def _breakdown_rows(
 def _ordered(rows: list[tuple], dimension: str) -> list[tuple]:
     """``rows`` (the dimension's value first) in the dimension's own order where it has one
     (values outside it last, in the order they came)."""
-    order = DIMENSION_ORDER.get(dimension)
-    if not order:
+    known = _dimension(dimension)
+    if not known.ordered:
         return rows
-    rank = {v: i for i, v in enumerate(order)}
-    return sorted(rows, key=lambda row: rank.get(row[0], len(rank)))
+    return sorted(rows, key=lambda row: known.rank(row[0]))
 
 
 def topic_by_agency_type(con: Connection, filters: Filters) -> pd.DataFrame:
@@ -1167,7 +1150,7 @@ def status_funnel(con: Connection, filters: Filters) -> pd.DataFrame:
 
 def timeliness(con: Connection, filters: Filters, by: str | None = None) -> pd.DataFrame:
     """Median and 90th percentile days to start and start to completion (per dimension value)."""
-    value = _dimension(by) if by else "'All'"
+    value = _sql(by) if by else "'All'"
     source, params = _selection(filters, by)
     rows, description = _fetch(
         con,

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from critac_metrics import charts, metrics, registry, report
+from critac_metrics import charts, dimensions, metrics, registry, report
 from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
 from critac_metrics.filters import Filters, fiscal_year_spanned
 from critac_metrics.words import plural
@@ -23,8 +23,8 @@ DEMO_BANNER = (
     "engagement-level CRI-TAC data is public. Point `CRITAC_DB` at your own database to see real figures."
 )
 
-GRAIN_LABELS = {"month": "Month", "quarter": "Quarter", "fiscal_year": "Fiscal year"}
-WAVE_LABELS = registry.VALUE_LABELS["wave"]
+GRAIN_LABELS = dimensions.GRAIN_LABELS
+WAVE_LABELS = dimensions.WAVE_LABELS
 CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "data-contract.md"
 CROSS_FILTER_HINT = "Click a bar, cell or state to filter every page to it."
 COMMENTS_HIDDEN = (
@@ -251,7 +251,7 @@ def item_label(item: str) -> str:
 
 
 def dimension_label(name: str) -> str:
-    return registry.DIMENSIONS.get(name, name)
+    return dimensions.label(name)
 
 
 def survey_caption(rates: dict, min_n: int) -> str:
@@ -302,7 +302,7 @@ def table(frame: pd.DataFrame, key: str, help_text: str | None = None) -> None:
 def labelled(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy for display: coded values ('municipal', 'follow_up') shown with the registry's
     labels, as in the charts and captions (downloads keep the codes)."""
-    coded = [c for c in frame.columns if c in registry.CODED_COLUMNS]
+    coded = [c for c in frame.columns if c in dimensions.CODED_COLUMNS]
     if not coded:
         return frame
     return frame.assign(
@@ -311,7 +311,8 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _header(column: str) -> str:
-    return registry.DIMENSIONS.get(column) or column.replace("_", " ").capitalize()
+    known = dimensions.DIMENSIONS.get(column)
+    return known.label if known else column.replace("_", " ").capitalize()
 
 
 def import_history(log: pd.DataFrame) -> None:
