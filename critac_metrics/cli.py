@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import db, metrics, registry
+from . import db, dimensions, metrics, registry
 from .filters import DATE_BASES, LIST_FILTERS, Filters, parse_date
 from .ingest import ingest_files, validate_files
 from .store import build_demo_database, topic_names
@@ -46,7 +46,7 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
             action="append",
             default=[],
             metavar=spec.param.upper(),
-            help="repeat to select several",
+            help=f"{dimensions.label(spec.param)} (repeat to select several)",
         )
 
 
