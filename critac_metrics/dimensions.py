@@ -34,6 +34,8 @@ class Dimension:
       for a list-valued dimension; None for a column that is not a breakdown;
     - ``bridge``: that table, one row per engagement (``row_id``) and value; ``set_bridge`` the
       same per topic set (``topic_set_id``), which additive measures add up over;
+    - ``plural``: the label of several values, a filter's name ('Agency types'; default: the
+      label with an s);
     - ``order``: its values' natural order (a breakdown comes back in it and a chart keeps it), or
       None when its values are ranked by their figures;
     - ``value_labels``: labels for values that words alone don't give ('onsite' -> 'On site');
@@ -44,12 +46,18 @@ class Dimension:
     name: str
     label: str
     sql: str | None = None
+    plural: str = ""
     bridge: str | None = None
     set_bridge: str | None = None
     order: tuple[str, ...] | None = None
     value_labels: Mapping[str, str] = field(default_factory=lambda: _NO_LABELS, hash=False)
     coded: bool = True
     humanise: bool = True
+
+    @property
+    def labels(self) -> str:
+        """The label of several values: a filter's name ('States and territories')."""
+        return self.plural or self.label + "s"
 
     @property
     def ordered(self) -> bool:
@@ -107,6 +115,7 @@ DIMENSIONS: Mapping[str, Dimension] = MappingProxyType(
                 "state",
                 "State or territory",
                 "state",
+                plural="States and territories",
                 value_labels=_labels(schema.STATE_NAMES),
                 humanise=False,
             ),
