@@ -24,6 +24,9 @@ class Comparison:
     current_text: str  # "FY2027 to 31 Oct"
     previous_text: str  # "FY2026 to 31 Oct"
     sentence: str  # for the page caption, the tiles' help, the CLI and exports
+    # The day up to which the previous span's deliveries and survey responses count: as many days
+    # after it as the current span has had up to the last day of data (None: nothing compared).
+    previous_as_of: dt.date | None = None
 
     @property
     def label(self) -> str:
@@ -33,6 +36,21 @@ class Comparison:
 
 def _none(reason: str) -> Comparison:
     return Comparison(None, None, "", "", f"No change is shown: {reason}.")
+
+
+def _as_of(previous_end: dt.date, current_end: dt.date, through: dt.date) -> dt.date:
+    """Right-censoring: work requested late in a period is still finishing on the last day of data,
+    so a recent period's delivered count keeps rising. The previous period is therefore counted as
+    it stood as long after its end as the current period is now (never past ``through``)."""
+    return previous_end + (through - current_end)
+
+
+def _as_of_text(previous_text: str, current_text: str, as_of: dt.date) -> str:
+    return (
+        f" Deliveries, agencies served and survey responses of {previous_text} count up to "
+        f"{_day(as_of)}, as long after it as {current_text} has had, so work still finishing "
+        "does not read as a drop."
+    )
 
 
 def _day(day: dt.date) -> str:
@@ -78,12 +96,15 @@ def compare(filters: Filters, through: dt.date | None, first_day: dt.date | None
         why = f"the same days of each, as the data run through {_day(through)}"
     else:
         why = "the period of equal length just before"
+    as_of = _as_of(previous.end, upto, through)
     return Comparison(
         filters.replace(end=upto),
         previous,
         current_text,
         previous_text,
-        f"Changes compare {current_text} with {previous_text}{basis}: {why}.",
+        f"Changes compare {current_text} with {previous_text}{basis}: {why}."
+        + _as_of_text(previous_text, current_text, as_of),
+        as_of,
     )
 
 
@@ -99,11 +120,15 @@ def _all_time(
                      "complete fiscal years to compare")  # fmt: skip
     current, previous = (filters.replace(start=s, end=e) for s, e in (
         fiscal_year_bounds(last), fiscal_year_bounds(last - 1)))  # fmt: skip
+    assert current.end and previous.end
+    as_of = _as_of(previous.end, current.end, through)
     return Comparison(
         current,
         previous,
         f"FY{last}",
         f"FY{last - 1}",
         f"The figures are for all time; changes compare FY{last} with FY{last - 1}{basis}, the "
-        "last complete fiscal year with the one before.",
+        "last complete fiscal year with the one before."
+        + _as_of_text(f"FY{last - 1}", f"FY{last}", as_of),
+        as_of,
     )

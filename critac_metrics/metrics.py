@@ -332,6 +332,7 @@ def kpis_with_comparison(
             cutoff,
             window,
             split=(filters.start, cmp.previous.end),
+            previous_as_of=cmp.previous_as_of,
         )
         current = compared = both.get(True, _NO_COUNTS)
         previous = both.get(False, _NO_COUNTS)
@@ -343,6 +344,7 @@ def kpis_with_comparison(
             cutoff,
             window,
             split=(cmp.current.start, cmp.previous.end),
+            previous_as_of=cmp.previous_as_of,
         )
         compared, previous = both.get(True, _NO_COUNTS), both.get(False, _NO_COUNTS)
     values = _kpi_values(current, min_n)
@@ -362,7 +364,7 @@ def kpis_with_comparison(
                 "previous": before,
                 "change": change,
                 "change_pct": _pct(change, before) if change is not None and before else None,
-                "sparkline": _sparkline(spark, name, cutoff),
+                "sparkline": _sparkline(spark, name, cutoff, filters.date_basis),
                 "n": int(current["respondents"]) if name == "positive_outcome_pct" else None,
             }
         )
@@ -424,37 +426,61 @@ def _kpi_counts(
     cutoff: dt.date | None,
     window: int,
     split: tuple[dt.date | None, dt.date | None] | None = None,
+    previous_as_of: dt.date | None = None,
 ) -> dict[bool, dict]:
     """The KPI counts of the selection in one scan; with ``split`` = (current start, previous
-    end), those of the current span (True) and of the previous one (False), by the date basis."""
+    end), those of the current span (True) and of the previous one (False), by the date basis.
+    With ``previous_as_of``, the previous span's deliveries (and the agencies they served) and
+    survey responses count only up to that day (see comparison._as_of: right-censoring)."""
     column = filters.date_column
     source, params = _selection(filters)
     key, key_params = "true", []
     if split is not None:
         key = f"case when {column} >= ? then true when {column} <= ? then false end"
         key_params = list(split)
+    columns = f"*, {key} as is_current"
+    delivered, responded = "is_completed", "is_completed and responses > 0"
+    as_of_params: list[object] = []
+    if previous_as_of is not None:
+        # A correlated subquery DuckDB turns into one join; only the comparison scan pays for it.
+        columns += (
+            ", (select min(s.submitted_on) from survey_responses s"
+            " where s.engagement_id = engagement_facts.engagement_id) as first_response_on"
+        )
+        delivered = "is_completed and (is_current or completed_on <= ?::date)"
+        responded = (
+            f"{delivered} and responses > 0 and (is_current or first_response_on <= ?::date)"
+        )
+        as_of_params = [previous_as_of] * 5  # in the order the placeholders appear below
     rows, description = _fetch(
         con,
         f"""
-        select {key} as is_current,
+        select is_current,
             count(*) filter (where is_engagement) as engagements,
-            distinct_agencies(case when is_completed then agency_key end) as agencies_served,
-            count(*) filter (where is_completed) as completed,
-            distinct_states(case when is_completed then state_key end) as states_reached,
+            distinct_agencies(case when {delivered} then agency_key end) as agencies_served,
+            count(*) filter (where {delivered}) as completed,
+            distinct_states(case when {delivered} then state_key end) as states_reached,
             coalesce(sum({_TILE_ANSWERS}) filter (where is_engagement), 0) as answers,
             coalesce(sum({_TILE_TOP2}) filter (where is_engagement), 0) as top2,
             coalesce(sum({_TILE_ANSWERS}) filter (where is_engagement), 0) as respondents,
             coalesce(sum(responses) filter (where is_engagement), 0) as responses,
-            count(*) filter (where is_completed and responses > 0) as responded,
+            count(*) filter (where {responded}) as responded,
             count(*) filter (where is_engagement and requested_on <= ?) as aged,
             count(*) filter (
                 where is_engagement and requested_on <= ? and is_completed
                     and days_to_completion <= ?
             ) as timely,
             date_diff('day', min({column}), max({column})) as span_days
-        {source} group by all
+        from (select {columns} {source}) group by all
     """,
-        [*key_params, cutoff, cutoff, window, *params],
+        [
+            *as_of_params,
+            cutoff,
+            cutoff,
+            window,
+            *key_params,
+            *params,
+        ],
     )
     names = [d[0] for d in description]
     return {bool(row[0]): dict(zip(names, row, strict=True)) for row in rows if row[0] is not None}
@@ -477,14 +503,21 @@ def _kpi_values(counts: dict, min_n: int) -> dict[str, float | None]:
     }
 
 
-def _sparkline(series: pd.DataFrame, name: str, cutoff: dt.date | None = None) -> list[float]:
+# Figures of a request-date period that keep rising while its work finishes (right-censoring).
+_STILL_FINISHING = frozenset({"completed", "agencies_served"})
+
+
+def _sparkline(
+    series: pd.DataFrame, name: str, cutoff: dt.date | None = None, basis: str = "requested"
+) -> list[float]:
     """The metric per period, leaving out the period still in progress (its part-period value
     would read as a drop) and, for a rate, the periods without engagements (no rate, not 0%);
-    completion within the window only for periods whose requests are all at least that old."""
+    completion within the window, and by request date deliveries and agencies served, only for
+    periods whose requests are all at least the window old (recent ones are still finishing)."""
     if name not in series:
         return []
     keep = ~series["is_partial"]
-    if name == "timely_completion_rate":
+    if name == "timely_completion_rate" or (basis == "requested" and name in _STILL_FINISHING):
         months = _grain_months(series)
         keep &= np.array([_aged(s.date(), months, cutoff) for s in series["period_start"]], bool)
     values = series.loc[keep, name]

@@ -428,7 +428,13 @@ COMPARISON_RULES = (
     f"not had time to finish, so periods are compared on completion within "
     f"{COMPLETION_WINDOW_DAYS} days among requests at least {COMPLETION_WINDOW_DAYS} days old "
     f"(`timely_completion_rate`): in the KPI tile, its sparkline (only periods whose requests "
-    f"are all that old), the CLI summary's comparison and the exported deck and report.",
+    f"are all that old), the CLI summary's comparison and the exported deck and report. "
+    f"Likewise, by request date a period's deliveries keep rising while its work finishes, so "
+    f"the previous period's deliveries, agencies served and survey responses count only up to "
+    f"as long after it as the current period has had: FY2026 seen on 30 Oct 2026 is compared "
+    f"with FY2025 as it stood on 30 Oct 2025, and 'FY2027 to 31 Oct' with FY2026 to 31 Oct as "
+    f"it stood on 31 Oct 2025. Requests accepted later (awaiting approval on the last day of "
+    f"data) are not adjusted: the data hold no approval date.",
     "**Arrows.** A drop shows a down arrow and a rise an up arrow. The colour says whether the "
     "change is good news: green for a rise where higher is better, red for a drop; reversed "
     "where lower is better (the `better` column: e.g. days to start); grey where neither. A "
@@ -503,7 +509,10 @@ def metrics_markdown() -> str:
         "suppressed in the metric itself, so no page, download or export can show them.",
         "- A KPI tile's sparkline shows the figure per month (per quarter when the selection spans "
         "more than about three years) up to the last period that is over; a rate has no point "
-        "for a period without engagements.",
+        "for a period without engagements. By request date, the sparklines of deliveries and "
+        "agencies served (like that of completion within the window) stop at the last period "
+        f"whose requests are all at least {COMPLETION_WINDOW_DAYS} days old: later periods' work "
+        "is still finishing, and their counts would read as a drop.",
         "",
         "## Change against the previous period",
         "",

@@ -764,9 +764,11 @@ def timely_completion(data, sel: Selection, window: int = 180) -> float | None:
     return timely.sum() / len(aged) * 100 if len(aged) else None
 
 
-def kpi_values(data, sel: Selection, min_n: int = 5) -> dict:
+def kpi_values(data, sel: Selection, min_n: int = 5, as_of: dt.date | None = None) -> dict:
+    """The KPI tiles' figures; with ``as_of``, deliveries, agencies served and the response rate
+    as they stood that day (completed and answered by then)."""
     head = summary(data, sel, min_n)
-    return {
+    values = {
         "completed": head["completed"],
         "engagements": head["engagements"],
         "agencies_served": head["agencies_served"],
@@ -774,13 +776,34 @@ def kpi_values(data, sel: Selection, min_n: int = 5) -> dict:
         "positive_outcome_pct": positive_outcome(data, sel, min_n)["top2_pct"],
         "response_rate": head["response_rate"] if head["survey_responses"] >= min_n else None,
     }
+    if as_of is not None:
+        day = pd.Timestamp(as_of)
+        df = select(data, sel)
+        done = df[(df["status"] == "completed") & (df["completed_on"] <= day)]
+        answers = data["survey_responses"]
+        answered = set(answers.loc[answers["submitted_on"] <= day, "engagement_id"])
+        values["completed"] = len(done)
+        values["agencies_served"] = done["agency_id"].nunique()
+        if values["response_rate"] is not None:
+            values["response_rate"] = (
+                done["engagement_id"].isin(answered).mean() * 100 if len(done) else None
+            )
+    return values
+
+
+def previous_as_of(data, spans: tuple[Selection, Selection]) -> dt.date:
+    """Right-censoring: the previous span is seen as long after its end as the current span
+    has had up to the last day of data."""
+    through, _ = data_days(data)
+    assert spans[0].end is not None and spans[1].end is not None
+    return spans[1].end + (through - spans[0].end)
 
 
 def kpis_with_comparison(data, sel: Selection, min_n: int = 5) -> dict[str, dict]:
     current = kpi_values(data, sel, min_n)
     spans = comparison_spans(data, sel)
     compared = kpi_values(data, spans[0], min_n) if spans else {}
-    previous = kpi_values(data, spans[1], min_n) if spans else {}
+    previous = kpi_values(data, spans[1], min_n, previous_as_of(data, spans)) if spans else {}
     out = {}
     for name, value in current.items():
         now, before = compared.get(name), previous.get(name)

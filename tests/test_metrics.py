@@ -293,7 +293,8 @@ def test_sparklines_leave_out_the_month_in_progress_and_months_without_a_rate(ti
 )
 def test_previous_period_is_the_one_compared(tiny, current, previous):
     """The hand-derived previous period; the reference helper agrees, and the metric's
-    'previous' figures are the current figures of that period."""
+    'previous' figures are the figures of that period, with its deliveries and responses as they
+    stood as long after it as the current period has had (right-censoring)."""
     sel = ref.Selection(start=current[0], end=current[1])
     prev = ref.previous_selection(sel)
     assert (prev.start, prev.end) == previous
@@ -306,8 +307,14 @@ def test_previous_period_is_the_one_compared(tiny, current, previous):
     before = keyed(
         m.kpis_with_comparison(tiny.con, Filters(start=previous[0], end=previous[1])), ["metric"]
     )
+    as_of = m.comparison(tiny.con, Filters(start=current[0], end=current[1])).previous_as_of
+    seen_then = ref.kpi_values(
+        tiny.data, ref.Selection(start=previous[0], end=previous[1]), 5, as_of
+    )
     for name in frame:
-        same(plain(frame[name]["previous"]), plain(before[name]["value"]), name)
+        same(plain(frame[name]["previous"]), seen_then[name], name)
+        if name not in ("completed", "agencies_served", "response_rate"):
+            same(plain(frame[name]["previous"]), plain(before[name]["value"]), name)
 
 
 @pytest.mark.parametrize("selection", SELECTION_NAMES)
@@ -342,13 +349,16 @@ def test_outcomes_by_rejects_an_unknown_item_before_any_sql(tiny):
 
 
 def test_fy2024_is_compared_with_fy2023_on_tiny(tiny):
-    """Hand-derived: FY2024 has E2 and E3 (2 engagements), FY2023 has E7 and E1 (2)."""
+    """Hand-derived: FY2024 has E2 and E3 (2 engagements), FY2023 has E7 and E1 (2). The data run
+    to 1 Oct 2024, a day after FY2024, so FY2023 counts what it had delivered by 1 Oct 2023: E7,
+    not E1 (requested on 30 Sep 2023, delivered on 1 Nov 2023)."""
     frame = keyed(m.kpis_with_comparison(tiny.con, Filters(**FY2024)), ["metric"])
     assert plain(frame["engagements"]["value"]) == 2
     assert plain(frame["engagements"]["previous"]) == 2
     assert plain(frame["engagements"]["change"]) == 0
     assert plain(frame["agencies_served"]["value"]) == 2  # A1 (E2) and A2 (E3)
-    assert plain(frame["agencies_served"]["previous"]) == 2  # A2 (E7) and A1 (E1)
+    assert plain(frame["agencies_served"]["previous"]) == 1  # A2 (E7); A1's E1 came later
+    assert plain(frame["completed"]["previous"]) == 1
 
 
 # -- breakdowns ----------------------------------------------------------------------------------

@@ -265,6 +265,74 @@ def test_timely_sparkline_keeps_only_periods_old_enough(worlds):
     assert len(frame.loc["engagements", "sparkline"]) == len(series) - 1  # October 2025 open
 
 
+def test_the_previous_year_counts_deliveries_as_they_stood_as_long_after_it(worlds):
+    """Hand-derived, data through 31 Oct 2025: FY2025 has had 31 days since it ended, so FY2024
+    counts what was delivered by 31 Oct 2024: P5, P6, P14, not P8 (requested in FY2024, delivered
+    1 Jun 2025). Counting P8 would compare a year with 13 months of follow-up against one with
+    one month, and the FY2025 figure would read as a drop."""
+    con = worlds["main"].con
+    frame = metrics.kpis_with_comparison(con, Filters(**FY[2025])).set_index("metric")
+    assert metrics.headline(con, Filters(**FY[2024]))["completed"] == 4  # P8 delivered since
+    assert frame.loc["completed", "previous"] == 3
+    assert frame.loc["agencies_served", "previous"] == 3  # A1 (P5), A2 (P6), A3 (P14)
+    assert frame.loc["completed", "compared"] == 2  # P9, P13: the current year counts all it has
+    cmp = metrics.comparison(con, Filters(**FY[2025]))
+    assert cmp.previous_as_of == D(2024, 10, 31)
+    assert "FY2024 count up to 31 Oct 2024" in cmp.sentence
+
+
+def test_a_year_in_progress_counts_the_year_before_up_to_the_same_day(worlds):
+    """'FY2026 to 31 Oct vs FY2025 to 31 Oct': FY2025's requests to 31 Oct 2024 (P9, P13) count
+    what they had delivered by 31 Oct 2024: nothing (P9 was delivered on 1 Nov 2024, P13 a year
+    later), as FY2026's own requests to 31 Oct (P11, P12) have had as long: P12."""
+    con = worlds["main"].con
+    frame = metrics.kpis_with_comparison(con, Filters(**FY[2026])).set_index("metric")
+    previous = Filters(start=D(2024, 10, 1), end=D(2024, 10, 31))
+    assert metrics.headline(con, previous)["completed"] == 2  # delivered since
+    assert frame.loc["completed", "previous"] == 0
+    assert frame.loc["completed", "compared"] == 1
+    assert metrics.comparison(con, Filters(**FY[2026])).previous_as_of == D(2024, 10, 31)
+
+
+def test_by_completion_date_deliveries_are_not_shifted(worlds):
+    """A completion-date period holds only what was completed in it, so counting it as of a later
+    day changes nothing: FY2024 by completion date delivered P2, P5, P6, P14 (P8 in FY2025)."""
+    con = worlds["main"].con
+    filters = Filters(**FY[2025], date_basis="completed")
+    frame = metrics.kpis_with_comparison(con, filters).set_index("metric")
+    whole = metrics.headline(con, Filters(**FY[2024], date_basis="completed"))["completed"]
+    assert frame.loc["completed", "previous"] == whole == 4
+
+
+def test_delivery_sparklines_by_request_date_stop_where_work_is_still_finishing(worlds):
+    """By request date, the deliveries and agencies-served sparklines keep only quarters whose
+    requests are all at least 180 days old (as completion within 180 days does); by completion
+    date they run to the last period that is over."""
+    con = worlds["main"].con
+    frame = metrics.kpis_with_comparison(con, Filters()).set_index("metric")
+    series = metrics.kpi_series(con, Filters(), "quarter")
+    aged = series[series["period_start"] <= pd.Timestamp(2025, 1, 1)]
+    for name in ("completed", "agencies_served"):
+        assert frame.loc[name, "sparkline"] == [float(v) for v in aged[name]], name
+    by_completion = metrics.kpis_with_comparison(con, Filters(date_basis="completed"))
+    spark = by_completion.set_index("metric").loc["completed", "sparkline"]
+    assert len(spark) > len(aged)
+
+
+@pytest.mark.parametrize("case", [{}, FY[2026], FY[2027], {**FY[2026], "date_basis": "completed"}])
+def test_demo_changes_match_the_reference_with_survey_responses_as_of(demo_db, case):
+    """On the demo data, whose surveys arrive weeks to months after delivery: the response rate
+    of the previous period counts only responses submitted by its as-of day."""
+    data = ref.load(ROOT / "data")
+    filters, sel = both(**case)
+    with db.connect(demo_db) as con:
+        frame = metrics.kpis_with_comparison(con, filters).set_index("metric")
+    expected = ref.kpis_with_comparison(data, sel)
+    for name, want in expected.items():
+        got = {k: plain(frame.loc[name, k]) for k in want}
+        same(got, want, f"demo/{case}/{name}")
+
+
 # -- arrows ---------------------------------------------------------------------------------------
 
 
