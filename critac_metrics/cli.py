@@ -173,13 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     except db.WriteError as exc:  # a read-only folder, a full disk: nothing was changed
         print(f"error: {exc}", file=err)
         return 1
+    # BrokenPipeError before OSError, its base class (after it, this was never reached).
+    except BrokenPipeError:  # `summary | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # any other file the system refused (e.g. TMPDIR)
         where = f": {exc.filename}" if exc.filename else ""
         print(f"error: {exc.strerror or type(exc).__name__}{where}", file=err)
         return 1
-    except BrokenPipeError:  # `summary | head`: the reader left; that is not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
 
 
 class _Escaped(io.TextIOBase):
