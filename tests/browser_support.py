@@ -184,6 +184,9 @@ def expected_kpis(db: Path, pairs) -> dict[str, str]:
     }
 
 
+# -- reading and waiting on the page --------------------------------------------------------------
+
+
 def page_url(spec) -> str:
     """The path of a page (a ``dashboard.pages.PAGES`` entry): st.navigation serves the default
     (first) page at / and the others at /<file stem>."""
