@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -51,11 +50,6 @@ from tests.browser_support import start_app, stop, wait_healthy  # noqa: E402
 LINK_STATES = ["CA", "NY", "FL", "PA", "OH", "IL", "GA", "NC", "MI", "WA", "AZ", "MA"]
 SWITCH_STATES = ["VA", "NJ", "TN", "IN", "MO", "MD", "WI", "CO"]
 SWITCH_PAGES = ["Topics", "Agencies & reach", "Outcomes", "Pipeline"]
-
-
-def start_server(db: Path, root: Path, home: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` from ``root`` (the project, or a copy of it) on a free port."""
-    return start_app(db, home, log, root=root)
 
 
 def _wait_all_drawn(page, timeout_ms: int) -> None:
@@ -88,7 +82,7 @@ def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
                 # -- first page after a server restart
                 log = home / "streamlit.log"
                 started = time.perf_counter()
-                server, url = start_server(db, root, home, log)
+                server, url = start_app(db, home, log, root=root)
                 wait_healthy(server, url, log, timeout=120)
                 out["server_healthy_s"] = time.perf_counter() - started
                 context, page = _new_page(browser)

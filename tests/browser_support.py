@@ -113,12 +113,15 @@ def start_app(
 
 
 @contextmanager
-def running_app(db: Path, home: Path, log: Path) -> Iterator[str]:
-    """``start_app`` for the block: its base URL once it answers /_stcore/health; stopped after."""
-    process, url = start_app(db, home, log)
+def running_app(
+    db: Path, home: Path, log: Path, root: Path = ROOT, timeout: float = 60
+) -> Iterator[tuple[subprocess.Popen, str]]:
+    """``start_app`` for the block: (process, base URL) once it answers /_stcore/health (within
+    ``timeout`` seconds); stopped after the block."""
+    process, url = start_app(db, home, log, root=root)
     try:
-        wait_healthy(process, url, log)
-        yield url
+        wait_healthy(process, url, log, timeout)
+        yield process, url
     finally:
         stop(process)
 

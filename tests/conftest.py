@@ -214,7 +214,7 @@ def browser_context_args(browser_context_args):
 def app_url(chromium, demo_db, browser_home, tmp_path_factory) -> Iterator[str]:
     """One Streamlit server for the session, on a free port, reading a fresh demo database."""
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with running_app(demo_db, browser_home, log) as url:
+    with running_app(demo_db, browser_home, log) as (_, url):
         yield url
 
 

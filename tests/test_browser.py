@@ -210,7 +210,7 @@ def test_presentation_mode_hides_the_sidebar(app):
 def test_a_fresh_server_opens_a_page_link_through_the_app(page, demo_db, browser_home, tmp_path):
     """With a folder named pages/, a fresh server would serve /agencies without app.py (no
     sidebar, file names as navigation); see docs/architecture.md. The link gets the full app."""
-    with running_app(demo_db, browser_home, tmp_path / "fresh.log") as url:
+    with running_app(demo_db, browser_home, tmp_path / "fresh.log") as (_, url):
         page.goto(url + "/agencies?agency_type=tribal")
         expect(page.locator(f"{MAIN} h1").first).to_have_text("Agencies & reach", timeout=LOAD_MS)
         sidebar = page.get_by_test_id("stSidebar")
@@ -253,7 +253,7 @@ def test_an_admin_upload_loads_and_the_page_shows_the_new_rows_at_once(
     upload = tmp_path / "engagements_new.csv"
     upload.write_text(f"{header}\nE-UPLOAD-1,{row.split(',', 1)[1]}\n", encoding="utf-8")
     monkeypatch.setenv("CRITAC_ADMIN_PASSWORD", "s3cret")
-    with running_app(store, browser_home, tmp_path / "admin.log") as url:
+    with running_app(store, browser_home, tmp_path / "admin.log") as (_, url):
         page.goto(url + "/data")
         main = page.locator(MAIN)
         expect(main.get_by_text(f"{before:,} engagement records")).to_be_visible(timeout=LOAD_MS)

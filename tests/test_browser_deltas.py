@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium")]
 def periods_url(chromium, tmp_path_factory):
     base = tmp_path_factory.mktemp("deltas")
     database = ingested(_write(base / "csv", ROWS), base / "periods.duckdb")
-    with running_app(database, base, base / "server.log") as url:
+    with running_app(database, base, base / "server.log") as (_, url):
         yield url
 
 
