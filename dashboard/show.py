@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from critac_metrics import charts, metrics, registry, report
+from critac_metrics import charts, metrics, registry, report, sparkline
 from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
 from critac_metrics.filters import Filters, fiscal_year_spanned
 from critac_metrics.words import plural
@@ -128,14 +128,20 @@ def kpi_row(kpis: pd.DataFrame, comparison: str | None = None) -> None:
         if pd.notna(row.n):
             label = f"{label} (n = {plural(int(row.n), 'respondent')})"
         help_text = metric.description + (f"\n\n{comparison}" if comparison else "")
-        column.metric(
-            label,
-            metric.format(row.value),
-            border=True,
-            help=help_text,
-            chart_data=row.sparkline or None,
-            **delta_options(row.change, metric),
-        )
+        # The border is the container's, so the sparkline sits inside the tile; the sparkline is
+        # our own SVG, not st.metric(chart_data=...): that Vega chart logged "Infinite extent".
+        with column.container(border=True, gap="xxsmall", key=f"kpi-{row.metric}"):
+            st.metric(
+                label,
+                metric.format(row.value),
+                help=help_text,
+                **delta_options(row.change, metric),
+            )
+            line = sparkline.svg(row.sparkline or [], metric.label, metric.format, dark_theme())
+            if line:
+                # st.html would strip the SVG (its sanitiser keeps HTML only); markdown keeps it.
+                # The markup is built from numbers and an escaped label, never from user input.
+                st.markdown(f'<div class="critac-spark">{line}</div>', unsafe_allow_html=True)
     if comparison:
         st.caption(plain(comparison))
 
