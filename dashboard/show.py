@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from critac_metrics import charts, metrics, registry, report, sparkline
+from critac_metrics import charts, light_export, metrics, registry, report, sparkline
 from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
 from critac_metrics.filters import Filters, fiscal_year_spanned
 from critac_metrics.words import plural
@@ -50,6 +50,7 @@ MODEBAR_PX = 84  # the modebar (download and full-screen buttons) at a chart's t
 def page_header(title: str, filters: Filters, noun: str = "Engagements") -> None:
     """Title, demo banner, URL notices and the one-sentence filter caption, for every page."""
     st.html(CHART_CSS)
+    st.html(light_export.SCRIPT, unsafe_allow_javascript=True)
     st.title(title)
     chips.render(filters)
     if data.info("is_demo"):
@@ -193,7 +194,7 @@ def chart(
     )
     # The modebar shows on hover at the top right: keep the demo label clear of it.
     fig.update_annotations(selector={"name": "demo-label"}, xshift=-MODEBAR_PX)
-    charts.in_theme(fig, dark_theme())
+    light_export.in_theme(fig, dark_theme())  # the modebar's PNG stays light in the dark
     options: dict[str, Any] = {"theme": None, "key": key, "config": charts.modebar_config(name)}
     if filter_on:
         options.update(on_select=partial(_on_click, key, filter_on, drill), selection_mode="points")
