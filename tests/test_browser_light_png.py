@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pytest
 from PIL import Image, ImageChops
 
@@ -68,7 +69,7 @@ def test_the_modebar_png_is_light_and_opaque_in_the_dark_theme(browser, app_url)
     # White paper, and the text in the chart's ink (the dark theme's light grey would not read).
     width, height = dark.size
     assert dark.getpixel((2, 2)) == dark.getpixel((width - 3, height - 3)) == (255, 255, 255, 255)
-    colours = list(dark.getdata())
-    ink = colours.count((*palette.rgb(charts.INK), 255))
-    pale = colours.count((*palette.rgb(charts.DARK_TEXT), 255))
+    pixels = np.asarray(dark).reshape(-1, 4)
+    ink = int((pixels == (*palette.rgb(charts.INK), 255)).all(axis=1).sum())
+    pale = int((pixels == (*palette.rgb(charts.DARK_TEXT), 255)).all(axis=1).sum())
     assert ink > 100 and ink > pale, (ink, pale)
