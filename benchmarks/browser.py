@@ -20,42 +20,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import FY2024, ROOT, median  # noqa: E402
-
-sys.path.insert(0, str(ROOT))
-from tests.browser_support import (  # noqa: E402
-    CHROMIUM_ARGS,
-    chromium_path,
-    start_app,
-    stop,
-    wait_healthy,
+from chromium_pages import (  # noqa: E402
+    AGENCY_TYPES,
+    KPI,
+    PAGE_JS,
+    PLOTLY,
+    add_agency_type,
+    chromium_home,
+    launch,
 )
+from common import FY2024, median  # noqa: E402
 
-AGENCY_TYPES = ["Tribal", "Campus", "County", "State", "Sheriff", "Other", "Territorial"]
+from tests.browser_support import start_app, stop, wait_healthy  # noqa: E402
+
 STATES = ["TX", "CA", "NY", "FL", "PA", "OH", "IL", "GA", "NC", "MI"]
-KPI = "[data-testid=stMetricValue]"
-PLOTLY = "[data-testid=stPlotlyChart] .js-plotly-plot"
-
-# Page-side helpers: a fingerprint of every chart's data, and "is the run finished".
-JS_HELPERS = """
-() => {
-  const hash = (s) => { let h = 0; for (let i = 0; i < s.length; i++) { h = (h * 31 + s.charCodeAt(i)) | 0; } return h; };
-  window.__chartPrints = () => Array.from(document.querySelectorAll('PLOTLY')).map((gd) => {
-    try { return hash(JSON.stringify((gd.data || []).map((t) => [t.x, t.y, t.z, t.text]))); }
-    catch (e) { return null; }
-  });
-  window.__settled = () => !document.querySelector('[data-testid=stStatusWidget]')
-      && !document.querySelector('[data-stale=true]');
-}
-""".replace("PLOTLY", PLOTLY)
 
 
 def _wait_loaded(page, n_charts: int | None, timeout_ms: int) -> None:
@@ -77,22 +61,17 @@ def run(db: Path, rounds: int, timeout_ms: int = 120_000) -> dict:
     from playwright.sync_api import sync_playwright
 
     out: dict = {"rounds": rounds}
-    with tempfile.TemporaryDirectory(prefix="critac-bench-browser-") as tmp:
-        home = Path(tmp)
+    with chromium_home("critac-bench-browser-") as home:
         log = home / "streamlit.log"
         started = time.perf_counter()
         server, url = start_app(db, home, log)
-        wait_healthy(server, url, log, timeout=90)
-        out["server_healthy_s"] = time.perf_counter() - started
-        old_home = os.environ.get("HOME")
-        os.environ["HOME"] = str(home)
         try:
+            wait_healthy(server, url, log, timeout=90)
+            out["server_healthy_s"] = time.perf_counter() - started
             with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
-                )
+                browser = launch(p)
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.add_init_script(f"({JS_HELPERS})()")
+                page.add_init_script(f"({PAGE_JS})()")
                 base = f"{url}/?start={FY2024[0]}&end={FY2024[1]}"
 
                 t0 = time.perf_counter()
@@ -105,34 +84,11 @@ def run(db: Path, rounds: int, timeout_ms: int = 120_000) -> dict:
                 out["charts_on_page"] = n_charts
 
                 # Filter change through the Agency types multiselect.
-                box = page.get_by_test_id("stMultiSelect").filter(has_text="Agency types")
-                kpi_times, chart_times = [], []
-                for label in AGENCY_TYPES[:rounds]:
-                    before_kpi = page.locator(KPI).first.inner_text()
-                    before_prints = page.evaluate("window.__chartPrints()")
-                    box.locator("input").click()
-                    page.keyboard.type(label)
-                    t0 = time.perf_counter()
-                    page.keyboard.press("Enter")
-                    page.wait_for_function(
-                        "(old) => { const el = document.querySelector('KPI');"
-                        " return el && el.innerText !== old; }".replace("KPI", KPI),
-                        arg=before_kpi,
-                        timeout=timeout_ms,
-                        polling="raf",
-                    )
-                    kpi_times.append(time.perf_counter() - t0)
-                    page.wait_for_function(
-                        """(old) => { const now = window.__chartPrints();
-                            return now.length === old.length && now.every((h, i) => h !== old[i])
-                                && window.__settled(); }""",
-                        arg=before_prints,
-                        timeout=timeout_ms,
-                        polling="raf",
-                    )
-                    chart_times.append(time.perf_counter() - t0)
-                    page.keyboard.press("Escape")
-                    page.wait_for_timeout(300)
+                kpi_times: list[float] = []
+                chart_times = [
+                    add_agency_type(page, label, "__settled", timeout_ms, kpi_times)
+                    for label in AGENCY_TYPES[:rounds]
+                ]
                 out["multiselect_kpi_s"] = kpi_times
                 out["multiselect_charts_s"] = chart_times
                 out["multiselect_kpi_median_s"] = median(kpi_times)
@@ -153,10 +109,6 @@ def run(db: Path, rounds: int, timeout_ms: int = 120_000) -> dict:
                 out["url_charts_median_s"] = median(url_charts)
                 browser.close()
         finally:
-            if old_home is None:
-                os.environ.pop("HOME", None)
-            else:
-                os.environ["HOME"] = old_home
             stop(server)
     return out
 

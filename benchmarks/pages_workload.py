@@ -7,7 +7,7 @@ empty searches), including the early exit when the selection is empty. Every met
 
 Queries are traced: a thin wrapper around the cursor times every SQL statement a metric runs (including
 the ones nested inside e.g. ``kpis_with_comparison``) and names it by its call chain inside
-``critac_metrics.metrics``. The wrapper adds a few microseconds per statement.
+``critac_metrics.metrics`` (its functions live in ``critac_metrics.queries``). The wrapper adds a few microseconds per statement.
 
 Run on its own (a fresh process, for peak memory):
     python benchmarks/pages_workload.py --db PATH [--page overview|...|all] [--filters none] [--rounds 1]
@@ -31,12 +31,12 @@ if __package__ in (None, ""):
 
 from common import FILTER_SETS, median  # noqa: E402
 
-from critac_metrics import charts, db, metrics, report, schema  # noqa: E402
+from critac_metrics import charts, db, metrics, queries, report, schema  # noqa: E402
 from critac_metrics.filters import Filters  # noqa: E402
 
 # -- tracing ----------------------------------------------------------------------------------------
 
-_METRICS_MODULE = metrics.__name__
+_METRICS_PACKAGE = queries.__name__ + "."  # the modules behind critac_metrics.metrics
 
 
 def _chain() -> str:
@@ -44,7 +44,8 @@ def _chain() -> str:
     names = []
     frame: FrameType | None = sys._getframe(2)
     while frame is not None:
-        if frame.f_globals.get("__name__") == _METRICS_MODULE and frame.f_code.co_name not in (
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.startswith(_METRICS_PACKAGE) and frame.f_code.co_name not in (
             "query",
             "_fetch",
         ):

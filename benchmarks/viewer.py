@@ -29,56 +29,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from chromium_pages import (  # noqa: E402
+    AGENCY_TYPES,
+    PAGE_JS,
+    PLOTLY,
+    add_agency_type,
+    chromium_home,
+    launch,
+)
 from common import FY2024, ROOT, median  # noqa: E402
 
-sys.path.insert(0, str(ROOT))
-from tests.browser_support import CHROMIUM_ARGS, chromium_path, free_port, stop, wait_healthy  # noqa: E402
+from tests.browser_support import start_app, stop, wait_healthy  # noqa: E402
 
-AGENCY_TYPES = ["Tribal", "Campus", "County", "State", "Sheriff", "Other", "Territorial"]
 LINK_STATES = ["CA", "NY", "FL", "PA", "OH", "IL", "GA", "NC", "MI", "WA", "AZ", "MA"]
 SWITCH_STATES = ["VA", "NJ", "TN", "IN", "MO", "MD", "WI", "CO"]
 SWITCH_PAGES = ["Topics", "Agencies & reach", "Outcomes", "Pipeline"]
-KPI = "[data-testid=stMetricValue]"
-PLOTLY = "[data-testid=stPlotlyChart] .js-plotly-plot"
-
-JS_HELPERS = """
-() => {
-  const hash = (s) => { let h = 0; for (let i = 0; i < s.length; i++) { h = (h * 31 + s.charCodeAt(i)) | 0; } return h; };
-  window.__chartPrints = () => Array.from(document.querySelectorAll('PLOTLY')).map((gd) => {
-    try { return hash(JSON.stringify((gd.data || []).map((t) => [t.x, t.y, t.z, t.text]))); }
-    catch (e) { return null; }
-  });
-  window.__settled = () => !document.querySelector('[data-testid=stStatusWidget]')
-      && !document.querySelector('[data-stale=true]');
-  window.__allDrawn = () => {
-    const plots = document.querySelectorAll('[data-testid=stPlotlyChart]');
-    const drawn = document.querySelectorAll('PLOTLY .main-svg');
-    return plots.length > 0 && drawn.length >= plots.length && window.__settled();
-  };
-  window.__title = () => { const h = document.querySelector('[data-testid=stMain] h1'); return h ? h.innerText : ''; };
-}
-""".replace("PLOTLY", PLOTLY)
-
-
-def start_server(db: Path, root: Path, home: Path, log: Path) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` from ``root`` (the project, or a copy of it) on a free port."""
-    port = free_port()
-    env = {**os.environ, "CRITAC_DB": str(db), "HOME": str(home), "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]  # fmt: skip
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
-    return process, f"http://127.0.0.1:{port}"
 
 
 def _wait_all_drawn(page, timeout_ms: int) -> None:
@@ -89,7 +60,7 @@ def _wait_all_drawn(page, timeout_ms: int) -> None:
 def _new_page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
-    page.add_init_script(f"({JS_HELPERS})()")
+    page.add_init_script(f"({PAGE_JS})()")
     return context, page
 
 
@@ -103,20 +74,15 @@ def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
 
     out: dict = {"rounds": rounds, "root": str(root)}
     base_query = f"start={FY2024[0]}&end={FY2024[1]}"
-    with tempfile.TemporaryDirectory(prefix="critac-bench-viewer-") as tmp:
-        home = Path(tmp)
-        old_home = os.environ.get("HOME")
-        os.environ["HOME"] = str(home)
+    with chromium_home("critac-bench-viewer-") as home:
         server = None
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(
-                    executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
-                )
+                browser = launch(p)
                 # -- first page after a server restart
                 log = home / "streamlit.log"
                 started = time.perf_counter()
-                server, url = start_server(db, root, home, log)
+                server, url = start_app(db, home, log, root=root)
                 wait_healthy(server, url, log, timeout=120)
                 out["server_healthy_s"] = time.perf_counter() - started
                 context, page = _new_page(browser)
@@ -130,25 +96,11 @@ def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
                 # -- filter change (sidebar multiselect), with Chrome's own timings
                 cdp = page.context.new_cdp_session(page)
                 cdp.send("Performance.enable")
-                box = page.get_by_test_id("stMultiSelect").filter(has_text="Agency types")
-                change, perf_before = [], _perf(cdp)
-                for label in AGENCY_TYPES[:rounds]:
-                    before = page.evaluate("window.__chartPrints()")
-                    box.locator("input").click()
-                    page.keyboard.type(label)
-                    t0 = time.perf_counter()
-                    page.keyboard.press("Enter")
-                    page.wait_for_function(
-                        """(old) => { const now = window.__chartPrints();
-                            return now.length === old.length && now.every((h, i) => h !== old[i])
-                                && window.__allDrawn(); }""",
-                        arg=before,
-                        timeout=timeout_ms,
-                        polling="raf",
-                    )
-                    change.append(time.perf_counter() - t0)
-                    page.keyboard.press("Escape")
-                    page.wait_for_timeout(300)
+                perf_before = _perf(cdp)
+                change = [
+                    add_agency_type(page, label, "__allDrawn", timeout_ms)
+                    for label in AGENCY_TYPES[:rounds]
+                ]
                 perf_after = _perf(cdp)
                 redrawn = max(1, out["charts_on_overview"] * len(change))
                 out["filter_change_s"] = change
@@ -234,10 +186,6 @@ def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
                 context.close()
                 browser.close()
         finally:
-            if old_home is None:
-                os.environ.pop("HOME", None)
-            else:
-                os.environ["HOME"] = old_home
             if server is not None:
                 stop(server)
     out["medians"] = {

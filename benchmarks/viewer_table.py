@@ -92,17 +92,13 @@ def cli_report(db: Path, root: Path, fmt: str, rounds: int) -> dict:
 def websocket_sizes(db: Path, root: Path) -> dict:
     """One run per page with FY2024 through the websocket protocol: bytes by element kind."""
     from st_protocol import Viewer
-    from viewer import start_server
 
-    from tests.browser_support import stop, wait_healthy
+    from tests.browser_support import running_app
 
     out: dict = {}
     with tempfile.TemporaryDirectory(prefix="critac-bench-ws-") as tmp:
         home = Path(tmp)
-        log = home / "streamlit.log"
-        server, url = start_server(db, root, home, log)
-        try:
-            wait_healthy(server, url, log, timeout=120)
+        with running_app(db, home, home / "streamlit.log", root, timeout=120) as (_, url):
 
             async def go() -> None:
                 async with Viewer(url) as viewer:
@@ -123,8 +119,6 @@ def websocket_sizes(db: Path, root: Path) -> dict:
                         }
 
             asyncio.run(go())
-        finally:
-            stop(server)
     return out
 
 

@@ -48,9 +48,7 @@ from critac_metrics import schema  # noqa: E402
 from critac_metrics.filters import Filters, fiscal_year_bounds  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
-from viewer import start_server  # noqa: E402
-
-from tests.browser_support import stop, wait_healthy  # noqa: E402
+from tests.browser_support import running_app  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -214,10 +212,7 @@ def run(db: Path, levels: list[int], seconds: float, interval: float, page: str,
                  "levels": []}  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="critac-bench-viewers-") as tmp:
         home = Path(tmp)
-        log = home / "streamlit.log"
-        server, url = start_server(db, root, home, log)
-        try:
-            wait_healthy(server, url, log, timeout=90)
+        with running_app(db, home, home / "streamlit.log", root, timeout=90) as (server, url):
 
             async def warm() -> float:
                 async with Viewer(url) as viewer:
@@ -237,8 +232,6 @@ def run(db: Path, levels: list[int], seconds: float, interval: float, page: str,
                     file=sys.stderr,
                     flush=True,
                 )
-        finally:
-            stop(server)
     return out
 
 

@@ -10,12 +10,13 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import duckdb
 
-from . import db, metrics, registry
+from . import db, dimensions, metrics, registry
 from .filters import DATE_BASES, LIST_FILTERS, Filters, parse_date
-from .ingest import ingest_files, validate_files
+from .ingest import ImportReport, ingest_files, validate_files
 from .store import build_demo_database, topic_names
 from .text import for_terminal
 
@@ -46,11 +47,11 @@ def _add_filters(parser: argparse.ArgumentParser) -> None:
             action="append",
             default=[],
             metavar=spec.param.upper(),
-            help="repeat to select several",
+            help=f"{dimensions.label(spec.param)} (repeat to select several)",
         )
 
 
-def _filters(args: argparse.Namespace, con) -> Filters:
+def _filters(args: argparse.Namespace, con: duckdb.DuckDBPyConnection) -> Filters:
     """Build Filters from flags, with the same validation (and notices) as URL parameters."""
     params: dict[str, list[str]] = {}
     if args.start:
@@ -65,6 +66,15 @@ def _filters(args: argparse.Namespace, con) -> Filters:
         problems = [n.removeprefix("Ignored ").rstrip(".") for n in notices]
         raise SystemExit("error: invalid filter: " + "; ".join(problems))
     return filters
+
+
+def _add_min_n(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--min-n",
+        type=int,
+        default=metrics.DEFAULT_MIN_N,
+        help="suppress outcome figures built on fewer respondents",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,12 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --json, add the KPI changes against the previous period ('comparison')",
     )
-    p.add_argument(
-        "--min-n",
-        type=int,
-        default=metrics.DEFAULT_MIN_N,
-        help="suppress outcome figures built on fewer respondents",
-    )
+    _add_min_n(p)
 
     p = sub.add_parser("series", help="requests, engagements and completed per period")
     _add_filters(p)
@@ -120,12 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="overview, trends, topics, reach, outcomes or pipeline; repeat for several "
         "(default: all)",
     )
-    p.add_argument(
-        "--min-n",
-        type=int,
-        default=metrics.DEFAULT_MIN_N,
-        help="suppress outcome figures built on fewer respondents",
-    )
+    _add_min_n(p)
 
     p = sub.add_parser("docs", help="print docs/metrics.md generated from the metric registry")
 
@@ -173,19 +173,20 @@ def main(argv: list[str] | None = None) -> int:
     except db.WriteError as exc:  # a read-only folder, a full disk: nothing was changed
         print(f"error: {exc}", file=err)
         return 1
+    # BrokenPipeError before OSError, its base class (after it, this was never reached).
+    except BrokenPipeError:  # `summary | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # any other file the system refused (e.g. TMPDIR)
         where = f": {exc.filename}" if exc.filename else ""
         print(f"error: {exc.strerror or type(exc).__name__}{where}", file=err)
         return 1
-    except BrokenPipeError:  # `summary | head`: the reader left; that is not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
 
 
 class _Escaped(io.TextIOBase):
     """A text stream that writes to ``stream`` with control characters escaped."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: TextIO) -> None:
         self.stream = stream
 
     def write(self, text: str) -> int:
@@ -206,24 +207,24 @@ class _Escaped(io.TextIOBase):
         return getattr(self.stream, "encoding", None)
 
 
-def _print_report(report) -> None:
+def _print_report(report: ImportReport) -> None:
     for line in report.summary_lines():
         print(line, file=sys.stderr if not report.ok else sys.stdout)
 
 
-def _cmd_ingest(args) -> int:
+def _cmd_ingest(args: argparse.Namespace) -> int:
     report = ingest_files(args.db, args.files, source="cli")
     _print_report(report)
     return 0 if report.ok else 1
 
 
-def _cmd_validate(args) -> int:
+def _cmd_validate(args: argparse.Namespace) -> int:
     report = validate_files(args.files, args.db)
     _print_report(report)
     return 0 if report.ok else 1
 
 
-def _cmd_demo(args) -> int:
+def _cmd_demo(args: argparse.Namespace) -> int:
     from . import demo
 
     engagements = demo.DEFAULT_ENGAGEMENTS if args.engagements is None else args.engagements
@@ -236,7 +237,7 @@ def _cmd_demo(args) -> int:
     return 0 if report.ok else 1
 
 
-def _open(path: Path):
+def _open(path: Path) -> duckdb.DuckDBPyConnection:
     if not path.exists():
         raise SystemExit(f"error: no database at {path}")
     try:
@@ -254,7 +255,7 @@ def _open(path: Path):
 READERS = ("summary", "series", "report")  # the commands that only read the database
 
 
-def _unreadable(path, exc: duckdb.Error) -> str:
+def _unreadable(path: Path | str, exc: duckdb.Error) -> str:
     reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return (
         f"error: {path} can't be read as a dashboard database ({reason}); restore the previous"
@@ -262,7 +263,7 @@ def _unreadable(path, exc: duckdb.Error) -> str:
     )
 
 
-def _cmd_summary(args) -> int:
+def _cmd_summary(args: argparse.Namespace) -> int:
     con = _open(args.db)
     filters = _filters(args, con)
     result = metrics.summary(con, filters, min_n=args.min_n)
@@ -319,7 +320,7 @@ def _cmd_summary(args) -> int:
     return 0
 
 
-def _cmd_series(args) -> int:
+def _cmd_series(args: argparse.Namespace) -> int:
     con = _open(args.db)
     frame = metrics.volume_series(con, _filters(args, con), args.grain)
     records = [
@@ -342,7 +343,7 @@ def _cmd_series(args) -> int:
     return 0
 
 
-def _cmd_report(args) -> int:
+def _cmd_report(args: argparse.Namespace) -> int:
     from . import render, report  # plotly and python-pptx load only for this command
 
     if args.format == "pptx":
@@ -358,19 +359,19 @@ def _cmd_report(args) -> int:
     return 0
 
 
-def _cmd_docs(args) -> int:
+def _cmd_docs(args: argparse.Namespace) -> int:
     sys.stdout.write(registry.metrics_markdown())
     return 0
 
 
-def _cmd_contract(args) -> int:
+def _cmd_contract(args: argparse.Namespace) -> int:
     from . import schema
 
     sys.stdout.write(schema.contract_markdown())
     return 0
 
 
-def _cmd_rollback(args) -> int:
+def _cmd_rollback(args: argparse.Namespace) -> int:
     if args.list:
         return _list_versions(args)
     if args.to is not None and args.to.strip() == "":
@@ -398,7 +399,7 @@ def _cmd_rollback(args) -> int:
     return 0
 
 
-def _list_versions(args) -> int:
+def _list_versions(args: argparse.Namespace) -> int:
     if not args.db.exists() and not db.list_versions(args.db):
         print(f"error: no database at {args.db}", file=sys.stderr)
         return 1

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+from . import dimensions
 
 
 @dataclass(frozen=True)
@@ -350,21 +353,6 @@ METRICS: dict[str, Metric] = {
     )
 }
 
-DIMENSIONS: dict[str, str] = {
-    "topic": "Topic",
-    "primary_topic": "Primary topic",
-    "topic_group": "Topic group",
-    "agency_type": "Agency type",
-    "size_band": "Agency size (sworn officers)",
-    "state": "State or territory",
-    "region": "Region",
-    "assistance_type": "Assistance type",
-    "delivery_mode": "Delivery mode",
-    "provider": "Provider",
-    "status": "Status",
-}
-
-
 # The rules every survey figure follows (docs/metrics.md states them; tests/test_survey_statistics.py
 # checks each against an independent computation).
 SURVEY_RULES = (
@@ -448,47 +436,21 @@ COMPARISON_RULES = (
 
 
 def label(name: str) -> str:
-    return METRICS[name].label if name in METRICS else DIMENSIONS.get(name, name)
+    """A metric's label, else a dimension's (dimensions.label), else the name as it is."""
+    return METRICS[name].label if name in METRICS else dimensions.label(name)
 
 
-# -- value labels: one label per coded value, used by tables, charts, captions and controls ------
-
-VALUE_LABELS: dict[str, dict[str, str]] = {
-    "delivery_mode": {"onsite": "On site"},
-    "wave": {"post": "Post-engagement survey", "follow_up": "Follow-up survey"},
+# Value labels live with the dimensions (critac_metrics.dimensions); these read them.
+VALUE_LABELS: dict[str, Mapping[str, str]] = {
+    name: d.value_labels for name, d in dimensions.COLUMNS.items() if d.value_labels
 }
-# Columns whose values are codes ("municipal", "follow_up") and are shown through value_label.
-CODED_COLUMNS = frozenset(
-    {
-        "agency_type",
-        "size_band",
-        "assistance_type",
-        "assistance_types",
-        "delivery_mode",
-        "status",
-        "wave",
-        "respondent_role",
-        "item",
-        "state",
-    }
-)
 
 
 def value_label(dimension: str, value: object) -> str:
-    """The label of one value of a dimension: 'municipal' -> 'Municipal', 'follow_up' ->
-    'Follow-up survey', 'TX' -> 'Texas'; a missing value is 'Unknown'. Plain text (escape it for
-    Plotly or Markdown where needed)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "Unknown"
-    if dimension == "state":
-        from .schema import STATE_NAMES
-
-        return STATE_NAMES.get(str(value), str(value))
-    special = VALUE_LABELS.get(dimension, {}).get(str(value))
-    if special:
-        return special
-    text = str(value).replace("_", " ")
-    return text[:1].upper() + text[1:]
+    """The label of one value of a dimension or coded column: 'municipal' -> 'Municipal',
+    'follow_up' -> 'Follow-up survey', 'TX' -> 'Texas'; a missing value is 'Unknown'. Plain text
+    (escape it for Plotly or Markdown where needed). See ``dimensions.value_label``."""
+    return dimensions.value_label(dimension, value)
 
 
 def metrics_markdown() -> str:
@@ -533,6 +495,19 @@ def metrics_markdown() -> str:
             if m.group == group
         ]
         lines.append("")
-    lines += ["## Dimensions", "", "| name | label |", "|---|---|"]
-    lines += [f"| `{name}` | {text} |" for name, text in DIMENSIONS.items()]
+    lines += [
+        "## Dimensions",
+        "",
+        "What figures break down by (`critac_metrics/dimensions.py`), and the order a breakdown "
+        "lists their values in, in tables and charts alike: their natural order, or by figure "
+        "(largest first).",
+        "",
+        "| name | label | order of values |",
+        "|---|---|---|",
+    ]
+    lines += [
+        f"| `{d.name}` | {d.label} | "
+        f"{', '.join(d.value_label(v) for v in d.order) if d.order else 'by figure'} |"
+        for d in dimensions.DIMENSIONS.values()
+    ]
     return "\n".join(lines) + "\n"

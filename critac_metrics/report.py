@@ -32,6 +32,7 @@ from .report_content import (
     REPORT_TITLE,
     SECTIONS,
     SOURCE,
+    Built,
     Chart,
     Kpi,
     Report,
@@ -42,7 +43,7 @@ from .report_content import (
 )
 from .report_html import CSS, PLOTLY_JS, build_html, plotly_js
 from .report_pptx import build_deck
-from .report_sections import SECTION_CHARTS, Built, chart_count, milestone_takeaway
+from .report_sections import SECTION_CHARTS, chart_count, milestone_takeaway
 from .words import plural as _plural
 
 __all__ = [

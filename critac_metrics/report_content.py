@@ -87,6 +87,10 @@ class Table:
         return out
 
 
+# What a chart builder of a section returns: the chart's key, figure, takeaway and table.
+Built = tuple[str, go.Figure, str, Table]
+
+
 @dataclass(frozen=True)
 class Chart:
     key: str

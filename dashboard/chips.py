@@ -8,7 +8,7 @@ import html
 
 import streamlit as st
 
-from critac_metrics import charts, registry
+from critac_metrics import charts, dimensions
 from critac_metrics.filters import LIST_FILTERS, Filters
 
 from . import state
@@ -24,7 +24,7 @@ def chips(filters: Filters) -> list[tuple[str, str, str | None]]:
     if filters.start or filters.end:
         out.append((f"Requested: {filters.period_text()}", DATES, None))
     for spec in LIST_FILTERS:
-        name = registry.DIMENSIONS.get(spec.param, spec.param)
+        name = dimensions.label(spec.param)
         for value in getattr(filters, spec.field):
             label = html.unescape(charts.category_label(spec.param, value))
             out.append((f"{name}: {label}", spec.field, value))

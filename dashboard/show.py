@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from critac_metrics import charts, metrics, registry, report
+from critac_metrics import charts, dimensions, light_export, metrics, registry, report, sparkline
 from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
 from critac_metrics.filters import Filters, fiscal_year_spanned
 from critac_metrics.words import plural
@@ -23,8 +23,8 @@ DEMO_BANNER = (
     "engagement-level CRI-TAC data is public. Point `CRITAC_DB` at your own database to see real figures."
 )
 
-GRAIN_LABELS = {"month": "Month", "quarter": "Quarter", "fiscal_year": "Fiscal year"}
-WAVE_LABELS = registry.VALUE_LABELS["wave"]
+GRAIN_LABELS = dimensions.GRAIN_LABELS
+WAVE_LABELS = dimensions.WAVE_LABELS
 CONTRACT = Path(__file__).resolve().parent.parent / "docs" / "data-contract.md"
 CROSS_FILTER_HINT = "Click a bar, cell or state to filter every page to it."
 COMMENTS_HIDDEN = (
@@ -50,6 +50,7 @@ MODEBAR_PX = 84  # the modebar (download and full-screen buttons) at a chart's t
 def page_header(title: str, filters: Filters, noun: str = "Engagements") -> None:
     """Title, demo banner, URL notices and the one-sentence filter caption, for every page."""
     st.html(CHART_CSS)
+    st.html(light_export.SCRIPT, unsafe_allow_javascript=True)
     st.title(title)
     chips.render(filters)
     if data.info("is_demo"):
@@ -128,14 +129,20 @@ def kpi_row(kpis: pd.DataFrame, comparison: str | None = None) -> None:
         if pd.notna(row.n):
             label = f"{label} (n = {plural(int(row.n), 'respondent')})"
         help_text = metric.description + (f"\n\n{comparison}" if comparison else "")
-        column.metric(
-            label,
-            metric.format(row.value),
-            border=True,
-            help=help_text,
-            chart_data=row.sparkline or None,
-            **delta_options(row.change, metric),
-        )
+        # The border is the container's, so the sparkline sits inside the tile; the sparkline is
+        # our own SVG, not st.metric(chart_data=...): that Vega chart logged "Infinite extent".
+        with column.container(border=True, gap="xxsmall", key=f"kpi-{row.metric}"):
+            st.metric(
+                label,
+                metric.format(row.value),
+                help=help_text,
+                **delta_options(row.change, metric),
+            )
+            line = sparkline.svg(row.sparkline or [], metric.label, metric.format, dark_theme())
+            if line:
+                # st.html would strip the SVG (its sanitiser keeps HTML only); markdown keeps it.
+                # The markup is built from numbers and an escaped label, never from user input.
+                st.markdown(f'<div class="critac-spark">{line}</div>', unsafe_allow_html=True)
     if comparison:
         st.caption(plain(comparison))
 
@@ -187,7 +194,7 @@ def chart(
     )
     # The modebar shows on hover at the top right: keep the demo label clear of it.
     fig.update_annotations(selector={"name": "demo-label"}, xshift=-MODEBAR_PX)
-    charts.in_theme(fig, dark_theme())
+    light_export.in_theme(fig, dark_theme())  # the modebar's PNG stays light in the dark
     options: dict[str, Any] = {"theme": None, "key": key, "config": charts.modebar_config(name)}
     if filter_on:
         options.update(on_select=partial(_on_click, key, filter_on, drill), selection_mode="points")
@@ -251,7 +258,7 @@ def item_label(item: str) -> str:
 
 
 def dimension_label(name: str) -> str:
-    return registry.DIMENSIONS.get(name, name)
+    return dimensions.label(name)
 
 
 def survey_caption(rates: dict, min_n: int) -> str:
@@ -302,7 +309,7 @@ def table(frame: pd.DataFrame, key: str, help_text: str | None = None) -> None:
 def labelled(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy for display: coded values ('municipal', 'follow_up') shown with the registry's
     labels, as in the charts and captions (downloads keep the codes)."""
-    coded = [c for c in frame.columns if c in registry.CODED_COLUMNS]
+    coded = [c for c in frame.columns if c in dimensions.CODED_COLUMNS]
     if not coded:
         return frame
     return frame.assign(
@@ -311,7 +318,8 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _header(column: str) -> str:
-    return registry.DIMENSIONS.get(column) or column.replace("_", " ").capitalize()
+    known = dimensions.DIMENSIONS.get(column)
+    return known.label if known else column.replace("_", " ").capitalize()
 
 
 def import_history(log: pd.DataFrame) -> None:

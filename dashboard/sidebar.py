@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from critac_metrics import registry, schema
+from critac_metrics import dimensions, registry, schema
 from critac_metrics.filters import (
     DATE_BASES,
     LIST_FILTERS,
@@ -25,14 +25,6 @@ from . import data, state
 ALL_TIME, LAST_12, CUSTOM = "All time", "Last 12 months", "Custom range"
 DATE_BASIS_LABELS = {"requested": "Requested", "completed": "Completed"}
 FIRST_FISCAL_YEAR = 2018  # CRI-TAC launched in March 2018 (FY2018)
-
-LIST_LABELS = {
-    "topics": "Topics",
-    "agency_types": "Agency types",
-    "states": "States and territories",
-    "assistance_types": "Assistance types",
-    "delivery_modes": "Delivery modes",
-}
 
 
 def _options(field: str) -> tuple[list[str], Callable[[str], str]]:
@@ -162,7 +154,7 @@ def render(filters: Filters, today: dt.date | None = None) -> None:
         for spec in LIST_FILTERS:
             options, label = _options(spec.field)
             st.multiselect(
-                LIST_LABELS[spec.field],
+                dimensions.DIMENSIONS[spec.param].labels,
                 options,
                 key=f"w_{spec.field}",
                 format_func=label,

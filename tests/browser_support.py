@@ -1,7 +1,7 @@
 """Helpers for the browser tests: run the app, ask the CLI for the expected figures, read the page.
 
-Kept free of pytest fixtures so the helpers can be read (and reused) on their own; the fixtures live
-in tests/test_browser.py.
+Kept free of pytest fixtures so the helpers can be read (and reused, by the benchmarks too) on their
+own; the browser tests' fixtures (chromium, one app server, ``app``) live in tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -18,10 +18,16 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Set in CI: a browser test fails, instead of skipping, without chromium or playwright.
+REQUIRE_BROWSER = os.environ.get("CRITAC_REQUIRE_BROWSER") == "1"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -52,6 +58,20 @@ def chromium_path() -> str | None:
     return None
 
 
+def playwright_expect() -> Any:
+    """Playwright's ``expect``, for a browser test module to call at import: without playwright the
+    module is skipped (under CRITAC_REQUIRE_BROWSER=1 the ImportError stands)."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:  # pragma: no cover - playwright is in requirements-dev.txt
+        if REQUIRE_BROWSER:
+            raise
+        import pytest
+
+        pytest.skip("playwright is not installed", allow_module_level=True)
+    return expect
+
+
 # -- the app server -------------------------------------------------------------------------------
 
 
@@ -62,10 +82,11 @@ def free_port() -> int:
 
 
 def start_app(
-    db: Path, home: Path, log: Path, port: int | None = None
+    db: Path, home: Path, log: Path, port: int | None = None, root: Path = ROOT
 ) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app.py`` against ``db`` on ``port`` (default: a free one); return
-    (process, base URL). The benchmarks start their servers with this too."""
+    """Start ``streamlit run app.py`` from ``root`` (the project, or a copy of it) against ``db`` on
+    ``port`` (default: a free one); return (process, base URL). The benchmarks start their servers
+    with this too."""
     port = port or free_port()
     env = {**os.environ, "CRITAC_DB": str(db), "HOME": str(home), "PYTHONUNBUFFERED": "1"}
     command = [
@@ -87,8 +108,22 @@ def start_app(
         "none",
     ]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
     return process, f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def running_app(
+    db: Path, home: Path, log: Path, root: Path = ROOT, timeout: float = 60
+) -> Iterator[tuple[subprocess.Popen, str]]:
+    """``start_app`` for the block: (process, base URL) once it answers /_stcore/health (within
+    ``timeout`` seconds); stopped after the block."""
+    process, url = start_app(db, home, log, root=root)
+    try:
+        wait_healthy(process, url, log, timeout)
+        yield process, url
+    finally:
+        stop(process)
 
 
 def wait_healthy(process: subprocess.Popen, url: str, log: Path, timeout: float = 60) -> None:
@@ -155,6 +190,14 @@ def expected_kpis(db: Path, pairs) -> dict[str, str]:
 # -- reading and waiting on the page --------------------------------------------------------------
 
 
+def page_url(spec) -> str:
+    """The path of a page (a ``dashboard.pages.PAGES`` entry): st.navigation serves the default
+    (first) page at / and the others at /<file stem>."""
+    from dashboard.pages import PAGES
+
+    return "/" if spec is PAGES[0] else "/" + Path(spec.path).stem
+
+
 def metric_value(page, label: str):
     """The value locator of the KPI tile in the main area whose label is exactly ``label``."""
     tile = page.locator(f"{MAIN} [data-testid=stMetric]").filter(
@@ -165,6 +208,11 @@ def metric_value(page, label: str):
 
 def read_kpis(page, labels=("Engagements accepted", "Agencies served")) -> dict[str, str]:
     return {label: metric_value(page, label).inner_text().strip() for label in labels}
+
+
+def no_exception(page) -> None:
+    """The page shows no Streamlit exception box."""
+    playwright_expect()(page.locator("[data-testid=stException]")).to_have_count(0)
 
 
 def filter_caption(page):

@@ -1,16 +1,34 @@
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from critac_metrics import db
 from critac_metrics.ingest import ingest_files
 from critac_metrics.store import DEMO_FILES
+
+from .browser_support import (
+    CHROMIUM_ARGS,
+    LOAD_MS,
+    MAIN,
+    PLOTLY_SVG,
+    REQUIRE_BROWSER,
+    chromium_path,
+    playwright_expect,
+    running_app,
+    wait_idle,
+)
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -127,3 +145,94 @@ def copy_db(tmp_path):
 def unescape(markdown: str) -> str:
     """The text a Markdown element shows for a string escaped by dashboard.show.plain."""
     return re.sub(r"\\(.)", r"\1", markdown)
+
+
+@pytest.fixture
+def demo_app(monkeypatch, demo_db):
+    """``demo_app(page=None, **params)``: the app (AppTest) on the demo database, opened with URL
+    ``params``, switched to ``page`` when given."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CRITAC_DB", str(demo_db))
+
+    def make(page: str | None = None, **params) -> AppTest:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        at.query_params.update(params)
+        at.run()
+        if page:
+            at.switch_page(page)
+            at.run()
+        return at
+
+    return make
+
+
+# -- the browser tests: chromium, its HOME, and one app server for the session ---------------------
+# Used by tests/test_browser*.py and test_ui_defects.py; pytest-playwright provides ``page``.
+
+VIEWPORT = {"width": 1400, "height": 1000}  # grown to the full page for screenshots
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Skip the browser tests without chromium; in CI (CRITAC_REQUIRE_BROWSER=1) fail instead."""
+    path = chromium_path()
+    if path is None:
+        wanted = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+        reason = (
+            f"no chromium at {wanted} (apt-get install chromium, or set CHROMIUM_PATH); "
+            "`playwright install` does not work offline"
+        )
+        if REQUIRE_BROWSER:
+            pytest.fail(f"CRITAC_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser_home(tmp_path_factory) -> Path:
+    """HOME for chromium and the server (chromium as root writes ~/.config/chromium)."""
+    return tmp_path_factory.mktemp("browser-home")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, chromium, browser_home):
+    return {
+        **browser_type_launch_args,
+        "executable_path": chromium,
+        "args": CHROMIUM_ARGS,
+        "env": {**os.environ, "HOME": str(browser_home)},
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": VIEWPORT}
+
+
+@pytest.fixture(scope="session")
+def app_url(chromium, demo_db, browser_home, tmp_path_factory) -> Iterator[str]:
+    """One Streamlit server for the session, on a free port, reading a fresh demo database."""
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with running_app(demo_db, browser_home, log) as (_, url):
+        yield url
+
+
+@pytest.fixture
+def app(page, app_url):
+    """``app(path="/", charts=True)``: open a path of the app in chromium and wait for its heading
+    (and first chart) to render; the test fails on any uncaught JavaScript error."""
+    expect = playwright_expect()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def open_(path: str = "/", charts: bool = True):
+        page.goto(app_url + path)
+        expect(page.locator(f"{MAIN} h1").first).to_be_visible(timeout=LOAD_MS)
+        if charts:
+            expect(page.locator(PLOTLY_SVG).first).to_be_visible(timeout=LOAD_MS)
+        wait_idle(page, LOAD_MS)
+        return page
+
+    yield open_
+    assert not errors, f"uncaught JavaScript errors: {errors}"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from critac_metrics import alt_text, charts, db
 from critac_metrics import metrics as m
@@ -22,22 +21,6 @@ def demo(demo_db):
     con = db.connect(demo_db)
     yield con, ref.load(ROOT / "data")
     con.close()
-
-
-@pytest.fixture
-def app(monkeypatch, demo_db):
-    monkeypatch.setenv("CRITAC_DB", str(demo_db))
-
-    def make(page: str | None = None, **params) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        at.query_params.update(params)
-        at.run()
-        if page:
-            at.switch_page(page)
-            at.run()
-        return at
-
-    return make
 
 
 def test_bar_takeaway_names_the_highest_and_lowest(demo):
@@ -82,8 +65,8 @@ CHART_PAGES = [p.path for p in PAGES if p.path not in ("views/data.py", "views/r
 
 
 @pytest.mark.parametrize("page", CHART_PAGES)
-def test_every_chart_has_a_takeaway_as_its_accessible_name(app, page):
-    at = app(page if page != PAGES[0].path else None)
+def test_every_chart_has_a_takeaway_as_its_accessible_name(demo_app, page):
+    at = demo_app(page if page != PAGES[0].path else None)
     charts_on_page = at.get("plotly_chart")
     assert charts_on_page
     for el in charts_on_page:
@@ -92,9 +75,9 @@ def test_every_chart_has_a_takeaway_as_its_accessible_name(app, page):
         assert len(el.proto.alt) > len(title) + 5
 
 
-def test_view_as_table_swaps_the_chart_for_its_numbers(app, demo):
+def test_view_as_table_swaps_the_chart_for_its_numbers(demo_app, demo):
     con, _ = demo
-    at = app()
+    at = demo_app()
     before = len(at.get("plotly_chart"))
     toggle = at.toggle(key="overview_topics_as_table")
     assert toggle.label == "View as table"

@@ -10,10 +10,8 @@ Every page is screenshotted; the images replace docs/screenshots/ only with
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,123 +21,36 @@ from critac_metrics.filters import Filters
 from dashboard.pages import PAGES
 
 from .browser_support import (
-    CHROMIUM_ARGS,
     LOAD_MS,
     MAIN,
     PLOTLY_SVG,
     RERUN_MS,
     ROOT,
     chart,
-    chromium_path,
     cli_summary,
     click_centre,
     expected_kpis,
     filter_caption,
     full_screenshot,
     metric_value,
+    no_exception,
+    page_url,
+    playwright_expect,
     point_customdata,
     query_pairs,
     read_kpis,
+    running_app,
     screenshot_folder,
-    start_app,
-    stop,
-    wait_healthy,
     wait_idle,
 )
 
-REQUIRE_BROWSER = os.environ.get("CRITAC_REQUIRE_BROWSER") == "1"
+expect = playwright_expect()
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover - playwright is in requirements-dev.txt
-    if REQUIRE_BROWSER:
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
-
-pytestmark = pytest.mark.browser
+# The fixtures (chromium, browser_home, app_url, app) are tests/conftest.py's.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium")]
 
 SCREENSHOTS = screenshot_folder()
-VIEWPORT = {"width": 1400, "height": 1000}  # grown to the full page for screenshots
 BANNER = "Synthetic demo data."
-
-
-def _page_url(spec) -> str:
-    """st.navigation serves the default (first) page at / and the others at /<file stem>."""
-    return "/" if spec is PAGES[0] else "/" + Path(spec.path).stem
-
-
-# -- fixtures -------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _chromium() -> str:
-    """Skip the browser tests without chromium; in CI (CRITAC_REQUIRE_BROWSER=1) fail instead."""
-    path = chromium_path()
-    if path is None:
-        wanted = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-        reason = (
-            f"no chromium at {wanted} (apt-get install chromium, or set CHROMIUM_PATH); "
-            "`playwright install` does not work offline"
-        )
-        if REQUIRE_BROWSER:
-            pytest.fail(f"CRITAC_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-        pytest.skip(reason)
-    return path
-
-
-@pytest.fixture(scope="session")
-def browser_home(tmp_path_factory) -> Path:
-    """HOME for chromium and the server (chromium as root writes ~/.config/chromium)."""
-    return tmp_path_factory.mktemp("browser-home")
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args, _chromium, browser_home):
-    return {
-        **browser_type_launch_args,
-        "executable_path": _chromium,
-        "args": CHROMIUM_ARGS,
-        "env": {**os.environ, "HOME": str(browser_home)},
-    }
-
-
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": VIEWPORT}
-
-
-@pytest.fixture(scope="session")
-def app_url(demo_db, browser_home, tmp_path_factory) -> Iterator[str]:
-    """One Streamlit server for the session, on a free port, reading a fresh demo database."""
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    process, url = start_app(demo_db, browser_home, log)
-    try:
-        wait_healthy(process, url, log)
-        yield url
-    finally:
-        stop(process)
-
-
-@pytest.fixture
-def app(page, app_url):
-    """Open a path of the app and wait for its first KPI (or heading) to render."""
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-
-    def open_(path: str = "/", charts: bool = True):
-        page.goto(app_url + path)
-        expect(page.locator(f"{MAIN} h1").first).to_be_visible(timeout=LOAD_MS)
-        if charts:
-            expect(page.locator(PLOTLY_SVG).first).to_be_visible(timeout=LOAD_MS)
-        wait_idle(page, LOAD_MS)
-        return page
-
-    yield open_
-    assert not errors, f"uncaught JavaScript errors: {errors}"
-
-
-def _no_exception(page) -> None:
-    expect(page.locator("[data-testid=stException]")).to_have_count(0)
 
 
 def _expect_kpis(page, expected: dict[str, str]) -> None:
@@ -153,14 +64,14 @@ def _expect_kpis(page, expected: dict[str, str]) -> None:
 @pytest.mark.parametrize("spec", PAGES, ids=[Path(p.path).stem for p in PAGES])
 def test_every_page_renders(app, spec):
     has_charts = spec.path != "views/data.py"
-    page = app(_page_url(spec), charts=has_charts)
-    _no_exception(page)
+    page = app(page_url(spec), charts=has_charts)
+    no_exception(page)
     expect(page.locator(MAIN).get_by_text(BANNER)).to_be_visible()
     expect(filter_caption(page)).to_have_text(re.compile(r"^(Engagement|Requests)"))
     if has_charts:
         assert page.locator(PLOTLY_SVG).count() >= 1
     full_screenshot(page, SCREENSHOTS / f"{Path(spec.path).stem}.png")
-    _no_exception(page)
+    no_exception(page)
 
 
 # -- 2. a shared link gives the CLI's figures -----------------------------------------------------
@@ -174,7 +85,7 @@ SHARED_LINKS = [
 @pytest.mark.parametrize("query", SHARED_LINKS, ids=["fy2024-tribal-campus", "topic-state"])
 def test_a_shared_link_shows_the_cli_figures(app, demo_db, query):
     page = app("/" + query)
-    _no_exception(page)
+    no_exception(page)
     pairs = query_pairs(query)
     _expect_kpis(page, expected_kpis(demo_db, pairs))
     filters, notices = Filters.from_query_params(
@@ -205,7 +116,7 @@ def test_a_sidebar_filter_changes_the_kpis_and_the_url(app, demo_db):
     assert expected["Engagements accepted"] != before["Engagements accepted"]
     _expect_kpis(page, expected)
     expect(filter_caption(page)).to_have_text(Filters(agency_types=("campus",)).describe())
-    _no_exception(page)
+    no_exception(page)
 
 
 # -- 4. filters survive a page switch --------------------------------------------------------------
@@ -222,7 +133,7 @@ def test_filters_survive_a_page_switch(app):
     )
     expect(filter_caption(page)).to_have_text(sentence, timeout=RERUN_MS)
     wait_idle(page)
-    _no_exception(page)
+    no_exception(page)
 
 
 # -- 5. cross-filtering by clicking a chart -------------------------------------------------------
@@ -241,7 +152,7 @@ def _click_and_expect(page, demo_db, key: str, points: str, index: int, param: s
     assert expected != before, f"clicking {param}={value} should change the figures"
     _expect_kpis(page, expected)
     wait_idle(page)
-    _no_exception(page)
+    no_exception(page)
     return pairs
 
 
@@ -268,7 +179,7 @@ def test_clicking_a_topic_bar_then_a_state_tile_filters_everything(app, demo_db)
 
 def test_a_malformed_link_shows_notices_and_no_exception(app):
     page = app("/?agency_type=martian&start=notadate")
-    _no_exception(page)
+    no_exception(page)
     notices = page.locator(f"{MAIN} [data-testid=stAlertContentInfo]")
     expect(notices.filter(has_text="martian")).to_have_count(1)
     expect(notices.filter(has_text="notadate")).to_have_count(1)
@@ -282,7 +193,7 @@ def test_a_malformed_link_shows_notices_and_no_exception(app):
 
 def test_presentation_mode_hides_the_sidebar(app):
     page = app("/?_present=1&start=2023-10-01&end=2024-09-30")
-    _no_exception(page)
+    no_exception(page)
     expect(page.get_by_test_id("stSidebar")).to_be_hidden()
     expect(page.get_by_test_id("stSidebarCollapsedControl")).to_be_hidden()
     expect(filter_caption(page)).to_have_text(
@@ -299,10 +210,7 @@ def test_presentation_mode_hides_the_sidebar(app):
 def test_a_fresh_server_opens_a_page_link_through_the_app(page, demo_db, browser_home, tmp_path):
     """With a folder named pages/, a fresh server would serve /agencies without app.py (no
     sidebar, file names as navigation); see docs/architecture.md. The link gets the full app."""
-    log = tmp_path / "fresh.log"
-    process, url = start_app(demo_db, browser_home, log)
-    try:
-        wait_healthy(process, url, log)
+    with running_app(demo_db, browser_home, tmp_path / "fresh.log") as (_, url):
         page.goto(url + "/agencies?agency_type=tribal")
         expect(page.locator(f"{MAIN} h1").first).to_have_text("Agencies & reach", timeout=LOAD_MS)
         sidebar = page.get_by_test_id("stSidebar")
@@ -310,9 +218,7 @@ def test_a_fresh_server_opens_a_page_link_through_the_app(page, demo_db, browser
         expect(sidebar.get_by_text("Agencies & reach", exact=True)).to_be_visible(timeout=RERUN_MS)
         caption = Filters(agency_types=("tribal",)).describe()
         expect(filter_caption(page)).to_have_text(caption, timeout=RERUN_MS)
-        _no_exception(page)
-    finally:
-        stop(process)
+        no_exception(page)
 
 
 # -- 9. the Data page's download holds every filtered row ------------------------------------------
@@ -347,10 +253,7 @@ def test_an_admin_upload_loads_and_the_page_shows_the_new_rows_at_once(
     upload = tmp_path / "engagements_new.csv"
     upload.write_text(f"{header}\nE-UPLOAD-1,{row.split(',', 1)[1]}\n", encoding="utf-8")
     monkeypatch.setenv("CRITAC_ADMIN_PASSWORD", "s3cret")
-    log = tmp_path / "admin.log"
-    process, url = start_app(store, browser_home, log)
-    try:
-        wait_healthy(process, url, log)
+    with running_app(store, browser_home, tmp_path / "admin.log") as (_, url):
         page.goto(url + "/data")
         main = page.locator(MAIN)
         expect(main.get_by_text(f"{before:,} engagement records")).to_be_visible(timeout=LOAD_MS)
@@ -368,6 +271,4 @@ def test_an_admin_upload_loads_and_the_page_shows_the_new_rows_at_once(
         finally:
             con.close()
         assert ("E-UPLOAD-1",) in ids
-        _no_exception(page)
-    finally:
-        stop(process)
+        no_exception(page)

@@ -1,22 +1,17 @@
-# ruff: noqa: F811 - the fixtures imported from test_browser are parameters here
 """Browser checks for issue 14's anchors: filter chips, charts' accessible names and the table
-view (real Chromium; the fixtures are test_browser.py's)."""
+view (real Chromium; the fixtures are tests/conftest.py's)."""
 
 from __future__ import annotations
 
 import re
 
-from playwright.sync_api import expect
+import pytest
 
-from .browser_support import MAIN, RERUN_MS, wait_idle
-from .test_browser import (  # noqa: F401 - fixtures
-    _chromium,
-    app,
-    app_url,
-    browser_context_args,
-    browser_home,
-    browser_type_launch_args,
-)
+from .browser_support import MAIN, RERUN_MS, playwright_expect, wait_idle
+
+expect = playwright_expect()
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium")]
 
 
 def test_chips_remove_one_filter_and_reset_all(app):

@@ -9,70 +9,28 @@ Runs the app on the small data set of tests/test_period_comparison.py. Needs Deb
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pytest
 
 from critac_metrics import registry
 
 from . import reference as ref
-from .browser_support import (
-    CHROMIUM_ARGS,
-    LOAD_MS,
-    MAIN,
-    chromium_path,
-    start_app,
-    stop,
-    wait_healthy,
-)
+from .browser_support import LOAD_MS, MAIN, playwright_expect, running_app
 from .conftest import ingested
 from .test_period_comparison import ROWS, _write
 
-REQUIRE_BROWSER = os.environ.get("CRITAC_REQUIRE_BROWSER") == "1"
+expect = playwright_expect()
 
-try:
-    from playwright.sync_api import expect
-except ImportError:  # pragma: no cover - playwright is in requirements-dev.txt
-    if REQUIRE_BROWSER:
-        raise
-    pytest.skip("playwright is not installed", allow_module_level=True)
-
-pytestmark = pytest.mark.browser
+# chromium and the browser's launch arguments are tests/conftest.py's.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium")]
 
 
 @pytest.fixture(scope="module")
-def _chromium() -> str:
-    path = chromium_path()
-    if path is None:
-        if REQUIRE_BROWSER:
-            pytest.fail("CRITAC_REQUIRE_BROWSER=1 but no chromium", pytrace=False)
-        pytest.skip("no chromium (apt-get install chromium, or set CHROMIUM_PATH)")
-    return path
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args, tmp_path_factory):
-    path = chromium_path()
-    home = tmp_path_factory.mktemp("deltas-browser-home")
-    return {
-        **browser_type_launch_args,
-        **({"executable_path": path} if path else {}),
-        "args": CHROMIUM_ARGS,
-        "env": {**os.environ, "HOME": str(home)},
-    }
-
-
-@pytest.fixture(scope="module")
-def periods_url(_chromium, tmp_path_factory):
+def periods_url(chromium, tmp_path_factory):
     base = tmp_path_factory.mktemp("deltas")
     database = ingested(_write(base / "csv", ROWS), base / "periods.duckdb")
-    log = base / "server.log"
-    process, url = start_app(database, base, log)
-    try:
-        wait_healthy(process, url, log)
+    with running_app(database, base, base / "server.log") as (_, url):
         yield url
-    finally:
-        stop(process)
 
 
 def _tile(page, label: str):

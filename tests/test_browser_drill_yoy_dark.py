@@ -2,7 +2,8 @@
 link), drilling into a fiscal year and into a topic group by a click, and dark mode that follows
 the browser's setting (charts included), with screenshots of every page in the dark.
 
-Shares the server and fixtures of tests/test_browser.py (same skip rules without chromium).
+Uses the browser fixtures of tests/conftest.py (one server for the session; the same skip rules
+without chromium as tests/test_browser.py).
 """
 
 from __future__ import annotations
@@ -18,26 +19,25 @@ from critac_metrics.filters import fiscal_year_bounds
 from dashboard.pages import PAGES
 from dashboard.show import YOY_LABEL
 
-from .browser_support import MAIN, RERUN_MS, chart, click_centre, full_screenshot, wait_idle
-from .test_browser import (
-    SCREENSHOTS,
-    _chromium,
-    _page_url,
-    app,
-    app_url,
-    browser_context_args,
-    browser_home,
-    browser_type_launch_args,
-    expect,
+from .browser_support import (
+    MAIN,
+    RERUN_MS,
+    chart,
+    click_centre,
+    full_screenshot,
+    no_exception,
+    page_url,
+    playwright_expect,
+    screenshot_folder,
+    wait_idle,
 )
 
-FIXTURES = (_chromium, app, app_url, browser_context_args, browser_home, browser_type_launch_args)
+expect = playwright_expect()
 
-pytestmark = pytest.mark.browser
+# The fixtures (one server for the session, ``app``) are tests/conftest.py's.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium")]
 
-
-def _no_exception(page) -> None:
-    expect(page.locator("[data-testid=stException]")).to_have_count(0)
+SCREENSHOTS = screenshot_folder()
 
 
 def _params(page) -> dict[str, list[str]]:
@@ -73,7 +73,7 @@ def test_the_year_over_year_switch_overlays_the_year_before_and_stays_in_the_lin
     expect(chart(page, "topics_trend_yoy")).to_be_visible(timeout=RERUN_MS)
     wait_idle(page)
     assert any(n.endswith(f" · FY{years[0]}") for n in _trace_names(page, "topics_trend_yoy"))
-    _no_exception(page)
+    no_exception(page)
 
 
 # -- drill-down ----------------------------------------------------------------------------------
@@ -98,11 +98,11 @@ def test_clicking_a_fiscal_year_opens_its_months_and_back_closes_it(app):
     assert months == [f"{start.year}-{m:02d}" for m in range(10, 13)] + [
         f"{end.year}-{m:02d}" for m in range(1, 10)
     ], months
-    _no_exception(page)
+    no_exception(page)
     page.go_back()
     expect(page).not_to_have_url(re.compile(r"start="), timeout=RERUN_MS)
     wait_idle(page)
-    _no_exception(page)
+    no_exception(page)
 
 
 def test_clicking_a_topic_group_opens_its_topics(app, demo_db):
@@ -125,7 +125,7 @@ def test_clicking_a_topic_group_opens_its_topics(app, demo_db):
     wait_idle(page)
     wanted = sorted(catalogue.loc[catalogue["topic_group"] == group, "topic"])
     assert sorted(_params(page)["topic"]) == wanted, (group, page.url)
-    _no_exception(page)
+    no_exception(page)
 
 
 # -- dark mode -----------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ def test_the_app_and_its_charts_follow_the_browser_setting(app, page, scheme):
     )
     colours = page.evaluate(_COLOURS_JS, "overview_trend")
     assert (_luminance(colours["page"]) < 0.3) == (scheme == "dark"), colours
-    _no_exception(page)
+    no_exception(page)
 
 
 @pytest.mark.parametrize("width", [1440, 390])
@@ -168,7 +168,7 @@ def test_every_page_in_the_dark_at_desktop_and_phone_width(app, page, spec, widt
     """docs/screenshots/<page>-<width>-dark.png (written with CRITAC_WRITE_SCREENSHOTS=1)."""
     page.emulate_media(color_scheme="dark")
     has_charts = spec.path != "views/data.py"
-    app(_page_url(spec), charts=has_charts)
+    app(page_url(spec), charts=has_charts)
     page.set_viewport_size({"width": width, "height": 900})
     if has_charts:
         page.wait_for_function(
@@ -179,5 +179,5 @@ def test_every_page_in_the_dark_at_desktop_and_phone_width(app, page, spec, widt
             timeout=RERUN_MS,
         )
     wait_idle(page)
-    _no_exception(page)
+    no_exception(page)
     full_screenshot(page, SCREENSHOTS / f"{Path(spec.path).stem}-{width}-dark.png", width=width)

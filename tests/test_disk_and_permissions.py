@@ -27,6 +27,7 @@ from pathlib import Path
 import pytest
 
 from critac_metrics import cli, db
+from critac_metrics.db import tables
 from critac_metrics.ingest import ingest_files
 
 from .conftest import ROOT, TINY
@@ -203,14 +204,15 @@ def test_report_out_on_a_full_disk_leaves_no_part_file(tmp_path, tiny_db, monkey
 
 
 def _full_after_half(monkeypatch):
-    """``shutil.copyfile`` (as db.py uses it) writes half the file, then the disk is full."""
+    """``shutil.copyfile`` (as the store's publish and rollback use it) writes half the file, then
+    the disk is full."""
 
     def copy(source, destination, *args, **kwargs):
         data = Path(source).read_bytes()
         Path(destination).write_bytes(data[: len(data) // 2])
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), os.fsdecode(destination))
 
-    monkeypatch.setattr(db.shutil, "copyfile", copy)
+    monkeypatch.setattr(shutil, "copyfile", copy)
 
 
 def test_a_full_disk_while_copying_a_new_version_is_one_error_and_leaves_nothing(
@@ -243,7 +245,7 @@ def test_a_full_disk_while_the_new_version_is_written_is_one_error(tmp_path, tin
     def full(con):
         raise duckdb.IOException('Could not write file "x": No space left on device')
 
-    monkeypatch.setattr(db, "rebuild_derived", full)
+    monkeypatch.setattr(tables, "rebuild_derived", full)
     result = ingest_files(target, [_engagements_csv(tmp_path / "engagements_b.csv", "B")])
     (problem,) = result.errors
     assert "No space left on device" in str(problem)
@@ -276,8 +278,9 @@ def test_a_rollback_copy_left_by_a_killed_rollback_is_removed_by_the_next_writer
 # and the writer's spill folder (critac-spill-*) both exist then.
 _STOPPED_IMPORT = """
 import os, signal, sys
-from critac_metrics import db, ingest
-db.rebuild_derived = lambda con: os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+from critac_metrics import ingest
+from critac_metrics.db import tables
+tables.rebuild_derived = lambda con: os.kill(os.getpid(), getattr(signal, sys.argv[1]))
 ingest.ingest_files(sys.argv[2], sys.argv[3:])
 """
 

@@ -12,24 +12,6 @@ from critac_metrics.filters import Filters
 from dashboard import chips
 from dashboard.pages import PAGES
 
-from .conftest import ROOT
-
-
-@pytest.fixture
-def app(monkeypatch, demo_db):
-    monkeypatch.setenv("CRITAC_DB", str(demo_db))
-
-    def make(page: str | None = None, **params) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        at.query_params.update(params)
-        at.run()
-        if page:
-            at.switch_page(page)
-            at.run()
-        return at
-
-    return make
-
 
 def _chip_keys(at: AppTest) -> list[str]:
     return [b.key for b in at.button if b.key and b.key.startswith("chip_")]
@@ -56,8 +38,8 @@ def test_chip_texts_use_labels():
 
 
 @pytest.mark.parametrize("page", [p.path for p in PAGES])
-def test_every_page_has_chips(app, page):
-    at = app(page if page != PAGES[0].path else None, agency_type=["tribal", "campus"])
+def test_every_page_has_chips(demo_app, page):
+    at = demo_app(page if page != PAGES[0].path else None, agency_type=["tribal", "campus"])
     assert sorted(_chip_keys(at)) == [
         "chip_agency_types_campus",
         "chip_agency_types_tribal",
@@ -65,8 +47,10 @@ def test_every_page_has_chips(app, page):
     ]
 
 
-def test_removing_one_chip_keeps_the_others(app):
-    at = app(agency_type=["tribal", "campus"], state="CA", start="2023-10-01", end="2024-09-30")
+def test_removing_one_chip_keeps_the_others(demo_app):
+    at = demo_app(
+        agency_type=["tribal", "campus"], state="CA", start="2023-10-01", end="2024-09-30"
+    )
     at.button(key="chip_agency_types_tribal").click().run()
     assert at.query_params.get("agency_type") in ("campus", ["campus"])
     assert at.query_params.get("state") in ("CA", ["CA"])
@@ -78,13 +62,13 @@ def test_removing_one_chip_keeps_the_others(app):
     assert "start" not in at.query_params and at.query_params.get("state") in ("CA", ["CA"])
 
 
-def test_reset_all_clears_every_filter(app):
-    at = app(agency_type="tribal", state="CA", topic="De-escalation")
+def test_reset_all_clears_every_filter(demo_app):
+    at = demo_app(agency_type="tribal", state="CA", topic="De-escalation")
     at.button(key="chip_reset_all").click().run()
     assert not [k for k in at.query_params if not k.startswith("_")]
     assert _chip_keys(at) == []
 
 
-def test_no_chips_without_filters_or_when_presenting(app):
-    assert _chip_keys(app()) == []
-    assert _chip_keys(app(agency_type="tribal", _present="1")) == []
+def test_no_chips_without_filters_or_when_presenting(demo_app):
+    assert _chip_keys(demo_app()) == []
+    assert _chip_keys(demo_app(agency_type="tribal", _present="1")) == []

@@ -369,7 +369,7 @@ BREAKDOWN_CASES = [
     (selection, dimension)
     for selection in SELECTION_NAMES
     for dimension in (
-        m.DIMENSION_SQL
+        m.DIMENSIONS
         if selection in ("all", "fy2024", "combined", "empty-future")
         else ("topic", "topic_group", "size_band")
     )
@@ -389,7 +389,7 @@ def check_breakdown(world, selection, dimension):
 
 
 def test_breakdown_dimension_list_is_the_documented_one():
-    assert set(m.DIMENSION_SQL) == {
+    assert set(m.DIMENSIONS) == {
         "topic", "primary_topic", "topic_group", "agency_type", "size_band", "state", "region",
         "assistance_type", "delivery_mode", "provider", "status",
     }  # fmt: skip

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from critac_metrics import db
+from critac_metrics.db import tables
 from critac_metrics.ingest import ingest_files
 
 from .conftest import ROOT, TINY, run_cli
@@ -187,7 +188,7 @@ def _rollback_during_an_import(tmp_path, target: Path, *args: str):
     let the import publish once the rollback waits for the lock, and return the rollback's exit
     code, stdout and stderr."""
     pause, paused = threading.Event(), threading.Event()
-    rebuild = db.rebuild_derived
+    rebuild = tables.rebuild_derived
 
     def slow_rebuild(con):
         paused.set()
@@ -197,7 +198,7 @@ def _rollback_during_an_import(tmp_path, target: Path, *args: str):
     source = _engagements_csv(tmp_path / "engagements_D.csv", "D", 4)
     results = []
     importer = threading.Thread(target=lambda: results.append(ingest_files(target, [source])))
-    db.rebuild_derived = slow_rebuild
+    tables.rebuild_derived = slow_rebuild
     try:
         importer.start()
         assert paused.wait(120)
@@ -209,7 +210,7 @@ def _rollback_during_an_import(tmp_path, target: Path, *args: str):
     finally:
         pause.set()
         importer.join(120)
-        db.rebuild_derived = rebuild
+        tables.rebuild_derived = rebuild
     assert results and results[0].ok and results[0].loaded
     try:
         stdout, stderr = rollback.communicate(timeout=120)

@@ -1,7 +1,8 @@
 """Issue 14's defects, driven in headless Chromium: heatmap clicks, Back, the Data page's tiles,
 topic search, empty states, labels, the presenter's page, the modebar and the 390 px layout.
 
-Shares the server and fixtures of tests/test_browser.py (same skip rules without chromium).
+Uses the browser fixtures of tests/conftest.py (one server for the session; the same skip rules
+without chromium as tests/test_browser.py).
 """
 
 from __future__ import annotations
@@ -23,32 +24,23 @@ from .browser_support import (
     filter_caption,
     full_screenshot,
     metric_value,
+    no_exception,
+    page_url,
+    playwright_expect,
     point_customdata,
     query_pairs,
     read_kpis,
+    screenshot_folder,
     wait_idle,
 )
-from .test_browser import (
-    SCREENSHOTS,
-    _chromium,
-    _page_url,
-    app,
-    app_url,
-    browser_context_args,
-    browser_home,
-    browser_type_launch_args,
-    expect,
-)
 
-# The fixtures of tests/test_browser.py (one server for the session), used here by name.
+expect = playwright_expect()
+
+# The fixtures (one server for the session, ``app``) are tests/conftest.py's.
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("chromium")]
+
+SCREENSHOTS = screenshot_folder()
 ENGAGEMENTS = registry.label("engagements")
-FIXTURES = (_chromium, app, app_url, browser_context_args, browser_home, browser_type_launch_args)
-
-pytestmark = pytest.mark.browser
-
-
-def _no_exception(page) -> None:
-    expect(page.locator("[data-testid=stException]")).to_have_count(0)
 
 
 # -- 1. a heatmap cell cross-filters on its topic and agency type ----------------------------------
@@ -76,7 +68,7 @@ def test_clicking_a_heatmap_cell_filters_on_its_topic_and_agency_type(app):
     wanted = Filters(topics=(cell[0],), agency_types=(cell[1],)).describe()
     expect(filter_caption(page)).to_have_text(wanted, timeout=RERUN_MS)
     wait_idle(page)
-    _no_exception(page)
+    no_exception(page)
 
 
 # -- 4. Back undoes a cross-filter ----------------------------------------------------------------
@@ -105,7 +97,7 @@ def test_back_undoes_a_cross_filter_and_forward_redoes_it(app, demo_db):
     page.go_forward()
     expect(page).to_have_url(re.compile(r"[?&]state=CA(&|$)"), timeout=RERUN_MS)
     expect(metric_value(page, ENGAGEMENTS)).to_have_text(filtered[ENGAGEMENTS], timeout=RERUN_MS)
-    _no_exception(page)
+    no_exception(page)
 
 
 # -- 3. typing a topic's name selects that topic ----------------------------------------------------
@@ -128,7 +120,7 @@ def test_typing_a_topic_name_and_enter_selects_that_topic(app):
     expect(chips).to_have_count(1)
     expect(chips).to_have_text("De-escalation")
     wait_idle(page)
-    _no_exception(page)
+    no_exception(page)
 
 
 # -- 5. and 6. a phone-width screen; the modebar and the demo label --------------------------------
@@ -181,7 +173,7 @@ def test_a_phone_width_screen_keeps_footers_and_labels_whole(app):
             assert _inside(tick, boxes["figure"]), (key, tick)
     # Wide charts keep a readable width and scroll sideways.
     assert page.evaluate(_BOXES_JS, "overview_map")["figure"]["right"] > PHONE["width"]
-    _no_exception(page)
+    no_exception(page)
 
 
 def test_the_modebar_does_not_cover_the_demo_label(app):
@@ -213,10 +205,10 @@ def test_every_page_at_desktop_and_phone_width(app, spec, width):
     """docs/screenshots/<page>-<width>.png; at 390 px nothing but the wide charts' own scrolling
     boxes is wider than the screen."""
     has_charts = spec.path != "views/data.py"
-    page = app(_page_url(spec), charts=has_charts)
+    page = app(page_url(spec), charts=has_charts)
     page.set_viewport_size({"width": width, "height": 900})
     wait_idle(page)
-    _no_exception(page)
+    no_exception(page)
     assert page.evaluate(_PAGE_OVERFLOW_JS) <= 1, "the page scrolls sideways"
     full_screenshot(page, SCREENSHOTS / f"{Path(spec.path).stem}-{width}.png", width=width)
-    _no_exception(page)
+    no_exception(page)

@@ -28,7 +28,7 @@ validating it again. ``builder.uncached`` is the builder itself.
 
 from __future__ import annotations
 
-from .breakdowns import NATURAL_ORDER, bar_breakdown, topic_heatmap
+from .breakdowns import bar_breakdown, topic_heatmap
 from .export import (
     DEMO_ROW,
     FOOTER_LINE,
@@ -129,7 +129,6 @@ __all__ = [
     "MODEBAR_REMOVED",
     "MULTI_TOPIC_NOTE",
     "MUTED",
-    "NATURAL_ORDER",
     "NO_ANSWERS_MESSAGE",
     "PALETTE",
     "PARTIAL_OPACITY",

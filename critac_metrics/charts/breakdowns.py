@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from .. import figure_cache
+from .. import dimensions, figure_cache
 from ..registry import label as registry_label
 from .layout import (
     MULTI_TOPIC_NOTE,
@@ -24,9 +24,6 @@ from .layout import (
     short_labels,
 )
 from .theme import PALETTE, SEQUENTIAL, ZERO_TILE
-
-# Dimensions whose frame order is meaningful (metrics returns them in that order).
-NATURAL_ORDER = frozenset({"size_band", "status", "agency_type"})
 
 
 def _value_label(value: str) -> str:
@@ -51,7 +48,7 @@ def bar_breakdown(
     if value == "requests":
         notes.append("Requests of any status")
     frame = df
-    if not is_empty(df) and dimension not in NATURAL_ORDER:
+    if not is_empty(df) and not dimensions.is_ordered(dimension):  # else in metrics' order
         # A ranking: a value with none (a topic whose only request was declined) is not in it.
         frame = frame[frame[value] > 0].sort_values(value, ascending=False, kind="stable")
     if is_empty(frame):

@@ -110,9 +110,9 @@ def _add_projection(
     return new_end, max(top, goal), max(y_top, goal * 1.15)
 
 
-# The plot area (px) of a half-width chart, which milestone labels must fit; and the offset of a
-# label from its milestone (px left, px up).
-MILESTONE_PLOT = (480, 300)
+# The plot area (px) of a phone-width (390 px) chart, the narrowest the milestone labels must fit;
+# and the offset of a label from its milestone (px left, px up).
+MILESTONE_PLOT = (250, 180)
 MILESTONE_OFFSET = (14, 30)
 MILESTONE_OFFSET_EARLY = (18, 8)  # px right, px down: a label under-right of its milestone
 MILESTONE_LABEL_PX = 28  # the height of a two-line label
@@ -147,7 +147,7 @@ def _add_milestones(fig: go.Figure, ms: pd.DataFrame, span: Span) -> list[tuple[
     # The line rises to the right, so above-left of a point is clear of it; two short lines keep
     # the label narrow. A milestone too close to the last labelled one keeps its marker (and
     # hover) but gets no label.
-    two_lines = [f"{n}<br>{m}" for n, m in zip(names, months, strict=True)]
+    two_lines = [f"{ordinal(int(v))}<br>{m}" for v, m in zip(ms["milestone"], months, strict=True)]
     placed, labels_out = [], []
     (first, last), top = span
     for label, x, y in _spaced(two_lines, ms["requested_on"], ms["milestone"], span):

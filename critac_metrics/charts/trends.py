@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from .. import figure_cache
+from .. import dimensions, figure_cache
 from ..metrics import FISCAL_MONTHS, PERIOD_MONTHS
 from ..registry import label as registry_label
 from .layout import (
@@ -26,7 +26,7 @@ from .layout import (
 )
 from .theme import MUTED, PALETTE
 
-GRAIN_NOUNS = {"month": "month", "quarter": "quarter", "fiscal_year": "fiscal year"}
+GRAIN_NOUNS = dimensions.GRAIN_NOUNS
 
 # A period that runs past the last day of data (``is_partial``): a hatched, lighter bar, an
 # open marker on lines, an asterisk on its tick label and a note in the subtitle.
