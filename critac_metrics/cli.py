@@ -301,13 +301,14 @@ def _cmd_summary(args: argparse.Namespace) -> int:
                 "suppressed" if fig["suppressed"] else registry.format_value(fig["top2_pct"], "pct")
             )
             mean = "" if fig["suppressed"] else registry.format_value(fig["mean"], "mean")
-            print(f"  {item:<20} {fig['n']:>7,} {pct:>12} {mean:>6}")
+            name = dimensions.value_label("item", item)
+            print(f"  {name:<20} {fig['n']:>7,} {pct:>12} {mean:>6}")
     print("Engagements by topic:")
     for topic, count in result["by_topic"].items():
         print(f"  {topic:<48} {count:>7,}")
     print("Engagements by agency type:")
     for kind, count in result["by_agency_type"].items():
-        print(f"  {kind:<48} {count:>7,}")
+        print(f"  {dimensions.value_label('agency_type', kind):<48} {count:>7,}")
     print(changes["sentence"])
     if changes["previous"]:
         print(f"Change, {changes['current']} vs {changes['previous']}: now, before, change")

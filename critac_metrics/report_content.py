@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import charts, metrics, registry
+from .dimensions import value_label
 from .filters import Filters
 from .text import without_controls
 from .words import plural as _plural
@@ -225,11 +226,15 @@ def _plain(text: str) -> str:
 
 def _agency_type(value: Any) -> str:
     """'tribal' -> 'tribal agencies'; 'other' -> 'other agency types'."""
-    return "other agency types" if value == "other" else f"{charts.pretty(value).lower()} agencies"
+    return (
+        "other agency types"
+        if value == "other"
+        else f"{value_label('agency_type', value).lower()} agencies"
+    )
 
 
 def _item(name: str) -> str:
-    return charts.pretty(name)
+    return value_label("item", name)
 
 
 def _join(names: Sequence[str]) -> str:

@@ -5,6 +5,7 @@ figure, a takeaway computed from the data and the chart's numbers as a table."""
 from __future__ import annotations
 
 from . import charts, metrics, schema
+from .dimensions import value_label
 from .report_content import (
     OUTCOME_ITEM,
     Built,
@@ -175,7 +176,7 @@ def _by_agency_type(ctx: _Context) -> Built:
     ordered = frame.assign(_rank=frame["agency_type"].map(schema.AGENCY_TYPES.index))
     rows = tuple(
         (
-            charts.pretty(r["agency_type"]),
+            value_label("agency_type", r["agency_type"]),
             _count(r["n"]),
             _positive(r, "suppressed"),  # below min_n, or hidden so the rest cannot give it away
             _pct(r["response_rate"]),

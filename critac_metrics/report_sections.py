@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from . import charts, metrics, registry
+from . import charts, dimensions, metrics, registry
+from .dimensions import value_label
 from .report_content import (
     NO_DATA,
     TOP_TOPICS,
@@ -246,7 +247,9 @@ def _agency_types(ctx: _Context) -> Built:
     if shown.empty:
         return "agency_types", fig, NO_DATA, Table(columns, ())
     total = ctx.engagements
-    names, top = _leaders(shown.set_index("agency_type"), "engagements", charts.pretty)
+    names, top = _leaders(
+        shown.set_index("agency_type"), "engagements", dimensions.COLUMNS["agency_type"].value_label
+    )
     share = _share(top, total)
     if len(shown) == 1:
         who = _agency_type(names[0].lower())
@@ -266,7 +269,7 @@ def _agency_types(ctx: _Context) -> Built:
         takeaway = f"{len(names)} agency types tie for the most engagements: {top:,} each"
     rows = tuple(
         (
-            charts.pretty(r.agency_type),
+            value_label("agency_type", r.agency_type),
             _count(r.engagements),
             _pct(r.engagements / total * 100),
             _count(r.agencies),
@@ -350,7 +353,9 @@ def _timeliness(ctx: _Context) -> Built:
             _days(r["p90_days_start_to_completion"]),
         )
 
-    rows = tuple(row(charts.pretty(r["assistance_type"]), r) for _, r in frame.iterrows())
+    rows = tuple(
+        row(value_label("assistance_type", r["assistance_type"]), r) for _, r in frame.iterrows()
+    )
     return "timeliness", fig, takeaway, Table(columns, (*rows, row("All engagements", total)))
 
 

@@ -61,11 +61,13 @@ def test_palette_and_scales():
     assert charts.scale_colour(2) == charts.SEQUENTIAL[-1][1].lower()
 
 
-def test_pretty_labels():
-    assert charts.pretty("virtual_consultation") == "Virtual consultation"
-    assert charts.pretty("De-escalation") == "De-escalation"
-    assert charts.pretty("Use of Force") == "Use of Force"
-    assert charts.pretty(float("nan")) == "Unknown"
+def test_value_labels():
+    assert (
+        dimensions.value_label("assistance_type", "virtual_consultation") == "Virtual consultation"
+    )
+    assert dimensions.value_label("topic", "De-escalation") == "De-escalation"
+    assert dimensions.value_label("topic", "Use of Force") == "Use of Force"
+    assert dimensions.value_label("agency_type", float("nan")) == "Unknown"
     assert charts.category_label("state", "ID") == "Idaho"
     assert charts.category_label("topic", "<b>x</b>") == "&lt;b&gt;x&lt;/b&gt;"
 
@@ -354,7 +356,9 @@ def test_bar_breakdown_keeps_natural_order(tiny_con):
     frame = metrics.breakdown(tiny_con, Filters(), "agency_type")
     fig = charts.bar_breakdown(frame, "agency_type", value="agencies")
     assert [row[0] for row in fig.data[0].customdata] == frame["agency_type"].tolist()
-    assert list(fig.data[0].y) == [charts.pretty(t) for t in frame["agency_type"]]
+    assert list(fig.data[0].y) == [
+        dimensions.value_label("agency_type", t) for t in frame["agency_type"]
+    ]
     assert arr(fig.data[0].x).tolist() == frame["agencies"].tolist()
     assert fig.layout.title.text == "Agencies served by agency type"
 

@@ -50,7 +50,6 @@ from .layout import (
     TITLE_WIDTH,
     category_label,
     empty_figure,
-    pretty,
     short_labels,
     wrap_subtitle,
 )
@@ -64,7 +63,6 @@ from .milestones import (
 )
 from .outcomes import (
     LEVEL_LABELS,
-    WAVE_TITLES,
     WAVE_WHEN,
     evidence_levels,
     likert_diverging,
@@ -147,7 +145,6 @@ __all__ = [
     "TITLE_PAD_TOP",
     "TITLE_WIDTH",
     "WARNING",
-    "WAVE_TITLES",
     "WAVE_WHEN",
     "ZERO_TILE",
     "backlog",
@@ -164,7 +161,6 @@ __all__ = [
     "likert_diverging",
     "modebar_config",
     "post_vs_follow_up",
-    "pretty",
     "scale_colour",
     "series_by_dimension",
     "short_labels",

@@ -27,14 +27,6 @@ TITLE_WIDTH = 34  # characters per title line (18 px font): fits a phone-width (
 TITLE_LINE = 24  # px per title line
 
 
-def pretty(value: object) -> str:
-    """'virtual_consultation' -> 'Virtual consultation'; NaN/None -> 'Unknown'."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "Unknown"
-    text = str(value).replace("_", " ")
-    return text[:1].upper() + text[1:]
-
-
 def category_label(dimension: str, value: object) -> str:
     """The label for one value of a dimension (registry.value_label), escaped for Plotly's
     pseudo-HTML."""

@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import figure_cache
+from ..dimensions import humanised, value_label
 from ..metrics import DEFAULT_MIN_N
-from ..registry import VALUE_LABELS
 from ..words import plural
 from .layout import (
     NO_ANSWERS_MESSAGE,
@@ -21,13 +21,11 @@ from .layout import (
     empty_figure,
     finish,
     is_empty,
-    pretty,
     raw_value,
     rows_height,
 )
 from .theme import INK, LIKERT_COLORS, LIKERT_LABELS, MUTED, PALETTE
 
-WAVE_TITLES = VALUE_LABELS["wave"]
 # Per shown item (by row): (answer, signed bar length, shown %) for its six segments.
 LikertParts = dict[int, list[tuple[int, float, float]]]
 
@@ -69,7 +67,7 @@ def likert_diverging(
 
     Suppressed items get a grey label with their n and no bar: no percentage is ever drawn for them.
     """
-    title = f"{WAVE_TITLES.get(wave, pretty(wave))}: answers by item"
+    title = f"{value_label('wave', wave)}: answers by item"
     subtitle = "% of answers; 1–2 left of zero, 3 split across it, 4–5 right"
     if is_empty(item_df):
         return empty_figure(title)
@@ -78,9 +76,9 @@ def likert_diverging(
     frame = item_df.reset_index(drop=True)
     shown = frame[~frame["suppressed"].astype(bool)]
     labels = [
-        _suppressed_label(pretty(r.item), int(r.n), min_n)
+        _suppressed_label(value_label("item", r.item), int(r.n), min_n)
         if r.suppressed
-        else f"{pretty(r.item)} (n={int(r.n):,})"
+        else f"{value_label('item', r.item)} (n={int(r.n):,})"
         for r in frame.itertuples()
     ]
     parts = {i: _likert_parts(row) for i, row in shown.iterrows()}
@@ -167,7 +165,7 @@ def top2_by_segment(df: pd.DataFrame, segment: str, min_n: int = DEFAULT_MIN_N) 
     items = df["item"].dropna().unique() if df is not None and "item" in df else []
     if len(items) > 1:
         raise ValueError("top2_by_segment expects one survey item; filter the frame by item first")
-    item = pretty(items[0]) if len(items) else "Survey item"
+    item = value_label("item", items[0]) if len(items) else "Survey item"
     title = f"% positive by {dimension_label(segment)}: {item}"
     subtitle = (
         "% answering 4 or 5 · whiskers: 95% interval clustered by engagement · n = respondents "
@@ -234,7 +232,7 @@ def post_vs_follow_up(df: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> go.Figure
         _add_wave_bars(fig, part, items, wave, offset, colour, min_n)
     fig.update_xaxes(
         tickvals=list(range(len(items))),
-        ticktext=[pretty(i) for i in items],
+        ticktext=[value_label("item", i) for i in items],
         range=[-0.6, len(items) - 0.4],
         showgrid=False,
     )
@@ -269,8 +267,8 @@ def evidence_levels(df: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> go.Figure:
     frame = df.reset_index(drop=True)
     labels = []
     for r in frame.itertuples():
-        name = f"{LEVEL_LABELS.get(r.level, pretty(r.level))}: {pretty(r.item).lower()}, "
-        name += WAVE_WHEN.get(r.wave, pretty(r.wave))
+        name = f"{LEVEL_LABELS.get(r.level, humanised(r.level))}: {value_label('item', r.item).lower()}, "
+        name += WAVE_WHEN.get(r.wave, value_label("wave", r.wave))
         labels.append(
             _suppressed_label(name, r.n, min_n) if r.suppressed else f"{name} (n={int(r.n):,})"
         )
@@ -346,7 +344,7 @@ def _add_wave_bars(
         y=rows["top2_pct"],
         offset=offset,
         width=0.39,
-        name=WAVE_TITLES[wave],
+        name=value_label("wave", wave),
         marker_color=colour,
         error_y={
             "type": "data",
@@ -364,7 +362,7 @@ def _add_wave_bars(
             [i, int(part.loc[i, "n"]), part.loc[i, "top2_low"], part.loc[i, "top2_high"]]
             for i in shown
         ],
-        hovertemplate=f"<b>{WAVE_TITLES[wave]}</b><br>%{{y:.1f}}% positive "
+        hovertemplate=f"<b>{value_label('wave', wave)}</b><br>%{{y:.1f}}% positive "
         "(95% CI %{customdata[2]:.1f}–%{customdata[3]:.1f}%)<br>n = %{customdata[1]:,}"
         "<extra></extra>",
     )
