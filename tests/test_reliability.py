@@ -796,5 +796,5 @@ def test_cli_summary_suppresses_small_cells(tiny_db):
     for line in lines:
         assert "suppressed" in line
         assert "%" not in line and not any(f"{d}." in line for d in range(1, 6)), line
-    ops_line = next(line for line in table.splitlines() if "operations_change" in line)
+    ops_line = next(line for line in table.splitlines() if "Operations change" in line)
     assert "suppressed" in ops_line
