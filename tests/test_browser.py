@@ -262,7 +262,9 @@ def test_an_admin_upload_loads_and_the_page_shows_the_new_rows_at_once(
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(upload))
         page.get_by_role("button", name="Validate and import").click()
         expect(main.get_by_text("Imported engagements: 1 row.")).to_be_visible(timeout=LOAD_MS)
-        expect(main.get_by_text(f"{before + 1:,} engagement records")).to_be_visible()
+        expect(main.get_by_text(f"{before + 1:,} engagement records")).to_be_visible(
+            timeout=RERUN_MS
+        )
         con = db.connect(store)
         try:
             ids = con.execute(
