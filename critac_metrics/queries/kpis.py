@@ -287,19 +287,19 @@ def _kpi_counts(
         key = f"case when {column} >= ? then true when {column} <= ? then false end"
         key_params = list(split)
     columns = f"*, {key} as is_current"
+    column_params: list[object] = list(key_params)
     delivered, responded = "is_completed", "is_completed and responses > 0"
-    as_of_params: list[object] = []
     if previous_as_of is not None:
         # A correlated subquery DuckDB turns into one join; only the comparison scan pays for it.
         columns += (
-            ", (select min(s.submitted_on) from survey_responses s"
+            ", ?::date as previous_as_of, (select min(s.submitted_on) from survey_responses s"
             " where s.engagement_id = engagement_facts.engagement_id) as first_response_on"
         )
-        delivered = "is_completed and (is_current or completed_on <= ?::date)"
+        column_params.append(previous_as_of)
+        delivered = "is_completed and (is_current or completed_on <= previous_as_of)"
         responded = (
-            f"{delivered} and responses > 0 and (is_current or first_response_on <= ?::date)"
+            f"{delivered} and responses > 0 and (is_current or first_response_on <= previous_as_of)"
         )
-        as_of_params = [previous_as_of] * 5  # in the order the placeholders appear below
     rows, description = _fetch(
         con,
         f"""
@@ -321,14 +321,7 @@ def _kpi_counts(
             date_diff('day', min({column}), max({column})) as span_days
         from (select {columns} {source}) group by all
     """,
-        [
-            *as_of_params,
-            cutoff,
-            cutoff,
-            window,
-            *key_params,
-            *params,
-        ],
+        [cutoff, cutoff, window, *column_params, *params],
     )
     names = [d[0] for d in description]
     return {bool(row[0]): dict(zip(names, row, strict=True)) for row in rows if row[0] is not None}
