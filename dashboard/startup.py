@@ -1,0 +1,25 @@
+"""Once per server process, on its first script run: what makes later runs cheaper."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+_LOCK = threading.Lock()
+_DONE = False
+
+
+def once() -> None:
+    """Freeze the objects loaded so far (modules, Streamlit, pandas, plotly, DuckDB): the garbage
+    collector never walks them again. With Streamlit's collection after every run turned off
+    (``runner.postScriptGC`` in .streamlit/config.toml), Python's own full collections still run
+    now and then; frozen, they cost a fraction (benchmarks/profile_server.py)."""
+    global _DONE
+    if _DONE:
+        return
+    with _LOCK:
+        if _DONE:
+            return
+        _DONE = True
+        gc.collect()  # nothing that is already garbage gets frozen
+        gc.freeze()
