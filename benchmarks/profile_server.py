@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import itertools
 import json
 import os
 import sys
@@ -187,7 +188,8 @@ def drive(args) -> dict:
     from tests.browser_support import stop, wait_healthy
 
     root = args.app_root.resolve()
-    pool = iter(selections(topic_names(args.db), seed=args.seed))
+    every = selections(topic_names(args.db), seed=args.seed)
+    pool = itertools.cycle(every[: args.popular]) if args.popular else iter(every)
     with tempfile.TemporaryDirectory(prefix="critac-profile-") as tmp:
         home = Path(tmp)
         log = home / "streamlit.log"
@@ -284,6 +286,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--warm", type=int, default=3)
     parser.add_argument("--seed", type=int, default=15)
+    parser.add_argument("--popular", type=int, default=0,
+                        help="cycle through this many selections (0: each run a new one)")  # fmt: skip
     parser.add_argument("--interval-ms", type=float, default=2.0)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--no-profile", dest="profile", action="store_false")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import threading
 
@@ -11,7 +12,8 @@ _DONE = False
 
 def once() -> None:
     """Freeze the objects loaded so far (modules, Streamlit, pandas, plotly, DuckDB): the garbage
-    collector never walks them again. With Streamlit's collection after every run turned off
+    collector never walks them again. Unfrozen at exit, so the interpreter's shutdown still frees
+them (DuckDB's bindings report objects left alive at exit as leaks). With Streamlit's collection after every run turned off
     (``runner.postScriptGC`` in .streamlit/config.toml), Python's own full collections still run
     now and then; frozen, they cost a fraction (benchmarks/profile_server.py)."""
     global _DONE
@@ -23,3 +25,4 @@ def once() -> None:
         _DONE = True
         gc.collect()  # nothing that is already garbage gets frozen
         gc.freeze()
+        atexit.register(gc.unfreeze)

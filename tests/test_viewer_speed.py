@@ -121,6 +121,47 @@ def test_unhashable_arguments_are_built_every_time():
     assert len(calls) == 2 and figure_cache.STATS["uncached"] == 2
 
 
+def test_a_figure_in_context_is_made_once_and_is_the_same(demo_con):
+    """show.chart's figure (context footer, demo label, theme) is cached by the built figure's
+    key and the context: a second draw is a copy, equal to making it again from scratch."""
+    from dashboard import show
+
+    frame = metrics.engagements_by_state(demo_con.cursor(), FY2024)
+    context = ("FY2024, every topic", dt.date(2025, 9, 30), True, False)
+    first = figure_cache.derived(show._in_context, charts.state_map(frame), *context)
+    hits = figure_cache.STATS["hits"]
+    again = figure_cache.derived(show._in_context, charts.state_map(frame), *context)
+    assert figure_cache.STATS["hits"] == hits + 2  # the built figure and the figure in context
+    fresh = show._in_context(charts.state_map.uncached(frame), *context)
+    assert spec(again) == spec(first) == spec(fresh)
+    assert any(a.name == "context-footer" for a in again.layout.annotations)
+    # Another context, theme or figure is another figure.
+    dark = figure_cache.derived(show._in_context, charts.state_map(frame), *context[:3], True)
+    assert spec(dark) != spec(first) and spec(dark) == spec(
+        show._in_context(charts.state_map.uncached(frame), *context[:3], True)
+    )
+    other = figure_cache.derived(show._in_context, charts.state_map(frame), "TX", *context[1:])
+    assert spec(other) != spec(first)
+
+
+def test_a_figure_without_a_key_is_made_every_time(demo_con):
+    calls = []
+
+    def decorate(fig, text):
+        calls.append(text)
+        return go.Figure(fig).update_layout(title_text=text)
+
+    frame = metrics.breakdown(demo_con.cursor(), FY2024, dimension="topic")
+    changed = figure_cache.untag(charts.bar_breakdown(frame, "topic").update_layout(height=999))
+    figure_cache.derived(decorate, changed, "a")
+    figure_cache.derived(decorate, changed, "a")
+    assert calls == ["a", "a"]
+    built = charts.bar_breakdown(frame, "topic")
+    figure_cache.derived(decorate, built, "a")
+    figure_cache.derived(decorate, charts.bar_breakdown(frame, "topic"), "a")
+    assert calls == ["a", "a", "a"]
+
+
 # -- cheaper to build, the same figure --------------------------------------------------------------
 
 
