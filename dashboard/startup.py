@@ -12,10 +12,11 @@ _DONE = False
 
 def once() -> None:
     """Freeze the objects loaded so far (modules, Streamlit, pandas, plotly, DuckDB): the garbage
-    collector never walks them again. Unfrozen at exit, so the interpreter's shutdown still frees
-them (DuckDB's bindings report objects left alive at exit as leaks). With Streamlit's collection after every run turned off
+    collector never walks them again. With Streamlit's collection after every run turned off
     (``runner.postScriptGC`` in .streamlit/config.toml), Python's own full collections still run
-    now and then; frozen, they cost a fraction (benchmarks/profile_server.py)."""
+    now and then; frozen, they cost a fraction (benchmarks/profile_server.py). Unfrozen at exit,
+    so the interpreter's shutdown still frees them (DuckDB's bindings report objects left alive
+    at exit as leaks)."""
     global _DONE
     if _DONE:
         return
