@@ -289,8 +289,14 @@ def figure_row(values: dict, names: list[str], fmt: str | None = None) -> None:
         column.metric(label, text, help=metric.description if metric else None, border=True)
 
 
-def table(frame: pd.DataFrame, key: str, help_text: str | None = None) -> None:
-    """A table; text cells are always shown as text (never rendered as HTML or Markdown)."""
+def table(
+    frame: pd.DataFrame, key: str, help_text: str | None = None, lazy: bool | None = None
+) -> None:
+    """A table; text cells are always shown as text (never rendered as HTML or Markdown).
+    ``lazy``: the browser gets the first 1,000 rows and asks the server for more as the reader
+    scrolls or sorts (st.dataframe's lazy loading), instead of every row on every run; None lets
+    Streamlit choose (lazy above 150,000 rows). Its limits (no grid search, CSV download or row
+    selection) are features this app turns off anyway."""
     if help_text:
         st.caption(help_text)
     dates = {
@@ -305,6 +311,7 @@ def table(frame: pd.DataFrame, key: str, help_text: str | None = None) -> None:
         hide_index=True,
         width="stretch",
         column_config={**headers, **dates},
+        lazy=lazy,
     )
 
 
