@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from types import FrameType
 
 IDLE_LEAVES = {
     "wait",
@@ -89,7 +90,7 @@ class Sampler(threading.Thread):
                 self.busy[kind] += 1
                 self.leaf[kind][f"{_short(code.co_filename)}:{code.co_name}:{frame.f_lineno}"] += 1
                 seen = set()
-                f = frame
+                f: FrameType | None = frame
                 while f is not None:
                     key = f"{_short(f.f_code.co_filename)}:{f.f_code.co_name}"
                     if key not in seen:

@@ -41,7 +41,6 @@ from .report_content import (
     check_sections,
 )
 from .report_html import CSS, PLOTLY_JS, build_html, plotly_js
-from .report_pptx import build_deck
 from .report_sections import SECTION_CHARTS, Built, chart_count, milestone_takeaway
 from .words import plural as _plural
 
@@ -173,6 +172,15 @@ def _none(value: Any) -> float | None:
 
 
 # -- files ----------------------------------------------------------------------------------------
+
+
+def build_deck(report: Report, image_dir: Path | None = None) -> bytes:
+    """The PowerPoint deck (report_pptx.build_deck). python-pptx is imported here, when a deck is
+    built: importing it takes about 0.5 s, which every dashboard page paid at a server's first run
+    (they import this module for its sentences)."""
+    from .report_pptx import build_deck as build_pptx
+
+    return build_pptx(report, image_dir)
 
 
 def build(report: Report, fmt: str) -> bytes:
