@@ -203,6 +203,10 @@ def write(
     directory). Raises ExportError with a message for the user."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if fmt == "pptx":
+        # Chromium starts (1-2 s) while the metrics run and the figures are built; its errors
+        # surface when the deck asks for its images.
+        render.warm_up()
     try:
         report = collect(con, filters, sections, min_n)
     except ValueError as exc:
