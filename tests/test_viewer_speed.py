@@ -297,3 +297,29 @@ def test_the_report_page_starts_the_renderer_when_it_opens(monkeypatch, demo_db)
     assert started == [1]
     at.run()
     assert started == [1]  # once per process, not per run
+
+
+def test_the_server_does_not_collect_garbage_after_every_run():
+    """Streamlit's gc.collect(2) after every run cost ~100 ms of CPU per rerun at 100k (with the
+    GIL held); AppTest never runs it, so only the config can keep it off in a real server."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+    app = (root / "app.py").read_text()
+    assert "startup.once()" in app
+
+
+def test_the_start_up_freeze_runs_once(monkeypatch):
+    import gc
+
+    from dashboard import startup
+
+    frozen = []
+    monkeypatch.setattr(startup, "_DONE", False)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    monkeypatch.setattr(startup.atexit, "register", lambda fn: None)
+    startup.once()
+    startup.once()
+    assert frozen == [1]
