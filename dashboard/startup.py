@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import sys
 import threading
 
 _LOCK = threading.Lock()
@@ -18,8 +19,8 @@ def once() -> None:
     so the interpreter's shutdown still frees them (DuckDB's bindings report objects left alive
     at exit as leaks)."""
     global _DONE
-    if _DONE:
-        return
+    if _DONE or "streamlit.testing.v1" in sys.modules:  # a server's only; AppTest's runner never
+        return  # collects after a run, and a test process should keep freeing what tests leave
     with _LOCK:
         if _DONE:
             return

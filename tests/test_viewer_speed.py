@@ -317,9 +317,24 @@ def test_the_start_up_freeze_runs_once(monkeypatch):
     from dashboard import startup
 
     frozen = []
+    monkeypatch.delitem(sys.modules, "streamlit.testing.v1", raising=False)  # as in a server
     monkeypatch.setattr(startup, "_DONE", False)
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
     monkeypatch.setattr(startup.atexit, "register", lambda fn: None)
     startup.once()
     startup.once()
     assert frozen == [1]
+
+
+def test_a_test_process_is_not_frozen(monkeypatch):
+    import gc
+
+    from streamlit.testing.v1 import AppTest  # noqa: F401 - AppTest loaded: a test process
+
+    from dashboard import startup
+
+    frozen = []
+    monkeypatch.setattr(startup, "_DONE", False)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    startup.once()
+    assert frozen == []
