@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import data, layout, sidebar, state
+from dashboard import data, layout, sidebar, startup, state
 from dashboard.pages import PAGES
 
 # A local icon file: a material icon as page_icon is fetched from fonts.gstatic.com by the browser,
@@ -20,6 +20,7 @@ st.set_page_config(
 # .streamlit/config.toml, which covers a server's very first run; this covers a server started
 # from another folder, which doesn't read that file.
 st.set_option("client.disableDataExport", True)
+startup.once()
 
 try:
     data.version()

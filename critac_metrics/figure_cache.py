@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-MAX_FIGURES = 256  # a figure's dict is 5–60 kB: at most ~15 MB
+MAX_FIGURES = 512  # a figure's dict is 5–60 kB: at most ~30 MB (built and derived figures)
+TAG = "_critac_figure_key"  # on a figure handed out by a memoised builder: its cache key
 _LOCK = threading.Lock()
 _FIGURES: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
 STATS = {"hits": 0, "misses": 0, "uncached": 0}
@@ -105,16 +106,57 @@ def memoize(builder: Callable[P, go.Figure]) -> Memoised[P]:
             # A deep copy (later changes to ``fig`` don't reach the cache), with plotly's typed-array
             # encoding undone, so a copy's trace data read from Python are arrays as in ``fig``.
             spec = _decoded(fig.to_dict())
-            with _LOCK:
-                STATS["misses"] += 1
-                _FIGURES[k] = spec
-                while len(_FIGURES) > MAX_FIGURES:
-                    _FIGURES.popitem(last=False)
+            _store(k, spec)
+            setattr(fig, TAG, k)
             return fig
-        return go.Figure(copy.deepcopy(spec), _validate=False)  # validated when first built
+        return _copy(k, spec)
 
     cached.uncached = builder  # type: ignore[attr-defined]
     return cast("Memoised[P]", cached)
+
+
+def _store(k: tuple[str, str], spec: dict[str, Any]) -> None:
+    with _LOCK:
+        STATS["misses"] += 1
+        _FIGURES[k] = spec
+        while len(_FIGURES) > MAX_FIGURES:
+            _FIGURES.popitem(last=False)
+
+
+def _copy(k: tuple[str, str], spec: dict[str, Any]) -> go.Figure:
+    fig = go.Figure(copy.deepcopy(spec), _validate=False)  # validated when first built
+    setattr(fig, TAG, k)
+    return fig
+
+
+def derived(fn: Callable[..., go.Figure], fig: go.Figure, *args: Any) -> go.Figure:
+    """``fn(fig, *args)``: a figure made from ``fig`` (e.g. with its context and theme), cached by
+    ``fig``'s own cache key and ``args`` when ``fig`` came from a memoised builder (it carries
+    ``TAG``), so a figure seen before costs a copy, not ``fn`` again. Without a key (a figure built
+    or changed elsewhere: drop its tag with ``untag`` after changing it) ``fn`` simply runs.
+    The result carries its own key, so a derived figure can be derived from again."""
+    base = getattr(fig, TAG, None)
+    k = None if base is None else key(f"{fn.__module__}.{fn.__qualname__}", (base, args), {})
+    if k is None:
+        return fn(fig, *args)
+    with _LOCK:
+        spec = _FIGURES.get(k)
+        if spec is not None:
+            _FIGURES.move_to_end(k)
+            STATS["hits"] += 1
+    if spec is not None:
+        return _copy(k, spec)
+    out = fn(fig, *args)
+    _store(k, _decoded(out.to_dict()))
+    setattr(out, TAG, k)
+    return out
+
+
+def untag(fig: go.Figure) -> go.Figure:
+    """``fig`` without its cache key: call after changing a figure a memoised builder returned."""
+    if hasattr(fig, TAG):
+        object.__delattr__(fig, TAG)
+    return fig
 
 
 def clear() -> None:

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import openpyxl
 import pandas as pd
 import pyarrow.parquet as pq
 
@@ -314,6 +313,8 @@ def _formulas_without_values(path: Path, sheets: list[str]) -> list[tuple[str, s
     pandas reads the values a workbook saved with its formulas: Excel and LibreOffice save them,
     but a workbook written by a script (openpyxl) often has none, and such a cell would read as
     blank without a word."""
+    import openpyxl  # here, not at the top: every dashboard page imports this module (0.3 s)
+
     formulas: dict[tuple[str, str], str] = {}
     book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     try:

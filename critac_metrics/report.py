@@ -42,7 +42,6 @@ from .report_content import (
     check_sections,
 )
 from .report_html import CSS, PLOTLY_JS, build_html, plotly_js
-from .report_pptx import build_deck
 from .report_sections import SECTION_CHARTS, chart_count, milestone_takeaway
 from .words import plural as _plural
 
@@ -176,6 +175,15 @@ def _none(value: Any) -> float | None:
 # -- files ----------------------------------------------------------------------------------------
 
 
+def build_deck(report: Report, image_dir: Path | None = None) -> bytes:
+    """The PowerPoint deck (report_pptx.build_deck). python-pptx is imported here, when a deck is
+    built: importing it takes about 0.5 s, which every dashboard page paid at a server's first run
+    (they import this module for its sentences)."""
+    from .report_pptx import build_deck as build_pptx
+
+    return build_pptx(report, image_dir)
+
+
 def build(report: Report, fmt: str) -> bytes:
     if fmt == "pptx":
         return build_deck(report)
@@ -196,6 +204,10 @@ def write(
     directory). Raises ExportError with a message for the user."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+    if fmt == "pptx":
+        # Chromium starts (1-2 s) while the metrics run and the figures are built; its errors
+        # surface when the deck asks for its images.
+        render.warm_up()
     try:
         report = collect(con, filters, sections, min_n)
     except ValueError as exc:

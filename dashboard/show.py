@@ -11,7 +11,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from critac_metrics import charts, dimensions, light_export, metrics, registry, report, sparkline
+from critac_metrics import (
+    charts,
+    dimensions,
+    figure_cache,
+    light_export,
+    metrics,
+    registry,
+    report,
+    sparkline,
+)
 from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
 from critac_metrics.filters import Filters, fiscal_year_spanned
 from critac_metrics.words import plural
@@ -184,17 +193,17 @@ def chart(
     "topic_group"`` narrows to the clicked group's topics."""
     name = charts.slugify(re.sub(r"<[^>]+>", " ", fig.layout.title.text or key))
     # The filter sentence, data date, source and demo label are part of the figure, so an image
-    # downloaded from the modebar stands on its own.
-    fig = charts.with_context(
+    # downloaded from the modebar stands on its own. Made once per (figure, context, theme): a
+    # figure seen before (a revisit, another viewer, a widget that redraws one chart of the page)
+    # costs a copy instead of another validated copy of the whole figure (~20-50 ms a chart).
+    fig = figure_cache.derived(
+        _in_context,
         fig,
         state.current().describe(),
         data.info("data_date"),
-        data.info("is_demo"),
-        background=None,
+        bool(data.info("is_demo")),
+        dark_theme(),
     )
-    # The modebar shows on hover at the top right: keep the demo label clear of it.
-    fig.update_annotations(selector={"name": "demo-label"}, xshift=-MODEBAR_PX)
-    light_export.in_theme(fig, dark_theme())  # the modebar's PNG stays light in the dark
     options: dict[str, Any] = {"theme": None, "key": key, "config": charts.modebar_config(name)}
     if filter_on:
         options.update(on_select=partial(_on_click, key, filter_on, drill), selection_mode="points")
@@ -213,6 +222,15 @@ def chart(
             key=f"{key}_csv",
             icon=":material/download:",
         )
+
+
+def _in_context(fig, sentence: str, data_date, is_demo: bool, dark: bool):
+    """``fig`` as the app draws it: with its context (charts.with_context), the demo label clear
+    of the modebar, in the viewer's theme."""
+    fig = charts.with_context(fig, sentence, data_date, is_demo, background=None)
+    # The modebar shows on hover at the top right: keep the demo label clear of it.
+    fig.update_annotations(selector={"name": "demo-label"}, xshift=-MODEBAR_PX)
+    return light_export.in_theme(fig, dark)  # the modebar's PNG stays light in the dark
 
 
 def dark_theme() -> bool:
@@ -287,8 +305,14 @@ def figure_row(values: dict, names: list[str], fmt: str | None = None) -> None:
         column.metric(label, text, help=metric.description if metric else None, border=True)
 
 
-def table(frame: pd.DataFrame, key: str, help_text: str | None = None) -> None:
-    """A table; text cells are always shown as text (never rendered as HTML or Markdown)."""
+def table(
+    frame: pd.DataFrame, key: str, help_text: str | None = None, lazy: bool | None = None
+) -> None:
+    """A table; text cells are always shown as text (never rendered as HTML or Markdown).
+    ``lazy``: the browser gets the first 1,000 rows and asks the server for more as the reader
+    scrolls or sorts (st.dataframe's lazy loading), instead of every row on every run; None lets
+    Streamlit choose (lazy above 150,000 rows). Its limits (no grid search, CSV download or row
+    selection) are features this app turns off anyway."""
     if help_text:
         st.caption(help_text)
     dates = {
@@ -303,6 +327,7 @@ def table(frame: pd.DataFrame, key: str, help_text: str | None = None) -> None:
         hide_index=True,
         width="stretch",
         column_config={**headers, **dates},
+        lazy=lazy,
     )
 
 

@@ -121,6 +121,47 @@ def test_unhashable_arguments_are_built_every_time():
     assert len(calls) == 2 and figure_cache.STATS["uncached"] == 2
 
 
+def test_a_figure_in_context_is_made_once_and_is_the_same(demo_con):
+    """show.chart's figure (context footer, demo label, theme) is cached by the built figure's
+    key and the context: a second draw is a copy, equal to making it again from scratch."""
+    from dashboard import show
+
+    frame = metrics.engagements_by_state(demo_con.cursor(), FY2024)
+    context = ("FY2024, every topic", dt.date(2025, 9, 30), True, False)
+    first = figure_cache.derived(show._in_context, charts.state_map(frame), *context)
+    hits = figure_cache.STATS["hits"]
+    again = figure_cache.derived(show._in_context, charts.state_map(frame), *context)
+    assert figure_cache.STATS["hits"] == hits + 2  # the built figure and the figure in context
+    fresh = show._in_context(charts.state_map.uncached(frame), *context)
+    assert spec(again) == spec(first) == spec(fresh)
+    assert any(a.name == "context-footer" for a in again.layout.annotations)
+    # Another context, theme or figure is another figure.
+    dark = figure_cache.derived(show._in_context, charts.state_map(frame), *context[:3], True)
+    assert spec(dark) != spec(first) and spec(dark) == spec(
+        show._in_context(charts.state_map.uncached(frame), *context[:3], True)
+    )
+    other = figure_cache.derived(show._in_context, charts.state_map(frame), "TX", *context[1:])
+    assert spec(other) != spec(first)
+
+
+def test_a_figure_without_a_key_is_made_every_time(demo_con):
+    calls = []
+
+    def decorate(fig, text):
+        calls.append(text)
+        return go.Figure(fig).update_layout(title_text=text)
+
+    frame = metrics.breakdown(demo_con.cursor(), FY2024, dimension="topic")
+    changed = figure_cache.untag(charts.bar_breakdown(frame, "topic").update_layout(height=999))
+    figure_cache.derived(decorate, changed, "a")
+    figure_cache.derived(decorate, changed, "a")
+    assert calls == ["a", "a"]
+    built = charts.bar_breakdown(frame, "topic")
+    figure_cache.derived(decorate, built, "a")
+    figure_cache.derived(decorate, charts.bar_breakdown(frame, "topic"), "a")
+    assert calls == ["a", "a", "a"]
+
+
 # -- cheaper to build, the same figure --------------------------------------------------------------
 
 
@@ -256,3 +297,44 @@ def test_the_report_page_starts_the_renderer_when_it_opens(monkeypatch, demo_db)
     assert started == [1]
     at.run()
     assert started == [1]  # once per process, not per run
+
+
+def test_the_server_does_not_collect_garbage_after_every_run():
+    """Streamlit's gc.collect(2) after every run cost ~100 ms of CPU per rerun at 100k (with the
+    GIL held); AppTest never runs it, so only the config can keep it off in a real server."""
+    import tomllib
+
+    root = Path(__file__).resolve().parent.parent
+    config = tomllib.loads((root / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["postScriptGC"] is False
+    app = (root / "app.py").read_text()
+    assert "startup.once()" in app
+
+
+def test_the_start_up_freeze_runs_once(monkeypatch):
+    import gc
+
+    from dashboard import startup
+
+    frozen = []
+    monkeypatch.delitem(sys.modules, "streamlit.testing.v1", raising=False)  # as in a server
+    monkeypatch.setattr(startup, "_DONE", False)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    monkeypatch.setattr(startup.atexit, "register", lambda fn: None)
+    startup.once()
+    startup.once()
+    assert frozen == [1]
+
+
+def test_a_test_process_is_not_frozen(monkeypatch):
+    import gc
+
+    from streamlit.testing.v1 import AppTest  # noqa: F401 - AppTest loaded: a test process
+
+    from dashboard import startup
+
+    frozen = []
+    monkeypatch.setattr(startup, "_DONE", False)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    startup.once()
+    assert frozen == []

@@ -31,7 +31,7 @@ def with_context(
     """
     if any(a.name == "context-footer" for a in fig.layout.annotations):
         return fig
-    out = go.Figure(fig.to_dict())  # to_dict() is a deep copy
+    out = go.Figure(fig.to_dict(), _validate=False)  # a deep copy of a figure validated once
     margin = out.layout.margin
     bottom = (margin.b if margin.b is not None else 48) + _tick_label_depth(out)
     date_text = f"{data_date:%d %b %Y}" if hasattr(data_date, "strftime") else str(data_date)
