@@ -296,6 +296,18 @@ def survey_caption(rates: dict, min_n: int) -> str:
     return text
 
 
+ALL_FIRST_TIME = (
+    "With no start date, every agency served is first-time: its first engagement ever is in the "
+    "selection. Choose a start date (a fiscal year, say) to see which agencies came back."
+)
+
+
+def all_first_time(filters: Filters, reach: dict) -> bool:
+    """Does the reach row read "first-time = all, repeat 0" only because the selection starts
+    at the beginning of the records (no start date), not because no agency came back?"""
+    return filters.start is None and reach["agencies_served"] > 0 and not reach["repeat_agencies"]
+
+
 def figure_row(values: dict, names: list[str], fmt: str | None = None) -> None:
     """Rows of plain figures (no comparison), labelled and formatted by the registry."""
     for column, name in (pair for tiles in _rows(names) for pair in tiles):

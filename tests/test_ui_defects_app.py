@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from critac_metrics import charts, db, metrics, registry, render, report, schema
 from critac_metrics.filters import Filters
+from dashboard import show
 from dashboard.pages import PAGES
 
 from .conftest import ROOT, unescape
@@ -190,3 +191,22 @@ def test_pipeline_caption_uses_the_same_sentence_as_its_charts(monkeypatch, demo
         spec = json.loads(element.proto.spec)
         footer = next(a for a in spec["layout"]["annotations"] if a.get("name") == "context-footer")
         assert footer["text"].startswith(sentence)
+
+
+# -- the Agencies page's all-time first-time/repeat tiles ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"start": "2023-10-01", "end": "2024-09-30"}], ids=["all-time", "FY2024"]
+)
+def test_agencies_page_explains_an_all_first_time_row(monkeypatch, demo_db, params):
+    at = _open(monkeypatch, demo_db, "views/agencies.py", **params)
+    tiles = {m.label: m.value for m in at.metric}
+    repeat = tiles[registry.METRICS["repeat_agencies"].label]
+    captions = [c.value for c in at.caption]
+    if params:  # a fiscal year has agencies that came back, and no note
+        assert repeat != "0"
+        assert show.ALL_FIRST_TIME not in captions
+    else:  # over all time every agency is first-time, and the page says why
+        assert repeat == "0"
+        assert show.ALL_FIRST_TIME in captions

@@ -22,6 +22,8 @@ show.figure_row(
         "participants",
     ],
 )
+if show.all_first_time(filters, reach):
+    st.caption(show.ALL_FIRST_TIME)
 
 left, right = st.columns(2)
 with left:
