@@ -356,7 +356,7 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _header(column: str) -> str:
     known = dimensions.DIMENSIONS.get(column)
-    return known.label if known else column.replace("_", " ").capitalize()
+    return known.label if known else dimensions.humanised(column)
 
 
 def import_history(log: pd.DataFrame) -> None:
