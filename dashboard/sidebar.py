@@ -20,7 +20,7 @@ from critac_metrics.filters import (
     year_before,
 )
 
-from . import data, state
+from . import data, share_link, state
 
 ALL_TIME, LAST_12, CUSTOM = "All time", "Last 12 months", "Custom range"
 DATE_BASIS_LABELS = {"requested": "Requested", "completed": "Completed"}
@@ -170,5 +170,6 @@ def render(filters: Filters, today: dt.date | None = None) -> None:
 def _share_link(filters: Filters) -> None:
     query = urlencode(filters.to_query_params(), doseq=True)
     base = st.context.url or ""
-    st.caption("Link to this view (copy with the icon):")
-    st.code(f"{base}?{query}" if query else base or "(this page)", language=None, wrap_lines=True)
+    st.caption(f"{share_link.LABEL}:")
+    url = f"{base}?{query}" if query else base or "(this page)"
+    st.html(share_link.share_link_html(url), unsafe_allow_javascript=True)
