@@ -49,12 +49,12 @@ TARGETS = {
 }
 ROWS = (
     ("link_new_session_s", "shared link opened in a new session → all charts drawn"),
-    ("floor_link_title_s", "floor: the same for a Streamlit page with only `st.title`"),
-    ("floor_link_chart_s", "floor: the same for a page with one small Plotly chart"),
     (
         "link_same_tab_s",
         "the same, in a tab that had the page (HTTP cache warm; the old benchmark)",
     ),
+    ("floor_link_title_s", "floor: a shared link in a new session, a page with only `st.title`"),
+    ("floor_link_chart_s", "floor: the same, a page with one small Plotly chart"),
     ("filter_change_s", "filter change → all charts re-rendered"),
     ("page_switch_s", "page switch → all charts drawn (first visit with those filters)"),
     ("restart_first_page_s", "first page after a server restart (demo DB exists), from goto"),
