@@ -39,10 +39,11 @@ def warm() -> None:
     """Before the server's first session (``lifespan``): import what every page imports (pandas,
     plotly, DuckDB, the dashboard), open the database and read what parsing a link needs, then
     freeze it all (``once``). The first viewer's run then starts like any other: after a restart
-    (Overview at 100k, alternating with the code before, a loaded machine) the first delta came
-    0.2 s after the session instead of 0.9 s, its run took 1.1 s instead of 2.4 s, and the page was
-    drawn 1.3 s sooner from the first ``goto``; /_stcore/health answers that much later (the
-    server's socket is bound meanwhile, so a browser waits instead of failing)."""
+    (Overview at 100k, alternating with the code before; three runs on a loaded machine) the
+    first delta came 0.1-0.2 s after the session instead of 0.5-0.9 s, the run took 0.9-1.3 s
+    instead of 2.0-2.4 s, and the page was drawn 0.4-1.3 s sooner from the first ``goto`` (median
+    of the paired rounds in the quietest run: 0.7 s). /_stcore/health answers that much later;
+    the server's socket is bound meanwhile, so a browser waits instead of failing."""
     from critac_metrics import charts, metrics  # noqa: F401
     from dashboard import data, layout, show, sidebar, state  # noqa: F401
 
