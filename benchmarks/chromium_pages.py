@@ -7,6 +7,7 @@ The script defines, in the page:
   every fingerprint differs from before);
 - ``__settled()``: the run has finished (no status widget) and nothing is stale;
 - ``__allDrawn()``: settled, and every Plotly chart on the page has drawn its SVG;
+- ``__titled()``: settled, and the page has a heading (a page with no chart is drawn);
 - ``__title()``: the page's heading.
 """
 
@@ -46,6 +47,7 @@ PAGE_JS = """
     const drawn = document.querySelectorAll('PLOTLY .main-svg');
     return plots.length > 0 && drawn.length >= plots.length && window.__settled();
   };
+  window.__titled = () => window.__title() !== '' && window.__settled();
   window.__title = () => { const h = document.querySelector('[data-testid=stMain] h1'); return h ? h.innerText : ''; };
 }
 """.replace("PLOTLY", PLOTLY)
@@ -72,6 +74,20 @@ def launch(playwright: Any) -> Any:
     return playwright.chromium.launch(
         executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True
     )
+
+
+def new_page(browser: Any) -> tuple[Any, Any]:
+    """A new browser context (no HTTP cache, no cookies) and a page in it with ``PAGE_JS``."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.add_init_script(f"({PAGE_JS})()")
+    return context, page
+
+
+def wait_drawn(page: Any, timeout_ms: int, drawn: str = "__allDrawn") -> None:
+    """Wait until ``drawn`` (a page function of ``PAGE_JS``) holds."""
+    page.wait_for_function(f"() => window.{drawn} && window.{drawn}()", timeout=timeout_ms,
+                           polling="raf")  # fmt: skip
 
 
 def add_agency_type(

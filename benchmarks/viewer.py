@@ -37,11 +37,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from chromium_pages import (  # noqa: E402
     AGENCY_TYPES,
-    PAGE_JS,
     PLOTLY,
     add_agency_type,
     chromium_home,
     launch,
+    new_page,
+    wait_drawn,
 )
 from common import FY2024, ROOT, median  # noqa: E402
 
@@ -50,18 +51,6 @@ from tests.browser_support import start_app, stop, wait_healthy  # noqa: E402
 LINK_STATES = ["CA", "NY", "FL", "PA", "OH", "IL", "GA", "NC", "MI", "WA", "AZ", "MA"]
 SWITCH_STATES = ["VA", "NJ", "TN", "IN", "MO", "MD", "WI", "CO"]
 SWITCH_PAGES = ["Topics", "Agencies & reach", "Outcomes", "Pipeline"]
-
-
-def _wait_all_drawn(page, timeout_ms: int) -> None:
-    page.wait_for_function("() => window.__allDrawn && window.__allDrawn()", timeout=timeout_ms,
-                           polling="raf")  # fmt: skip
-
-
-def _new_page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.add_init_script(f"({PAGE_JS})()")
-    return context, page
 
 
 def _perf(cdp) -> dict:
@@ -85,10 +74,10 @@ def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
                 server, url = start_app(db, home, log, root=root)
                 wait_healthy(server, url, log, timeout=120)
                 out["server_healthy_s"] = time.perf_counter() - started
-                context, page = _new_page(browser)
+                context, page = new_page(browser)
                 t0 = time.perf_counter()
                 page.goto(f"{url}/?{base_query}")
-                _wait_all_drawn(page, timeout_ms)
+                wait_drawn(page, timeout_ms)
                 out["restart_first_page_s"] = time.perf_counter() - t0
                 out["restart_first_page_from_process_s"] = time.perf_counter() - started
                 out["charts_on_overview"] = page.locator(PLOTLY).count()
@@ -115,7 +104,7 @@ def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
                 for state in LINK_STATES[:rounds]:
                     t0 = time.perf_counter()
                     page.goto(f"{url}/?{base_query}&state={state}")
-                    _wait_all_drawn(page, timeout_ms)
+                    wait_drawn(page, timeout_ms)
                     same_tab.append(time.perf_counter() - t0)
                 out["link_same_tab_s"] = same_tab
                 context.close()
@@ -123,20 +112,20 @@ def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
                 # -- a shared link opened by someone else: a new context each time
                 shared = []
                 for state in LINK_STATES[rounds : 2 * rounds]:
-                    context, page = _new_page(browser)
+                    context, page = new_page(browser)
                     t0 = time.perf_counter()
                     page.goto(f"{url}/?{base_query}&state={state}")
-                    _wait_all_drawn(page, timeout_ms)
+                    wait_drawn(page, timeout_ms)
                     shared.append(time.perf_counter() - t0)
                     context.close()
                 out["link_new_session_s"] = shared
 
                 # -- page switches (each a first visit with that round's filters)
                 switches: dict[str, list[float]] = {name: [] for name in SWITCH_PAGES}
-                context, page = _new_page(browser)
+                context, page = new_page(browser)
                 for state in SWITCH_STATES[: max(1, min(rounds, len(SWITCH_STATES)))]:
                     page.goto(f"{url}/?{base_query}&state={state}")
-                    _wait_all_drawn(page, timeout_ms)
+                    wait_drawn(page, timeout_ms)
                     for name in SWITCH_PAGES:
                         title = page.evaluate("window.__title()")
                         link = page.get_by_test_id("stSidebarNav").get_by_text(name, exact=True)
@@ -152,7 +141,7 @@ def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
                     nav = page.get_by_test_id("stSidebarNav").get_by_text("Overview", exact=True)
                     nav.click()
                     page.wait_for_timeout(200)
-                    _wait_all_drawn(page, timeout_ms)
+                    wait_drawn(page, timeout_ms)
                 out["page_switch_s"] = switches
 
                 # -- the Report page's deck
@@ -162,7 +151,7 @@ def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
                         if k in (0, 3):  # the last press: other filters (new figures, images)
                             state = "" if k == 0 else "&state=TX"
                             page.goto(f"{url}/report?{base_query}{state}")
-                            _wait_all_drawn(page, timeout_ms)
+                            wait_drawn(page, timeout_ms)
                         button = page.get_by_role("button", name="Build the report")
                         t0 = time.perf_counter()
                         button.click()

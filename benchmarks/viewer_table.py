@@ -7,7 +7,9 @@ Runs, against one demo database (100k by default):
 - ``apptest_pages.py``: the server-side rerun after a filter change (several new selections a page);
 - ``python -m critac_metrics report --format pptx`` and ``--format html`` (time, file size);
 - ``viewers_load.py`` (optional): 20/50/100 protocol-level viewers, each changing a filter every 10 s;
-- ``st_protocol.Viewer``: the websocket bytes of each page's run, by element kind.
+- ``st_protocol.Viewer``: the websocket bytes of each page's run, by element kind;
+- ``floor.py``: the floor under the first two rows, a Streamlit page with an ``st.title`` only
+  (and one with one small Plotly chart) opened the same ways, alternating with the Overview.
 
 With ``--baseline REV`` the same steps run first on ``git archive REV`` (the code before a change,
 unpacked in a temp dir) so the report shows before, after and the ratio from one run.
@@ -30,9 +32,13 @@ from common import BENCH, FY2024, PYTHON, ROOT, median, ms  # noqa: E402
 # Targets from issue 15 (seconds, bytes).
 TARGETS = {
     "link_new_session_s": 0.7,
+    "floor_link_title_s": 0.7,
+    "floor_link_chart_s": 0.7,
     "filter_change_s": 0.3,
     "page_switch_s": 0.5,
     "restart_first_page_s": 2.5,
+    "floor_restart_title_s": 2.5,
+    "floor_restart_chart_s": 2.5,
     "deck_first_s": 3.0,
     "deck_later_s": 3.0,
     "deck_other_filters_s": 3.0,
@@ -47,10 +53,14 @@ ROWS = (
         "link_same_tab_s",
         "the same, in a tab that had the page (HTTP cache warm; the old benchmark)",
     ),
+    ("floor_link_title_s", "floor: a shared link in a new session, a page with only `st.title`"),
+    ("floor_link_chart_s", "floor: the same, a page with one small Plotly chart"),
     ("filter_change_s", "filter change → all charts re-rendered"),
     ("page_switch_s", "page switch → all charts drawn (first visit with those filters)"),
     ("restart_first_page_s", "first page after a server restart (demo DB exists), from goto"),
     ("restart_from_process_s", "the same, from the server process's start"),
+    ("floor_restart_title_s", "floor: first page after a restart, from goto, `st.title` only"),
+    ("floor_restart_chart_s", "floor: the same, one small Plotly chart"),
     ("deck_first_s", "Report page: build the deck, first"),
     ("deck_later_s", "Report page: build the deck again, same filters"),
     ("deck_other_filters_s", "Report page: build the deck, later, other filters"),
@@ -181,6 +191,10 @@ def summary(res: dict) -> dict:
         "cli_pptx_s": (res.get("cli_pptx") or {}).get("median_s"),
         "html_bytes": (res.get("cli_html") or {}).get("bytes"),
     }
+    floor = (res.get("floor") or {}).get("medians", {})
+    for app in ("title", "chart"):
+        out[f"floor_link_{app}_s"] = floor.get(f"new_context_{app}_s")
+        out[f"floor_restart_{app}_s"] = floor.get(f"restart_{app}_s")
     app = (res.get("apptest") or {}).get("pages", {})
     per_page = {
         page: median([row.get("filter_change_s"), *row.get("filter_change_rounds_s", [])])
@@ -205,6 +219,35 @@ def _fmt(key: str, value) -> str:
     if key == "html_bytes":
         return f"{value / 1e6:.2f} MB"
     return ms(value)
+
+
+def floor_text(floor: dict) -> str:
+    """The floor run's Overview beside its floor pages, and where the browser's time went."""
+    m, t = floor["medians"], floor["timeline_medians"]
+
+    def steps(step: str) -> str:
+        return " / ".join(ms(m[f"{step}_{app}_s"]) for app in ("title", "chart", "overview"))
+
+    def timeline(key: str) -> str:
+        x = t[key]
+        return (
+            f"{x['js_files']} JS files, {x['js_bytes'] / 1e6:.1f} MB, the last arrived at "
+            f"{x['js_last_arrived']:.0f} ms; websocket open {x['ws_open']:.0f} ms, first delta "
+            f"{x.get('ws_first_delta', 0):.0f} ms, `script_finished` "
+            f"{x.get('ws_script_finished', 0):.0f} ms, drawn {x['drawn']:.0f} ms; Chrome's "
+            f"scripting {x['chrome_ms']['ScriptDuration']:.0f} ms"
+        )
+
+    return (
+        f"Floor (`floor.py`, {floor['rounds']} rounds alternating between the three pages; load "
+        f"average {' → '.join(' / '.join(a) for a in floor['loadavg'])}), `st.title` only / one "
+        f"small Plotly chart / the Overview: shared link in a new context {steps('new_context')}, "
+        f"first page after a restart from goto {steps('restart')}. In the page's clock, from the "
+        f"navigation's start (medians), new context: `st.title` only: "
+        f"{timeline('new_context_title')}; one Plotly chart: {timeline('new_context_chart')}; "
+        f"the Overview: {timeline('new_context_overview')}; the Overview after a restart: "
+        f"{timeline('restart_overview')}."
+    )
 
 
 def render(section: dict) -> list[str]:
@@ -272,6 +315,10 @@ def render(section: dict) -> list[str]:
                 + "."
             )
             add("")
+    floor = section["now"].get("floor")
+    if floor:
+        add(floor_text(floor))
+        add("")
     ws = section["now"].get("websocket")
     if ws:
         add("Websocket bytes of one warm run per page (FY2024), by element kind:")
@@ -330,6 +377,15 @@ def run(db: Path, n: int, args, log) -> dict:
             section["baseline"] = args.baseline
             section["before"] = measure(db, root, args, log, load=True)
     section["now"] = measure(db, ROOT, args, log)
+    log("  the floor (an empty Streamlit page, Chromium) ...")
+    try:
+        section["now"]["floor"] = common.run_json(
+            [PYTHON, str(BENCH / "floor.py"), "--db", str(db), "--rounds",
+             str(args.browser_rounds)],
+            timeout=1800,
+        )  # fmt: skip
+    except Exception as exc:  # noqa: BLE001
+        section["now"]["floor_error"] = repr(exc)[-2000:]
     log("  websocket sizes ...")
     try:
         section["now"]["websocket"] = websocket_sizes(db, ROOT)

@@ -82,11 +82,16 @@ def free_port() -> int:
 
 
 def start_app(
-    db: Path, home: Path, log: Path, port: int | None = None, root: Path = ROOT
+    db: Path,
+    home: Path,
+    log: Path,
+    port: int | None = None,
+    root: Path = ROOT,
+    script: str = "app.py",
 ) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app.py`` from ``root`` (the project, or a copy of it) against ``db`` on
-    ``port`` (default: a free one); return (process, base URL). The benchmarks start their servers
-    with this too."""
+    """Start ``streamlit run app.py`` (or ``script``) from ``root`` (the project, or a copy of it)
+    against ``db`` on ``port`` (default: a free one); return (process, base URL). The benchmarks
+    start their servers with this too."""
     port = port or free_port()
     env = {**os.environ, "CRITAC_DB": str(db), "HOME": str(home), "PYTHONUNBUFFERED": "1"}
     command = [
@@ -94,7 +99,7 @@ def start_app(
         "-m",
         "streamlit",
         "run",
-        "app.py",
+        script,
         "--server.headless",
         "true",
         "--server.port",

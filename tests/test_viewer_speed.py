@@ -338,3 +338,49 @@ def test_a_test_process_is_not_frozen(monkeypatch):
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
     startup.once()
     assert frozen == []
+
+
+def test_streamlit_run_serves_the_app_warmed_by_its_lifespan():
+    """`streamlit run app.py` finds app.py's st.App (and serves it with its lifespan, which warms
+    the process before the first session); run as the page script, app.py draws the page."""
+    import subprocess
+
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    root = Path(__file__).resolve().parent.parent
+    assert discover_asgi_app(root / "app.py").import_string == "app:app"
+    # Imported as the server imports it (in a process of its own: st.App sets process-wide config).
+    check = (
+        "import app, dashboard.startup as s, pathlib; "
+        "assert app.app._user_lifespan is s.lifespan; "
+        "assert pathlib.Path(app.app.script_path).resolve() == pathlib.Path('app.py').resolve()"
+    )
+    subprocess.run([sys.executable, "-c", check], cwd=root, check=True, timeout=120)
+
+
+def test_the_warm_up_opens_the_database_and_freezes_once(monkeypatch, demo_db):
+    import gc
+
+    from dashboard import data, startup
+
+    frozen = []
+    monkeypatch.setenv("CRITAC_DB", str(demo_db))
+    monkeypatch.setattr(data, "_OPENED", {})
+    monkeypatch.delitem(sys.modules, "streamlit.testing.v1", raising=False)  # as in a server
+    monkeypatch.setattr(startup, "_DONE", False)
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    monkeypatch.setattr(startup.atexit, "register", lambda fn: None)
+    startup.warm()
+    assert str(data.database_path()) in data._OPENED
+    assert frozen == [1]
+
+
+def test_the_warm_up_leaves_a_missing_database_to_the_first_page(monkeypatch, tmp_path):
+    from dashboard import data, startup
+
+    monkeypatch.setenv("CRITAC_DB", str(tmp_path / "none.duckdb"))
+    monkeypatch.setattr(data, "_OPENED", {})
+    monkeypatch.setattr(startup, "_DONE", False)
+    startup.warm()  # builds nothing (the first page builds the demo database, with a spinner)
+    assert not (tmp_path / "none.duckdb").exists()
+    assert data._OPENED == {}
