@@ -141,8 +141,8 @@ def topic_heatmap(matrix_df: pd.DataFrame) -> go.Figure:
     fig.update_xaxes(
         type="category", side="top", showgrid=False, tickangle=0, tickfont={"size": 12}
     )
-    fig = finish(fig, title, subtitle, height=rows_height(len(topics), per_row=24, base=220))
-    return fig.update_layout(margin={"t": fig.layout.margin.t + 30})
+    height = rows_height(len(topics), per_row=24, base=220)
+    return finish(fig, title, subtitle, height=height, extra_top=30)  # the column labels on top
 
 
 def _zero_grey_scale(top: int) -> list[list[Any]]:  # [[stop, colour], ...]
