@@ -90,6 +90,7 @@ from .theme import (
     ZERO_TILE,
     dark_variant,
     in_theme,
+    theme_layout,
 )
 from .trends import (
     GRAIN_NOUNS,
@@ -166,6 +167,7 @@ __all__ = [
     "short_labels",
     "slugify",
     "state_map",
+    "theme_layout",
     "timeliness",
     "top2_by_segment",
     "topic_heatmap",

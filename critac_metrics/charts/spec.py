@@ -16,14 +16,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-
-def plain(fig: go.Figure) -> dict[str, Any]:
-    """A deep copy of ``fig`` as plain data: trace data stay numpy arrays (``to_dict()`` would
-    encode them as base64 typed arrays, which Python code reading a trace does not expect)."""
-    return {
-        "data": [trace.to_plotly_json() for trace in fig.data],
-        "layout": fig.layout.to_plotly_json(),
-    }
+from ..figure_cache import plain
 
 
 def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:

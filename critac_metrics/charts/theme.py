@@ -108,11 +108,17 @@ def dark_spec(template: dict[str, Any]) -> dict[str, Any]:
     return dark
 
 
+def theme_layout(fig: go.Figure, dark: bool, template: dict[str, Any]) -> dict[str, Any]:
+    """What ``in_theme`` sets in the layout of ``fig``, whose template is ``template`` (plain
+    data): the dark variant of the template when ``dark``, else nothing. A figure with its own
+    opaque paper (an export's preview, white like the file) stays light."""
+    if dark and fig.layout.paper_bgcolor in (None, palette.TRANSPARENT):
+        return {"template": dark_spec(template)}
+    return {}
+
+
 def in_theme(fig: go.Figure, dark: bool) -> go.Figure:
     """``fig`` drawn for the viewer's theme: a copy with the dark variant of its template when
-    ``dark``, else ``fig`` itself. A figure with its own opaque paper (an export's preview, white
-    like the file) stays light."""
-    if dark and fig.layout.paper_bgcolor in (None, palette.TRANSPARENT):
-        template = dark_spec(fig.layout.template.to_plotly_json())
-        return spec.updated(fig, replace={"template": template})
-    return fig
+    ``dark`` (``theme_layout``), else ``fig`` itself."""
+    themed = theme_layout(fig, dark, fig.layout.template.to_plotly_json())
+    return spec.updated(fig, replace=themed) if themed else fig
