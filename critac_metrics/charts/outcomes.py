@@ -15,7 +15,6 @@ from ..metrics import DEFAULT_MIN_N
 from ..words import plural
 from .layout import (
     NO_ANSWERS_MESSAGE,
-    add_annotations,
     category_label,
     dimension_label,
     empty_figure,
@@ -108,11 +107,13 @@ def likert_diverging(
             ends_out.append(
                 {"x": x, "y": i, "text": text, "xanchor": side, "xshift": shift, "showarrow": False}
             )
-    add_annotations(fig, ends_out)
-    fig.add_vline(x=0, line={"color": INK, "width": 1})
     if not parts:
         message = f"Every item is suppressed: fewer than {min_n} respondents each"
-        fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False)
+        ends_out.append(
+            {"text": message, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper",
+             "showarrow": False}
+        )  # fmt: skip
+    notes = {"annotations": ends_out} if ends_out else {}
     ticks = list(range(-100, 101, 25))
     return finish(
         fig,
@@ -128,8 +129,22 @@ def likert_diverging(
             "title": {"text": "% of answers (bottom-2 at left, top-2 at right)"},
         },
         yaxis={**_rows_axis(labels), "showgrid": False},
-        layout={"barmode": "relative", "bargap": 0.3},
+        layout={"barmode": "relative", "bargap": 0.3, "shapes": [ZERO_LINE], **notes},
     )
+
+
+# The line at 0 % (what ``fig.add_vline(x=0, line=...)`` adds, as plain data: add_vline took a
+# third of the chart's time).
+ZERO_LINE = {
+    "type": "line",
+    "x0": 0,
+    "x1": 0,
+    "xref": "x",
+    "y0": 0,
+    "y1": 1,
+    "yref": "y domain",
+    "line": {"color": INK, "width": 1},
+}
 
 
 def _likert_extent(parts: LikertParts, left: bool) -> float:

@@ -16,8 +16,6 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from ..figure_cache import plain
-
 
 def merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     """``base`` with ``update`` merged in place as ``update_layout`` merges: nested dicts merge,
@@ -43,13 +41,13 @@ def updated(
     """A copy of ``fig`` with each of ``layouts`` merged into its layout in turn (``merge``), the
     properties in ``replace`` set whole (a template, ``meta``: ``update_layout`` does not merge
     into those), and ``annotations`` appended to its own."""
-    data = plain(fig)
+    # fig's own data, not copied: go.Figure(..., _validate=False) below deep-copies what it is given,
+    # and merge copies each dict it changes, so fig is left as it was.
+    own: dict[str, Any] = dict(fig._layout)
     for layout in layouts:
-        merge(data["layout"], copy.deepcopy(layout))
-    data["layout"].update(copy.deepcopy(replace or {}))
+        merge(own, copy.deepcopy(layout))
+    own.update(copy.deepcopy(replace or {}))
     if annotations:
-        data["layout"]["annotations"] = [
-            *data["layout"].get("annotations", []),
-            *copy.deepcopy(list(annotations)),
-        ]
-    return go.Figure(data, _validate=False)  # validated before, or literals
+        own["annotations"] = [*own.get("annotations", []), *copy.deepcopy(list(annotations))]
+    traces = [dict(trace) for trace in fig._data]
+    return go.Figure({"data": traces, "layout": own}, _validate=False)  # validated before
