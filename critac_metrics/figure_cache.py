@@ -2,8 +2,8 @@
 
 Building a Plotly figure is most of the cost of drawing a page (plotly validates every property it
 is given); the same result drawn again (another viewer with the same filters, a widget that changes
-one chart of a page, a revisit) builds the same figure. ``memoize`` keeps each figure as its
-``to_dict()`` (plain data, already validated) keyed by the builder's name and a hash of its
+one chart of a page, a revisit) builds the same figure. ``memoize`` keeps each figure as plain
+data (``plain``, already validated) keyed by the builder's name and a hash of its
 arguments' contents (DataFrames by ``pd.util.hash_pandas_object`` plus columns, dtypes and shape),
 and hands out a new ``go.Figure`` made from it without validating it again, so a caller that changes
 its figure changes only its own copy. Arguments it can't hash (anything but DataFrames, Series,
@@ -14,7 +14,6 @@ No Streamlit here: the CLI and the report use the same cache.
 
 from __future__ import annotations
 
-import base64
 import copy
 import datetime as dt
 import functools
@@ -103,9 +102,7 @@ def memoize(builder: Callable[P, go.Figure]) -> Memoised[P]:
                 STATS["hits"] += 1
         if spec is None:
             fig = builder(*args, **kwargs)
-            # A deep copy (later changes to ``fig`` don't reach the cache), with plotly's typed-array
-            # encoding undone, so a copy's trace data read from Python are arrays as in ``fig``.
-            spec = _decoded(fig.to_dict())
+            spec = plain(fig)
             _store(k, spec)
             setattr(fig, TAG, k)
             return fig
@@ -147,7 +144,7 @@ def derived(fn: Callable[..., go.Figure], fig: go.Figure, *args: Any) -> go.Figu
     if spec is not None:
         return _copy(k, spec)
     out = fn(fig, *args)
-    _store(k, _decoded(out.to_dict()))
+    _store(k, plain(out))
     setattr(out, TAG, k)
     return out
 
@@ -166,16 +163,11 @@ def clear() -> None:
             STATS[k] = 0
 
 
-def _decoded(value: Any) -> Any:
-    """``value`` with every typed array (``{"dtype": "f8", "bdata": ..., "shape": "2, 3"}``, as
-    ``Figure.to_dict()`` writes numeric arrays) turned back into a numpy array."""
-    if isinstance(value, dict):
-        if set(value) in ({"dtype", "bdata"}, {"dtype", "bdata", "shape"}):
-            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).copy()
-            if "shape" in value:
-                array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
-            return array
-        return {k: _decoded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decoded(v) for v in value]
-    return value
+def plain(fig: go.Figure) -> dict[str, Any]:
+    """A deep copy of ``fig`` as plain data, so later changes to ``fig`` don't reach it. Trace data
+    stay numpy arrays, as in ``fig`` (``to_dict()`` would encode them as base64 typed arrays, only
+    to be decoded again for Python code that reads a trace)."""
+    return {
+        "data": [trace.to_plotly_json() for trace in fig.data],
+        "layout": fig.layout.to_plotly_json(),
+    }

@@ -22,6 +22,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from . import charts, palette
+from .charts import spec
 
 META_KEY = "critac_png_layout"
 
@@ -63,13 +64,14 @@ SCRIPT = (
 def in_theme(fig: go.Figure, dark: bool) -> go.Figure:
     """``charts.in_theme``, and in ``layout.meta`` what the modebar's PNG download draws instead
     (see the module's docstring): the light template when ``fig`` was drawn dark, and white paper
-    (the deck's and the HTML report's) in either theme, so the image reads on any background."""
+    (the deck's and the HTML report's) in either theme, so the image reads on any background.
+    Returns a copy of ``fig`` (``fig`` itself when its ``meta`` is a list, left alone)."""
     light: dict[str, Any] = fig.layout.template.to_plotly_json()
-    charts.in_theme(fig, dark)
+    layout = charts.theme_layout(fig, dark, light)  # one copy of the figure for both changes
     export: dict[str, Any] = {"paper_bgcolor": palette.BACKGROUND}
-    if fig.layout.template.to_plotly_json() != light:
+    if layout.get("template", light) != light:
         export["template"] = light
     meta = fig.layout.meta
     if meta is None or isinstance(meta, dict):  # a list of meta values is left alone
-        fig.update_layout(meta={**(meta or {}), META_KEY: export})
-    return fig
+        layout["meta"] = {**(meta or {}), META_KEY: export}
+    return spec.updated(fig, replace=layout) if layout else fig

@@ -227,9 +227,10 @@ def chart(
 def _in_context(fig, sentence: str, data_date, is_demo: bool, dark: bool):
     """``fig`` as the app draws it: with its context (charts.with_context), the demo label clear
     of the modebar, in the viewer's theme."""
-    fig = charts.with_context(fig, sentence, data_date, is_demo, background=None)
     # The modebar shows on hover at the top right: keep the demo label clear of it.
-    fig.update_annotations(selector={"name": "demo-label"}, xshift=-MODEBAR_PX)
+    fig = charts.with_context(
+        fig, sentence, data_date, is_demo, background=None, label_shift=MODEBAR_PX
+    )
     return light_export.in_theme(fig, dark)  # the modebar's PNG stays light in the dark
 
 

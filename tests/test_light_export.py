@@ -22,7 +22,7 @@ def _figure() -> go.Figure:
 def test_a_dark_figure_keeps_its_light_template_and_white_paper_for_the_png():
     fig = _figure()
     light = fig.layout.template.to_plotly_json()
-    light_export.in_theme(fig, dark=True)
+    fig = light_export.in_theme(fig, dark=True)
     # On screen: the dark variant, exactly as charts.in_theme draws it.
     assert fig.layout.font.color is None
     assert fig.layout.template.layout.font.color == charts.DARK_TEXT
@@ -50,7 +50,7 @@ def test_a_light_figure_only_gets_white_paper_for_the_png():
 
 def test_an_export_preview_with_its_own_paper_stays_light():
     fig = _figure().update_layout(paper_bgcolor=palette.BACKGROUND)
-    light_export.in_theme(fig, dark=True)
+    fig = light_export.in_theme(fig, dark=True)
     assert "template" not in fig.layout.meta[light_export.META_KEY]
     assert fig.layout.template.layout.font.color == charts.INK
 

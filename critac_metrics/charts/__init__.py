@@ -17,7 +17,9 @@ The builders live in modules along their seams, and this package re-exports them
 - ``reach``: the state tile map and the reach against the whole field;
 - ``outcomes``: the survey charts;
 - ``pipeline``: the funnel, timeliness and the backlog;
-- ``export``: a figure with its context for an image or slide, the download button's config.
+- ``export``: a figure with its context for an image or slide, the download button's config;
+- ``spec``: layout settings merged as plain data into one unvalidated copy of a figure (used by
+  ``finish``, ``with_context`` and ``in_theme``: plotly validated the traces already).
 
 Every figure builder (a public function that returns a new ``go.Figure`` from data; not
 ``with_context`` or ``in_theme``, which take a figure) is memoised by the contents of its arguments
@@ -90,6 +92,7 @@ from .theme import (
     ZERO_TILE,
     dark_variant,
     in_theme,
+    theme_layout,
 )
 from .trends import (
     GRAIN_NOUNS,
@@ -166,6 +169,7 @@ __all__ = [
     "short_labels",
     "slugify",
     "state_map",
+    "theme_layout",
     "timeliness",
     "top2_by_segment",
     "topic_heatmap",

@@ -78,13 +78,20 @@ def bar_breakdown(
         cliponaxis=False,
         hovertemplate=f"<b>%{{hovertext}}</b>{hover}<extra></extra>",
     )
-    fig.update_yaxes(type="category", autorange="reversed", title_text=None)
     top_value = float(frame[value].max())
-    fig.update_xaxes(
-        title_text=_value_label(value), range=[0, top_value * 1.12 or 1], **count_axis(top_value)
+    return finish(
+        fig,
+        title,
+        " · ".join(notes) or None,
+        height=rows_height(len(frame)),
+        xaxis={
+            "title": {"text": _value_label(value)},
+            "range": [0, top_value * 1.12 or 1],
+            **count_axis(top_value),
+        },  # fmt: skip
+        yaxis={"type": "category", "autorange": "reversed", "title": {"text": None}},
+        layout={"bargap": 0.25},
     )
-    fig.update_layout(bargap=0.25)
-    return finish(fig, title, " · ".join(notes) or None, height=rows_height(len(frame)))
 
 
 @figure_cache.memoize
@@ -135,14 +142,23 @@ def topic_heatmap(matrix_df: pd.DataFrame) -> go.Figure:
         showlegend=False,
         name="cells",
     )
-    fig.update_layout(hoverdistance=-1, clickmode="event+select")
-    fig.update_yaxes(type="category", autorange="reversed", showgrid=False)
-    # Column labels on top (the table is tall) and horizontal: tilted ones ran into the subtitle.
-    fig.update_xaxes(
-        type="category", side="top", showgrid=False, tickangle=0, tickfont={"size": 12}
+    return finish(
+        fig,
+        title,
+        subtitle,
+        height=rows_height(len(topics), per_row=24, base=220),
+        extra_top=30,  # the column labels on top
+        # Column labels on top (the table is tall) and horizontal: tilted ones ran into the subtitle.
+        xaxis={
+            "type": "category",
+            "side": "top",
+            "showgrid": False,
+            "tickangle": 0,
+            "tickfont": {"size": 12},
+        },  # fmt: skip
+        yaxis={"type": "category", "autorange": "reversed", "showgrid": False},
+        layout={"hoverdistance": -1, "clickmode": "event+select"},
     )
-    fig = finish(fig, title, subtitle, height=rows_height(len(topics), per_row=24, base=220))
-    return fig.update_layout(margin={"t": fig.layout.margin.t + 30})
 
 
 def _zero_grey_scale(top: int) -> list[list[Any]]:  # [[stop, colour], ...]

@@ -14,7 +14,8 @@ import plotly.graph_objects as go
 from .. import figure_cache
 from ..registry import label as registry_label
 from ..registry import value_label as registry_value_label
-from .theme import INK, TEMPLATE, TITLE_PAD_TOP
+from . import spec
+from .theme import INK, TITLE_PAD_TOP, template_spec
 
 MULTI_TOPIC_NOTE = "An engagement counts under each of its topics"  # one line at 390 px
 EMPTY_MESSAGE = "No engagements match these filters"
@@ -65,8 +66,19 @@ def finish(
     subtitle: str | None = None,
     legend: str | None = None,
     height: int | None = None,
+    *,
+    xaxis: dict[str, Any] | None = None,
+    yaxis: dict[str, Any] | None = None,
+    layout: dict[str, Any] | None = None,
+    extra_top: int = 0,
 ) -> go.Figure:
-    """Apply the theme, the title (+ subtitle) and the legend placement ('top', 'right' or None)."""
+    """Apply the theme, the title (+ subtitle) and the legend placement ('top', 'right' or None).
+
+    ``xaxis``, ``yaxis`` and ``layout`` are the builder's own layout settings (as nested dicts, as
+    ``update_xaxes``/``update_yaxes``/``update_layout`` would take them, applied in that order
+    before the title); ``extra_top`` px go above the title's margin. Everything is merged as plain
+    data into one copy of ``fig`` (``spec.updated``): the values are literals, and validating them
+    (and the whole template) again was most of the cost of a figure."""
     title = wrap_subtitle(title, TITLE_WIDTH)  # a long title would run off a phone-width chart
     title_spec: dict[str, Any] = {"text": title}
     lines = 0
@@ -78,19 +90,25 @@ def finish(
     top += 30 if legend == "top" else 0
     if "<br>" in title:  # Plotly lifts a title of n lines by half a line per extra line
         title_spec["pad"] = {"t": TITLE_PAD_TOP + TITLE_LINE // 2 * title.count("<br>")}
-    fig.update_layout(template=TEMPLATE, title=title_spec, margin={"t": top})
-    if legend == "top":
-        fig.update_layout(
-            showlegend=True,
-            legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"},
-        )
-    elif legend == "right":
-        fig.update_layout(showlegend=True, legend={"orientation": "v", "traceorder": "normal"})
-    else:
-        fig.update_layout(showlegend=False)
+    own = {"xaxis": xaxis or {}, "yaxis": yaxis or {}, **(layout or {})}
+    shared = {
+        "title": title_spec,
+        "margin": {"t": top + extra_top},
+        **LEGENDS.get(legend, LEGENDS[None]),
+    }
     if height:
-        fig.update_layout(height=height)
-    return fig
+        shared["height"] = height
+    return spec.updated(fig, own, shared, replace={"template": template_spec()})
+
+
+LEGENDS: dict[str | None, dict[str, Any]] = {
+    "top": {
+        "showlegend": True,
+        "legend": {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom"},
+    },
+    "right": {"showlegend": True, "legend": {"orientation": "v", "traceorder": "normal"}},
+    None: {"showlegend": False},
+}
 
 
 def _visible_length(text: str) -> int:

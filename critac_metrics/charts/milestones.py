@@ -59,9 +59,13 @@ def cumulative(
             y_top = max(y_top, y / (1 - (MILESTONE_OFFSET[1] + 18) / MILESTONE_PLOT[1]))
     if projected and projection is not None:
         end, top, y_top = _add_projection(fig, projection, end, top, y_top)
-    fig.update_yaxes(title_text="Engagements", **count_axis(top), range=[0, max(y_top, 1)])
-    fig.update_xaxes(title_text=None, range=[start, end])
-    return finish(fig, title, subtitle)
+    return finish(
+        fig,
+        title,
+        subtitle,
+        xaxis={"title": {"text": None}, "range": [start, end]},
+        yaxis={"title": {"text": "Engagements"}, **count_axis(top), "range": [0, max(y_top, 1)]},
+    )
 
 
 def _add_projection(

@@ -39,8 +39,8 @@ def backlog(df: pd.DataFrame) -> go.Figure:
         fillcolor=palette.rgba(PALETTE[0], 0.18),
         hovertemplate="Open on %{x|%d %b %Y}: %{y:,}<extra></extra>",
     )
-    fig.update_yaxes(title_text="Open requests", **count_axis(df["open_requests"].max()))
-    return finish(fig, title, subtitle)
+    axis = {"title": {"text": "Open requests"}, **count_axis(df["open_requests"].max())}
+    return finish(fig, title, subtitle, yaxis=axis)
 
 
 @figure_cache.memoize
@@ -65,8 +65,7 @@ def funnel(df: pd.DataFrame) -> go.Figure:
         hovertemplate="<b>%{y}</b>: %{x:,} requests (%{customdata:.0f}% of all requests)"
         "<extra></extra>",
     )
-    fig.update_yaxes(title_text=None)
-    return finish(fig, title, subtitle, height=380)
+    return finish(fig, title, subtitle, height=380, yaxis={"title": {"text": None}})
 
 
 TIMELINESS_STAGES = (
@@ -136,18 +135,24 @@ def timeliness(df: pd.DataFrame, by: str | None = None) -> go.Figure:
             showlegend=False,
             name=f"{name} labels",
         )
-    fig.update_yaxes(
-        tickvals=rows,
-        ticktext=labels,
-        range=[len(df) - 0.5, -0.5],
-        showgrid=False,
-        zeroline=False,
-        title_text=None,
+    return finish(
+        fig,
+        title,
+        subtitle,
+        legend="top",
+        height=rows_height(len(df), 64, 180),
+        # Room right of the longest whisker for its label (~60 px in a half-width chart).
+        xaxis={"title": {"text": "Days"}, "tickformat": ",d", "range": [0, widest * 1.22]},
+        yaxis={
+            "tickvals": rows,
+            "ticktext": labels,
+            "range": [len(df) - 0.5, -0.5],
+            "showgrid": False,
+            "zeroline": False,
+            "title": {"text": None},
+        },
+        layout={"barmode": "overlay"},
     )
-    # Room right of the longest whisker for its label (~60 px in a half-width chart).
-    fig.update_xaxes(title_text="Days", tickformat=",d", range=[0, widest * 1.22])
-    fig.update_layout(barmode="overlay")
-    return finish(fig, title, subtitle, legend="top", height=rows_height(len(df), 64, 180))
 
 
 def _days_label(days: float) -> str:

@@ -3,10 +3,14 @@ names the builders use for those colours, and the template's dark variant for a 
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 import plotly.graph_objects as go
 import plotly.io as pio
 
 from .. import palette
+from . import spec
 
 TEMPLATE = "critac"
 # Colours come from the one theme (``palette``); the names below are the ones the builders use.
@@ -83,9 +87,38 @@ def dark_variant(template: go.layout.Template) -> go.layout.Template:
     return dark
 
 
-def in_theme(fig: go.Figure, dark: bool) -> go.Figure:
-    """``fig`` drawn for the viewer's theme: the dark variant of its template when ``dark``. A
-    figure with its own opaque paper (an export's preview, white like the file) stays light."""
+_TEMPLATE_SPEC: dict[str, Any] = pio.templates[TEMPLATE].to_plotly_json()
+_DARK_SPECS: list[tuple[dict[str, Any], dict[str, Any]]] = []  # (template, its dark variant)
+
+
+def template_spec() -> dict[str, Any]:
+    """The registered template as plain data (what ``template="critac"`` puts in a layout), for
+    ``spec.updated(..., replace=...)``, which copies it: not to be changed."""
+    return _TEMPLATE_SPEC
+
+
+def dark_spec(template: dict[str, Any]) -> dict[str, Any]:
+    """``dark_variant`` of a template given as plain data, as plain data; made once per template
+    (the app has one or two) instead of once per figure."""
+    for light, dark in _DARK_SPECS:
+        if light == template:
+            return dark
+    dark = dark_variant(go.layout.Template(template)).to_plotly_json()
+    _DARK_SPECS[:] = [*_DARK_SPECS[-7:], (copy.deepcopy(template), dark)]
+    return dark
+
+
+def theme_layout(fig: go.Figure, dark: bool, template: dict[str, Any]) -> dict[str, Any]:
+    """What ``in_theme`` sets in the layout of ``fig``, whose template is ``template`` (plain
+    data): the dark variant of the template when ``dark``, else nothing. A figure with its own
+    opaque paper (an export's preview, white like the file) stays light."""
     if dark and fig.layout.paper_bgcolor in (None, palette.TRANSPARENT):
-        fig.update_layout(template=dark_variant(fig.layout.template))
-    return fig
+        return {"template": dark_spec(template)}
+    return {}
+
+
+def in_theme(fig: go.Figure, dark: bool) -> go.Figure:
+    """``fig`` drawn for the viewer's theme: a copy with the dark variant of its template when
+    ``dark`` (``theme_layout``), else ``fig`` itself."""
+    themed = theme_layout(fig, dark, fig.layout.template.to_plotly_json())
+    return spec.updated(fig, replace=themed) if themed else fig

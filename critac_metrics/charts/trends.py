@@ -91,7 +91,7 @@ def _partial_hover(flags: list[bool]) -> list[str]:
 def _period_axis(periods: list[str], partial: list[str]) -> dict[str, Any]:
     """A category axis of periods; with partial periods, explicit ticks that always include them
     (thinned to about MAX_PERIOD_TICKS) and an asterisk on their labels."""
-    axis: dict[str, Any] = {"type": "category", "title_text": None}
+    axis: dict[str, Any] = {"type": "category", "title": {"text": None}}
     if not partial:
         return axis
     order = list(dict.fromkeys(periods))
@@ -154,10 +154,15 @@ def volume_trend(series_df: pd.DataFrame, grain: str = "month") -> go.Figure:
             hovertemplate="%{y:,}%{hovertext}",
         )
     partial = _partial_periods(series_df)
-    fig.update_xaxes(**_period_axis(x, partial))
-    fig.update_yaxes(title_text="Engagements", **count_axis(series_df["requests"].max()))
-    fig.update_layout(hovermode="x unified", bargap=0.15)
-    return finish(fig, title, _with_partial_note(subtitle, partial), legend="top")
+    return finish(
+        fig,
+        title,
+        _with_partial_note(subtitle, partial),
+        legend="top",
+        xaxis=_period_axis(x, partial),
+        yaxis={"title": {"text": "Engagements"}, **count_axis(series_df["requests"].max())},
+        layout={"hovermode": "x unified", "bargap": 0.15},
+    )
 
 
 @figure_cache.memoize
@@ -188,10 +193,15 @@ def first_time_vs_repeat(df: pd.DataFrame) -> go.Figure:
         )
     total = (df[first] + df[repeat]).max()
     partial = _partial_periods(df)
-    fig.update_xaxes(**_period_axis(x, partial))
-    fig.update_yaxes(title_text="Agencies served", **count_axis(total))
-    fig.update_layout(barmode="stack", hovermode="x unified", legend_traceorder="normal")
-    return finish(fig, title, _with_partial_note(subtitle, partial), legend="top")
+    return finish(
+        fig,
+        title,
+        _with_partial_note(subtitle, partial),
+        legend="top",
+        xaxis=_period_axis(x, partial),
+        yaxis={"title": {"text": "Agencies served"}, **count_axis(total)},
+        layout={"barmode": "stack", "hovermode": "x unified", "legend": {"traceorder": "normal"}},
+    )
 
 
 @figure_cache.memoize
@@ -244,13 +254,16 @@ def series_by_dimension(df: pd.DataFrame, dimension: str, grain: str = "month") 
     stacked_max = df.groupby("period")["engagements"].sum().max()
     partial = _partial_periods(df)
     subtitle = _with_partial_note(subtitle, partial, "open markers" if lines else "hatched")
-    fig.update_xaxes(**_period_axis(periods, partial))
-    fig.update_yaxes(
-        title_text="Engagements",
-        **count_axis(df["engagements"].max() if lines else stacked_max),
+    top = df["engagements"].max() if lines else stacked_max
+    return finish(
+        fig,
+        title,
+        subtitle,
+        legend="right",
+        xaxis=_period_axis(periods, partial),
+        yaxis={"title": {"text": "Engagements"}, **count_axis(top)},
+        layout={"barmode": "stack", "bargap": 0.15},
     )
-    fig.update_layout(barmode="stack", bargap=0.15)
-    return finish(fig, title, subtitle, legend="right")
 
 
 @figure_cache.memoize
@@ -304,9 +317,17 @@ def year_over_year(df: pd.DataFrame, dimension: str | None = None) -> go.Figure:
         subtitle += (
             f"<br>* {', '.join(partial)} FY{years[0]}: month still in progress (open marker)"
         )
-    fig.update_xaxes(
-        type="category", categoryorder="array", categoryarray=list(FISCAL_MONTHS), title_text=None
+    return finish(
+        fig,
+        title,
+        subtitle,
+        legend="top" if dimension is None else "right",
+        xaxis={
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": list(FISCAL_MONTHS),
+            "title": {"text": None},
+        },
+        yaxis={"title": {"text": "Engagements"}, **count_axis(df["engagements"].max())},
+        layout={"hovermode": "x unified"},
     )
-    fig.update_yaxes(title_text="Engagements", **count_axis(df["engagements"].max()))
-    fig.update_layout(hovermode="x unified")
-    return finish(fig, title, subtitle, legend="top" if dimension is None else "right")
