@@ -41,11 +41,11 @@ _CSS = """<style>
 .critac-share input {
   flex: 1; min-width: 0; font: 0.8rem ui-monospace, SFMono-Regular, Menlo, monospace;
   padding: 0.35rem 0.5rem; color: inherit; background: transparent;
-  border: 1px solid rgba(128, 128, 128, 0.4); border-radius: 0.4rem;
+  border: 1px solid color-mix(in srgb, currentColor 35%, transparent); border-radius: 0.4rem;
 }
 .critac-share button {
   font: inherit; font-size: 0.85rem; padding: 0.3rem 0.7rem; color: inherit; cursor: pointer;
-  background: transparent; border: 1px solid rgba(128, 128, 128, 0.4); border-radius: 0.4rem;
+  background: transparent; border: 1px solid color-mix(in srgb, currentColor 35%, transparent); border-radius: 0.4rem;
 }
 .critac-share button:hover, .critac-share button:focus-visible { border-color: currentColor; }
 </style>"""
