@@ -49,9 +49,11 @@ if not render.available():
     st.warning(f"{render.CHROMIUM_MISSING}. The HTML report still works.", icon=":material/error:")
 
 wanted = (filters, tuple(sections), data.version())
+# The preview's report is the deck's: its metrics are run and its figures built once.
+preview = previewed(*wanted)
 if st.button("Build the report", type="primary", icon=":material/build:", key="report_build"):
     with st.spinner(f"Building {report.chart_count(sections)} charts…"):
-        built, deck, error = data.run(report.collect, filters, sections), None, None
+        built, deck, error = preview.stamped(), None, None
         try:
             chart_renderer()
             deck = report.build_deck(built)
@@ -102,7 +104,6 @@ if builds:
     )
 
 st.subheader("Preview: every chart as it will be exported")
-preview = previewed(filters, tuple(sections), data.version())
 for section in preview.sections:
     st.markdown(f"#### {report.SECTIONS[section]}")
     for i, chart in enumerate(c for c in preview.charts if c.section == section):
