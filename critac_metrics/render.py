@@ -154,6 +154,43 @@ def _draw(figs: Sequence[go.Figure], todo: list[int], width: int, height: int,
     return {i: image for i, image in zip(todo, drawn, strict=True) if isinstance(image, bytes)}
 
 
+# Images drawn ahead: the latest request only (a newer one replaces it), by one background thread.
+_Job = tuple[list[go.Figure], int, int, float]
+_ahead: list[_Job] = []
+_ahead_wake = threading.Condition()
+_ahead_worker: list[threading.Thread] = []
+
+
+def draw_ahead(figs: Sequence[go.Figure], width: int, height: int, scale: float = 2) -> None:
+    """Draw these images in the background into the images in memory (a deck likely to be asked
+    for next), ``TABS`` at a time so that a real request waits for one small batch at most. Only
+    the latest request is kept; errors are left for the real request, which reports them."""
+    with _ahead_wake:
+        _ahead[:] = [(list(figs), width, height, scale)]
+        _ahead_wake.notify()
+        if not _ahead_worker:
+            worker = threading.Thread(target=_draw_ahead_forever, name="critac-render-ahead")
+            worker.daemon = True
+            _ahead_worker.append(worker)
+            worker.start()
+
+
+def _next_ahead() -> _Job:
+    with _ahead_wake:
+        _ahead_wake.wait_for(lambda: bool(_ahead))
+        return _ahead.pop()
+
+
+def _draw_ahead_forever() -> None:
+    while True:
+        figs, width, height, scale = _next_ahead()
+        for first in range(0, len(figs), TABS):
+            if _ahead:  # a newer request: this one is no longer wanted
+                break
+            with contextlib.suppress(Exception):
+                to_pngs(figs[first : first + TABS], width, height, scale)
+
+
 def warm_up() -> None:
     """Start the renderer on a background thread (a deck is often next); errors surface later,
     on the first real image, where they can be shown."""

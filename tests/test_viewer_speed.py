@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -262,7 +264,8 @@ def test_images_drawn_once_are_reused_in_order(monkeypatch):
     original = render._draw
 
     def counting(figures, todo, *args):
-        batches.append(len(todo))
+        if threading.current_thread() is threading.main_thread():  # not images drawn ahead
+            batches.append(len(todo))
         return original(figures, todo, *args)
 
     monkeypatch.setattr(render, "_draw", counting)
@@ -382,3 +385,31 @@ def test_tabs_kept_between_images_draw_what_a_fresh_page_draws():
         render.to_pngs(others, 300, 200, scale=2)
     render._IMAGES.clear()
     assert render.to_pngs([figs[0], figs[0]], 300, 200, scale=2) == fresh * 2
+
+
+def test_images_drawn_ahead_are_not_drawn_again_and_only_the_latest_request_is_drawn(monkeypatch):
+    """The Report page draws its deck's images in the background; the deck then draws none, and a
+    request replaced by a newer one before it started is never drawn."""
+    from .test_report import need_browser
+
+    need_browser()
+    from critac_metrics import render
+
+    def figure(i: int) -> go.Figure:
+        return go.Figure(go.Bar(y=[i + 1]), layout={"title": {"text": f"ahead {i}"}})
+
+    render._IMAGES.clear()
+    render.start()
+    with render._ahead_wake:  # the worker waits: the first request is replaced before it starts
+        render.draw_ahead([figure(0), figure(1)], 120, 80, scale=1)
+        render.draw_ahead([figure(i) for i in range(2, 6)], 120, 80, scale=1)
+    wanted = [render._image_key(figure(i), 120, 80, 1) for i in range(6)]
+    deadline = time.monotonic() + 60
+    while not all(k in render._IMAGES for k in wanted[2:]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(k in render._IMAGES for k in wanted[2:])
+    assert not any(k in render._IMAGES for k in wanted[:2])
+    drawn = []
+    monkeypatch.setattr(render, "_draw", lambda figs, todo, *a: drawn.append(todo) or {})
+    assert len(render.to_pngs([figure(i) for i in range(2, 6)], 120, 80, scale=1)) == 4
+    assert drawn == []
