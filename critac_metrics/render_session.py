@@ -48,6 +48,7 @@ class _KeptTabs(Kaleido):  # type: ignore[misc]  # kaleido ships no types
         if self._more_tabs is None:  # a tab that fails to load leaves fewer tabs, not an error
             more = (self._create_kaleido_tab() for _ in range(self._n - len(existing)))
             self._more_tabs = asyncio.gather(*more, return_exceptions=True)
+            self._more_tabs.add_done_callback(_retrieved)
 
     async def reload_tabs(self) -> None:
         """A fresh page in every tab (after a failed image), once they are all back."""
@@ -57,6 +58,20 @@ class _KeptTabs(Kaleido):  # type: ignore[misc]  # kaleido ships no types
         finally:
             for tab in tabs:
                 self.tabs_ready.put_nowait(tab)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a background future's outcome as seen (its tabs were closed with the browser)."""
+    if not future.cancelled():
+        future.exception()
+
+
+async def _cancel_the_rest() -> None:
+    """Cancel every other task on this loop (Kaleido's watchdog, a batch cut short) and wait."""
+    rest = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+    for task in rest:
+        task.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)
 
 
 class Session:
@@ -121,6 +136,10 @@ class Session:
             closing = asyncio.run_coroutine_threadsafe(self._browser.close(), self._loop)
             with contextlib.suppress(Exception):  # not run(): the browser exiting is the point
                 closing.result(timeout=10)
+        if self._thread.is_alive():
+            ending = asyncio.run_coroutine_threadsafe(_cancel_the_rest(), self._loop)
+            with contextlib.suppress(Exception):
+                ending.result(timeout=5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         if not self._thread.is_alive():
