@@ -53,6 +53,24 @@ SWITCH_STATES = ["VA", "NJ", "TN", "IN", "MO", "MD", "WI", "CO"]
 SWITCH_PAGES = ["Topics", "Agencies & reach", "Outcomes", "Pipeline"]
 
 
+def _count_finished_runs(page) -> list[int]:
+    """A counter of the page's script runs that have finished (``ForwardMsg.script_finished`` on
+    its websocket): a run too short to show the status widget is seen too. Register before
+    ``goto``."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    finished = [0]
+
+    def on_frame(payload) -> None:
+        if isinstance(payload, bytes):
+            message = ForwardMsg()
+            message.ParseFromString(payload)
+            finished[0] += message.WhichOneof("type") == "script_finished"
+
+    page.on("websocket", lambda ws: ws.on("framereceived", on_frame))
+    return finished
+
+
 def _perf(cdp) -> dict:
     return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
 
@@ -147,22 +165,20 @@ def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
                 # -- the Report page's deck
                 if report:
                     builds = []
+                    finished = _count_finished_runs(page)
                     for k in range(4):
                         if k in (0, 3):  # the last press: other filters (new figures, images)
                             state = "" if k == 0 else "&state=TX"
                             page.goto(f"{url}/report?{base_query}{state}")
                             wait_drawn(page, timeout_ms)
                         button = page.get_by_role("button", name="Build the report")
+                        runs = finished[0]
                         t0 = time.perf_counter()
                         button.click()
-                        # The run starts (status widget or spinner), then the deck's download
-                        # button is there and the run has finished.
-                        page.wait_for_function(
-                            """() => !!document.querySelector(
-                                '[data-testid=stStatusWidget], [data-testid=stSpinner]')""",
-                            timeout=timeout_ms,
-                            polling="raf",
-                        )
+                        # The press's run has finished (its script_finished arrived; a short run
+                        # shows no status widget), then the deck's download button is there.
+                        while finished[0] == runs and time.perf_counter() - t0 < timeout_ms / 1e3:
+                            page.wait_for_timeout(5)
                         page.wait_for_function(
                             """() => window.__settled() && [...document.querySelectorAll(
                                    '[data-testid=stDownloadButton] button')].some(

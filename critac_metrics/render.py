@@ -1,38 +1,40 @@
 """Static chart images: Kaleido driving ONE long-lived headless Chromium per process.
 
-The first image starts the renderer (``kaleido.start_sync_server``, about 2–4 s); every later image
-reuses it (0.3–0.5 s each). No Streamlit here: the app wraps ``start()`` in ``st.cache_resource``.
+The first image starts the renderer (``render_session.Session``: Chromium and its tabs with
+plotly.js loaded, 2–4 s); every later image reuses it (0.1–0.3 s each, the tabs are not reloaded
+between images). No Streamlit here: the app wraps ``start()`` in ``st.cache_resource``.
 
-Kaleido's sync server hangs forever if its browser dies (its worker thread exits and the caller waits
-on a queue that nobody serves), so every call here runs with a timeout and fails with a clear error.
-Calls are serialised: the server answers one request at a time through shared queues, and two
-threads calling it at once could receive each other's images.
+Every call waits with a timeout and fails with a clear error if the browser dies; a renderer whose
+browser has died is started again by the next ``start()``. Calls are serialised (one batch of
+images at a time, spread over the tabs).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import os
-import queue
-import tempfile
 import threading
-import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 import plotly.io as pio
 
+if TYPE_CHECKING:
+    from .render_session import Session
+
 CHROMIUM_MISSING = "PowerPoint export needs Chromium for chart images: apt-get install chromium"
-START_TIMEOUT = 90.0  # seconds for the browser to start and draw a first image
+START_TIMEOUT = 90.0  # seconds for the browser to start with its tabs loaded
 IMAGE_TIMEOUT = 90.0  # seconds for one image
-TABS = 2  # browser tabs drawing at once: a deck's images come out ~1.7x faster on 2 cores than 1
+TABS = 2  # browser tabs drawing at once: a deck's images come out ~1.5x faster on 2 cores than 1
 
 _LOCK = threading.RLock()
 _state: dict[str, str | None] = {"browser": None, "broken": None}
+_session: list[Session] = []  # the running renderer, if any
 
 
 class ChromiumMissing(RuntimeError):
@@ -73,75 +75,28 @@ def available() -> bool:
     return browser_path() is not None
 
 
-def _server_thread_alive() -> bool:
-    """False once Kaleido's server thread has died (e.g. the browser closed right after starting)."""
-    import kaleido
-
-    server = getattr(kaleido, "_global_server", None)
-    thread = getattr(server, "_thread", None)
-    return thread is None or thread.is_alive()
-
-
-_T = TypeVar("_T")
-
-
-def _call(fn: Callable[[], _T], timeout: float) -> _T:
-    """Run ``fn()`` on a helper thread; give up after ``timeout`` or when the server thread dies."""
-    results: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
-
-    def work() -> None:
-        try:
-            results.put((True, fn()))
-        except BaseException as exc:  # noqa: BLE001 - handed back to the caller
-            results.put((False, exc))
-
-    worker = threading.Thread(target=work, name="critac-render", daemon=True)
-    worker.start()
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            ok, value = results.get(timeout=0.2)
-        except queue.Empty:
-            if not _server_thread_alive():
-                raise RenderError(
-                    f"the chart renderer stopped: Chromium at {_state['browser']} closed "
-                    "(run it by hand to see why)"
-                ) from None
-            if time.monotonic() > deadline:
-                raise RenderError(
-                    f"drawing a chart image took longer than {timeout:.0f} s"
-                ) from None
-            continue
-        if ok:
-            return value
-        raise value
-
-
 def start() -> str:
     """Start the process's one renderer if it is not running; return the browser's path.
 
-    Raises ChromiumMissing when there is no browser and RenderError when it cannot draw.
+    Raises ChromiumMissing when there is no browser and RenderError when it cannot start.
     """
-    import kaleido
-
     with _LOCK:
         if _state["broken"]:
             raise RenderError(_state["broken"])
-        if _state["browser"] and kaleido._global_server.is_running():
-            return _state["browser"]
+        if _session and _session[0].alive():
+            return _state["browser"] or ""
+        _close_session()  # its browser died: start a new one
         path = browser_path()
         if path is None:
             raise ChromiumMissing()
-        pio.defaults.headers = {}  # else a warning on every image
-        kaleido.start_sync_server(n=TABS, mathjax=False, path=path, silence_warnings=True)
-        _state["browser"] = path
-        probe = go.Figure(go.Bar(y=[1]))
+        from .render_session import Session
+
         try:
-            _call(lambda: pio.to_image(probe, format="png", width=80, height=60), START_TIMEOUT)
+            _session.append(Session(path, TABS, START_TIMEOUT))
         except Exception as exc:
             _state["broken"] = f"the chart renderer could not start Chromium at {path}: {exc}"
-            kaleido.stop_sync_server(silence_warnings=True)
             raise RenderError(_state["broken"]) from exc
+        _state["browser"] = path
         return path
 
 
@@ -179,20 +134,61 @@ def to_pngs(figs: Sequence[go.Figure], width: int, height: int, scale: float = 2
 
 def _draw(figs: Sequence[go.Figure], todo: list[int], width: int, height: int,
           scale: float) -> dict[int, bytes]:  # fmt: skip
-    with tempfile.TemporaryDirectory(prefix="critac-render-") as folder:
-        paths = [Path(folder) / f"{i:03d}.png" for i in todo]
-        # Kaleido returns (does not raise) the errors of a batch: a missing file is the sign.
-        batch = [figs[i] for i in todo]
-        errors = _call(
-            lambda: pio.write_images(batch, paths, width=width, height=height, scale=scale),
-            IMAGE_TIMEOUT * len(batch),
-        )
-        missing = [i for i, path in zip(todo, paths, strict=True) if not path.exists()]
-        if missing:
-            raise RenderError(
-                f"chart image {missing[0] + 1} of {len(figs)} was not drawn: {errors}"
-            )
-        return {i: path.read_bytes() for i, path in zip(todo, paths, strict=True)}
+    """The images of ``figs[i]`` for ``i`` in ``todo``, drawn in one batch on the renderer."""
+    from .render_session import Stopped
+
+    try:
+        drawn = _session[0].pngs([figs[i] for i in todo], width, height, scale)
+    except Stopped:
+        raise RenderError(
+            f"the chart renderer stopped: Chromium at {_state['browser']} closed "
+            "(run it by hand to see why)"
+        ) from None
+    except TimeoutError:
+        raise RenderError(
+            f"drawing {len(todo)} chart images took longer than {IMAGE_TIMEOUT:.0f} s each"
+        ) from None
+    for i, image in zip(todo, drawn, strict=True):
+        if isinstance(image, BaseException):
+            raise RenderError(f"chart image {i + 1} of {len(figs)} was not drawn: {image}")
+    return {i: image for i, image in zip(todo, drawn, strict=True) if isinstance(image, bytes)}
+
+
+# Images drawn ahead: the latest request only (a newer one replaces it), by one background thread.
+_Job = tuple[list[go.Figure], int, int, float]
+_ahead: list[_Job] = []
+_ahead_wake = threading.Condition()
+_ahead_worker: list[threading.Thread] = []
+
+
+def draw_ahead(figs: Sequence[go.Figure], width: int, height: int, scale: float = 2) -> None:
+    """Draw these images in the background into the images in memory (a deck likely to be asked
+    for next), ``TABS`` at a time so that a real request waits for one small batch at most. Only
+    the latest request is kept; errors are left for the real request, which reports them."""
+    with _ahead_wake:
+        _ahead[:] = [(list(figs), width, height, scale)]
+        _ahead_wake.notify()
+        if not _ahead_worker:
+            worker = threading.Thread(target=_draw_ahead_forever, name="critac-render-ahead")
+            worker.daemon = True
+            _ahead_worker.append(worker)
+            worker.start()
+
+
+def _next_ahead() -> _Job:
+    with _ahead_wake:
+        _ahead_wake.wait_for(lambda: bool(_ahead))
+        return _ahead.pop()
+
+
+def _draw_ahead_forever() -> None:
+    while True:
+        figs, width, height, scale = _next_ahead()
+        for first in range(0, len(figs), TABS):
+            if _ahead:  # a newer request: this one is no longer wanted
+                break
+            with contextlib.suppress(Exception):
+                to_pngs(figs[first : first + TABS], width, height, scale)
 
 
 def warm_up() -> None:
@@ -207,10 +203,17 @@ def warm_up() -> None:
         threading.Thread(target=start_quietly, name="critac-render-warm-up", daemon=True).start()
 
 
-def stop() -> None:
-    """Close the browser (tests; a process otherwise keeps it until exit)."""
-    import kaleido
+def _close_session() -> None:
+    while _session:
+        _session.pop().close()
 
+
+def stop() -> None:
+    """Close the browser (tests, and at exit: Chromium runs in its own session and would outlive
+    the process)."""
     with _LOCK:
-        kaleido.stop_sync_server(silence_warnings=True)
+        _close_session()
         _state.update(browser=None, broken=None)
+
+
+atexit.register(stop)

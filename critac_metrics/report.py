@@ -70,6 +70,7 @@ __all__ = [
     "chart_count",
     "check_sections",
     "collect",
+    "draw_images_ahead",
     "milestone_takeaway",
     "plotly_js",
     "preview",
@@ -182,6 +183,14 @@ def build_deck(report: Report, image_dir: Path | None = None) -> bytes:
     from .report_pptx import build_deck as build_pptx
 
     return build_pptx(report, image_dir)
+
+
+def draw_images_ahead(report: Report) -> None:
+    """Start drawing the deck's chart images in the background (the Report page does, as its
+    preview is shown): a deck built next finds them drawn. Nothing happens without Chromium."""
+    if report.charts and render.available():
+        figures = [chart.figure for chart in report.charts]
+        render.draw_ahead(figures, IMAGE_WIDTH, IMAGE_HEIGHT, IMAGE_SCALE)
 
 
 def build(report: Report, fmt: str) -> bytes:

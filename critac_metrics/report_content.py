@@ -7,7 +7,7 @@ import datetime as dt
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 import duckdb
@@ -121,6 +121,10 @@ class Kpi:
         return f"{self.change} {self.span} ({self.previous} → {self.compared})"
 
 
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
 @dataclass(frozen=True)
 class Report:
     filters: Filters
@@ -132,7 +136,12 @@ class Report:
     comparison: str
     charts: tuple[Chart, ...]
     min_n: int
-    generated: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    generated: dt.datetime = field(default_factory=_now)
+
+    def stamped(self) -> Report:
+        """The same report generated now (a report collected earlier, e.g. the page's cached
+        preview, exported later)."""
+        return replace(self, generated=_now())
 
     @property
     def data_date_text(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,28 @@ def test_rollback_after_two_ingests_restores_the_first_version(tmp_path, tiny_di
     proc = run_cli("rollback", "--db", path)
     assert "Restored" in proc.stdout
     assert _engagements(path) == first
+
+
+@pytest.mark.parametrize(
+    ("argv", "early"),
+    [
+        (["report", "--db", "x.duckdb", "--format", "pptx"], True),
+        (["report", "--format=pptx", "--db", "x.duckdb"], True),
+        (["report", "--db", "x.duckdb", "--format", "html"], False),
+        (["report", "--db", "x.duckdb"], False),
+        (["summary", "--db", "pptx", "--json"], False),
+    ],
+)
+def test_a_deck_command_starts_chromium_before_the_command_loads(monkeypatch, argv, early):
+    """`report --format pptx` starts the renderer before pandas and DuckDB load (about 0.5 s)."""
+    import runpy
+
+    from critac_metrics import cli, render
+
+    calls: list[str] = []
+    monkeypatch.setattr(render, "warm_up", lambda: calls.append("warm_up"))
+    monkeypatch.setattr(cli, "main", lambda: calls.append("main") or 0)
+    monkeypatch.setattr(sys, "argv", ["critac_metrics", *argv])
+    with pytest.raises(SystemExit):
+        runpy.run_module("critac_metrics", run_name="__main__")
+    assert calls == (["warm_up", "main"] if early else ["main"])

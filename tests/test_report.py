@@ -503,3 +503,26 @@ def test_report_page_builds_both_downloads(report_page):
         "PowerPoint deck (16:9)",
         "HTML report (opens offline)",
     ]
+
+
+def test_building_the_report_reuses_the_previews_metrics_and_figures(monkeypatch, report_page):
+    """The deck is the preview's report (metrics run and figures built once), stamped anew."""
+    collected, decks = [], []
+    original = report.collect
+
+    def counting(*args, **kwargs):
+        collected.append(args[1:])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(report, "collect", counting)
+    monkeypatch.setattr(report, "build_deck", lambda built: decks.append(built) or b"deck")
+    monkeypatch.setattr(render, "start", lambda: "chromium")
+    at = report_page
+    at.multiselect(key="report_sections").set_value(["pipeline"]).run()
+    before = len(collected)  # the preview's collect (none if another test had this preview)
+    at.button(key="report_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(collected) == before and len(decks) == 1
+    assert decks[0].sections == ("pipeline",)
+    assert len(decks[0].charts) == report.chart_count(["pipeline"])
+    assert exports(at) == ["PowerPoint deck (16:9)", "HTML report (opens offline)"]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -259,13 +261,14 @@ def test_images_drawn_once_are_reused_in_order(monkeypatch):
     render._IMAGES.clear()
     first = render.to_pngs(figs, 120, 80, scale=1)
     batches = []
-    original = render.pio.write_images
+    original = render._draw
 
-    def counting(figures, paths, **kwargs):
-        batches.append(len(figures))
-        return original(figures, paths, **kwargs)
+    def counting(figures, todo, *args):
+        if threading.current_thread() is threading.main_thread():  # not images drawn ahead
+            batches.append(len(todo))
+        return original(figures, todo, *args)
 
-    monkeypatch.setattr(render.pio, "write_images", counting)
+    monkeypatch.setattr(render, "_draw", counting)
     # Two known, one new, in another order: only the new one is drawn, each image in its place.
     new = go.Figure(go.Bar(y=[9]), layout={"paper_bgcolor": "rgb(245, 130, 48)"})
     again = render.to_pngs([figs[2], new, figs[0]], 120, 80, scale=1)
@@ -384,3 +387,75 @@ def test_the_warm_up_leaves_a_missing_database_to_the_first_page(monkeypatch, tm
     startup.warm()  # builds nothing (the first page builds the demo database, with a spinner)
     assert not (tmp_path / "none.duckdb").exists()
     assert data._OPENED == {}
+
+
+def test_a_renderer_whose_browser_died_is_started_again():
+    """A long-lived server keeps one Chromium; if it dies, the next deck starts a new one."""
+    from .test_report import need_browser
+
+    need_browser()
+    from critac_metrics import render
+
+    render.start()
+    first = render._session[0]
+    first._browser.subprocess.kill()
+    first._browser.subprocess.wait(timeout=10)
+    assert not first.alive()
+    render._IMAGES.clear()
+    (png,) = render.to_pngs([go.Figure(go.Bar(y=[3]))], 120, 80, scale=1)
+    assert png.startswith(b"\x89PNG")
+    assert render._session[0] is not first and render._session[0].alive()
+
+
+def test_tabs_kept_between_images_draw_what_a_fresh_page_draws():
+    """The renderer's tabs are not reloaded between images: nothing of one figure may show in the
+    next (same bytes as the figure drawn first on freshly loaded tabs)."""
+    from .test_report import need_browser
+
+    need_browser()
+    from critac_metrics import render
+
+    figs = [
+        go.Figure(go.Bar(y=[1, 3, 2]), layout={"title": {"text": "first"}}),
+        go.Figure(
+            go.Scatter(y=[4, 1, 5], mode="lines+markers"),
+            layout={"template": "plotly_dark", "annotations": [{"text": "note", "x": 1, "y": 4}]},
+        ),
+        go.Figure(go.Heatmap(z=[[1, 2], [3, 4]]), layout={"font": {"size": 20}}),
+    ]
+    render.stop()
+    render._IMAGES.clear()
+    fresh = render.to_pngs([figs[0]], 300, 200, scale=2)
+    for others in (figs[1:], figs[::-1][:2]):
+        render._IMAGES.clear()
+        render.to_pngs(others, 300, 200, scale=2)
+    render._IMAGES.clear()
+    assert render.to_pngs([figs[0], figs[0]], 300, 200, scale=2) == fresh * 2
+
+
+def test_images_drawn_ahead_are_not_drawn_again_and_only_the_latest_request_is_drawn(monkeypatch):
+    """The Report page draws its deck's images in the background; the deck then draws none, and a
+    request replaced by a newer one before it started is never drawn."""
+    from .test_report import need_browser
+
+    need_browser()
+    from critac_metrics import render
+
+    def figure(i: int) -> go.Figure:
+        return go.Figure(go.Bar(y=[i + 1]), layout={"title": {"text": f"ahead {i}"}})
+
+    render._IMAGES.clear()
+    render.start()
+    with render._ahead_wake:  # the worker waits: the first request is replaced before it starts
+        render.draw_ahead([figure(0), figure(1)], 120, 80, scale=1)
+        render.draw_ahead([figure(i) for i in range(2, 6)], 120, 80, scale=1)
+    wanted = [render._image_key(figure(i), 120, 80, 1) for i in range(6)]
+    deadline = time.monotonic() + 60
+    while not all(k in render._IMAGES for k in wanted[2:]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert all(k in render._IMAGES for k in wanted[2:])
+    assert not any(k in render._IMAGES for k in wanted[:2])
+    drawn = []
+    monkeypatch.setattr(render, "_draw", lambda figs, todo, *a: drawn.append(todo) or {})
+    assert len(render.to_pngs([figure(i) for i in range(2, 6)], 120, 80, scale=1)) == 4
+    assert drawn == []

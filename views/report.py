@@ -21,6 +21,14 @@ def previewed(filters, sections: tuple[str, ...], version) -> report.Report:
     return data.run(report.collect, filters, sections)
 
 
+@st.cache_resource(max_entries=20, show_spinner=False)
+def images_ahead(filters, sections: tuple[str, ...], version, _preview: report.Report) -> bool:
+    """The deck's images drawn in the background once per selection and process, while the
+    preview is read: pressing Build then only assembles the deck."""
+    report.draw_images_ahead(_preview)
+    return True
+
+
 @st.cache_resource(show_spinner=False)
 def renderer_warming() -> bool:
     """Start the renderer in the background when the Report page first opens (once per process):
@@ -49,9 +57,12 @@ if not render.available():
     st.warning(f"{render.CHROMIUM_MISSING}. The HTML report still works.", icon=":material/error:")
 
 wanted = (filters, tuple(sections), data.version())
+# The preview's report is the deck's: its metrics are run and its figures built once.
+preview = previewed(*wanted)
+images_ahead(*wanted, preview)
 if st.button("Build the report", type="primary", icon=":material/build:", key="report_build"):
     with st.spinner(f"Building {report.chart_count(sections)} charts…"):
-        built, deck, error = data.run(report.collect, filters, sections), None, None
+        built, deck, error = preview.stamped(), None, None
         try:
             chart_renderer()
             deck = report.build_deck(built)
@@ -102,7 +113,6 @@ if builds:
     )
 
 st.subheader("Preview: every chart as it will be exported")
-preview = previewed(filters, tuple(sections), data.version())
 for section in preview.sections:
     st.markdown(f"#### {report.SECTIONS[section]}")
     for i, chart in enumerate(c for c in preview.charts if c.section == section):
