@@ -67,6 +67,15 @@ def _with_partial_note(
     return f"{subtitle}<br>{note}" if subtitle else note
 
 
+def _partial_marks(
+    df: pd.DataFrame, periods: list[str], subtitle: str | None, drawn: str = "hatched"
+) -> tuple[str | None, dict[str, Any]]:
+    """The subtitle with its note on periods still in progress, and the period axis that marks
+    them: what every chart over periods shows of them."""
+    partial = _partial_periods(df)
+    return _with_partial_note(subtitle, partial, drawn), _period_axis(periods, partial)
+
+
 def _partial_bar_marker(colour: str, flags: list[bool]) -> dict[str, Any]:
     """A bar marker; bars of partial periods are lighter, hatched and outlined."""
     if not any(flags):
@@ -153,13 +162,13 @@ def volume_trend(series_df: pd.DataFrame, grain: str = "month") -> go.Figure:
             hovertext=hover,
             hovertemplate="%{y:,}%{hovertext}",
         )
-    partial = _partial_periods(series_df)
+    noted, xaxis = _partial_marks(series_df, x, subtitle)
     return finish(
         fig,
         title,
-        _with_partial_note(subtitle, partial),
+        noted,
         legend="top",
-        xaxis=_period_axis(x, partial),
+        xaxis=xaxis,
         yaxis={"title": {"text": "Engagements"}, **count_axis(series_df["requests"].max())},
         layout={"hovermode": "x unified", "bargap": 0.15},
     )
@@ -192,13 +201,13 @@ def first_time_vs_repeat(df: pd.DataFrame) -> go.Figure:
             hovertemplate="%{y:,} agencies%{hovertext}",
         )
     total = (df[first] + df[repeat]).max()
-    partial = _partial_periods(df)
+    noted, xaxis = _partial_marks(df, x, subtitle)
     return finish(
         fig,
         title,
-        _with_partial_note(subtitle, partial),
+        noted,
         legend="top",
-        xaxis=_period_axis(x, partial),
+        xaxis=xaxis,
         yaxis={"title": {"text": "Agencies served"}, **count_axis(total)},
         layout={"barmode": "stack", "hovermode": "x unified", "legend": {"traceorder": "normal"}},
     )
@@ -252,15 +261,14 @@ def series_by_dimension(df: pd.DataFrame, dimension: str, grain: str = "month") 
         else:
             fig.add_bar(**common, marker=_partial_bar_marker(colour, flags))
     stacked_max = df.groupby("period")["engagements"].sum().max()
-    partial = _partial_periods(df)
-    subtitle = _with_partial_note(subtitle, partial, "open markers" if lines else "hatched")
+    subtitle, xaxis = _partial_marks(df, periods, subtitle, "open markers" if lines else "hatched")
     top = df["engagements"].max() if lines else stacked_max
     return finish(
         fig,
         title,
         subtitle,
         legend="right",
-        xaxis=_period_axis(periods, partial),
+        xaxis=xaxis,
         yaxis={"title": {"text": "Engagements"}, **count_axis(top)},
         layout={"barmode": "stack", "bargap": 0.15},
     )
