@@ -65,7 +65,8 @@ def in_theme(fig: go.Figure, dark: bool) -> go.Figure:
     """``charts.in_theme``, and in ``layout.meta`` what the modebar's PNG download draws instead
     (see the module's docstring): the light template when ``fig`` was drawn dark, and white paper
     (the deck's and the HTML report's) in either theme, so the image reads on any background.
-    Returns a copy of ``fig`` (``fig`` itself when its ``meta`` is a list, left alone)."""
+    Returns a copy of ``fig``, or ``fig`` itself when there is nothing to set (drawn light, and
+    its ``meta`` a list, which is left alone)."""
     light: dict[str, Any] = fig.layout.template.to_plotly_json()
     layout = charts.theme_layout(fig, dark, light)  # one copy of the figure for both changes
     export: dict[str, Any] = {"paper_bgcolor": palette.BACKGROUND}
