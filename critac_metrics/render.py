@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import hashlib
+import json
 import os
 import threading
 from collections import OrderedDict
@@ -107,7 +108,11 @@ MAX_IMAGES = 96
 
 
 def _image_key(fig: go.Figure, width: int, height: int, scale: float) -> str:
-    spec = pio.to_json(fig, validate=False, pretty=False, remove_uids=True)
+    # Keys sorted: a figure built with plain-data layout (charts/spec.py) and its copy from
+    # st.cache_data (pickled, so validated again) list the same properties in different orders,
+    # and draw the same image.
+    plain = json.loads(pio.to_json(fig, validate=False, pretty=False, remove_uids=True))
+    spec = json.dumps(plain, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(f"{width}x{height}@{scale}:{spec}".encode()).hexdigest()
 
 

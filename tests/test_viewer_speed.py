@@ -459,3 +459,61 @@ def test_images_drawn_ahead_are_not_drawn_again_and_only_the_latest_request_is_d
     monkeypatch.setattr(render, "_draw", lambda figs, todo, *a: drawn.append(todo) or {})
     assert len(render.to_pngs([figure(i) for i in range(2, 6)], 120, 80, scale=1)) == 4
     assert drawn == []
+
+
+def test_a_cached_copy_of_a_report_figure_has_the_figures_image_key(demo_con):
+    """The Report page's preview comes from st.cache_data, a pickled copy on every run: its
+    figures must find the images drawn for the figures of another run (the layout built as plain
+    data lists its properties in another order once the copy validates it again)."""
+    import pickle
+
+    from critac_metrics import render, report
+
+    built = report.collect(demo_con, FY2024, None)
+    copy = pickle.loads(pickle.dumps(built))
+    size = (report.IMAGE_WIDTH, report.IMAGE_HEIGHT, report.IMAGE_SCALE)
+    assert len(built.charts) > 1
+    for chart, copied in zip(built.charts, copy.charts, strict=True):
+        assert render._image_key(chart.figure, *size) == render._image_key(copied.figure, *size)
+    other = report.collect(demo_con, Filters(states=("TX",)), None)
+    assert render._image_key(other.charts[0].figure, *size) != render._image_key(
+        built.charts[0].figure, *size
+    )
+
+
+def test_the_report_page_builds_its_deck_from_the_images_drawn_ahead(monkeypatch, demo_db):
+    """Opening the Report page draws the deck's images in the background; pressing Build on a
+    later run (another copy of the cached preview) draws none of them again."""
+    from streamlit.testing.v1 import AppTest
+
+    from critac_metrics import render, report
+
+    from .test_report import need_browser
+
+    need_browser()
+    drawn: dict[str, int] = {}
+    draw = render._draw
+
+    def counted(figs, todo, *args):
+        name = threading.current_thread().name
+        drawn[name] = drawn.get(name, 0) + len(todo)
+        return draw(figs, todo, *args)
+
+    monkeypatch.setattr(render, "_draw", counted)
+    render._IMAGES.clear()
+    monkeypatch.setenv("CRITAC_DB", str(demo_db))
+    root = Path(__file__).resolve().parent.parent
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=120)
+    at.query_params["state"] = "CA"
+    at.session_state["report_sections"] = ["pipeline"]
+    at.switch_page("views/report.py")
+    at.run()
+    charts_in_deck = report.chart_count(["pipeline"])
+    deadline = time.monotonic() + 60
+    while drawn.get("critac-render-ahead", 0) < charts_in_deck and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert drawn.get("critac-render-ahead") == charts_in_deck
+    at.button(key="report_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("PowerPoint" in b.label for b in at.download_button)
+    assert set(drawn) == {"critac-render-ahead"}  # the press drew nothing
