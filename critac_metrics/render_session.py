@@ -1,9 +1,10 @@
 """One Kaleido browser (headless Chromium) on its own event loop thread, its tabs kept loaded.
 
 Kaleido's own sync server (``kaleido.start_sync_server``) reloads a tab after every image so that
-nothing of one figure can leak into the next. The reload parses and runs plotly.js (4.8 MB) again:
-0.1–0.3 s a tab, more than the image itself (a deck's 15 images: 3–4.5 s with the reloads,
-1.1–1.7 s without, on 2 cores). Plotly.toImage draws into a detached element that it purges
+nothing of one figure can leak into the next. The reload parses and runs plotly.js again (with
+the full 4.8 MB bundle: 0.1–0.3 s a tab, more than the image itself; a deck's 15 images: 3–4.5 s
+with the reloads, 1.1–1.7 s without, on 2 cores). The tabs load the trimmed bundle the HTML
+report inlines (``render.PLOTLY_JS``). Plotly.toImage draws into a detached element that it purges
 itself, and the deck's images drawn without the reloads were byte-identical to those drawn with
 them, so here a tab is reloaded only after a failed image (``reload_tabs``).
 
@@ -18,6 +19,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 from kaleido import Kaleido
@@ -77,7 +79,7 @@ async def _cancel_the_rest() -> None:
 class Session:
     """A started browser with ``tabs`` tabs; ``pngs`` draws figures on them, ``close`` ends it."""
 
-    def __init__(self, path: str, tabs: int, timeout: float) -> None:
+    def __init__(self, path: str, tabs: int, timeout: float, plotly_js: Path) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="critac-render", daemon=True
@@ -86,13 +88,15 @@ class Session:
         self._browser: Any = None
         self._timeout = timeout
         try:
-            self._browser = self.run(self._open(path, tabs), timeout)
+            self._browser = self.run(self._open(path, tabs, plotly_js), timeout)
         except BaseException:
             self.close()
             raise
 
-    async def _open(self, path: str, tabs: int) -> Any:
-        browser = _KeptTabs(n=tabs, mathjax=False, path=path, timeout=self._timeout)
+    async def _open(self, path: str, tabs: int, plotly_js: Path) -> Any:
+        browser = _KeptTabs(
+            n=tabs, mathjax=False, path=path, timeout=self._timeout, plotlyjs=str(plotly_js)
+        )
         self._browser = browser  # so that a browser dying while it opens is noticed
         await browser.open()
         return browser

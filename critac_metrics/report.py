@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import charts, metrics, registry, render, store
 from .filters import Filters
+from .render import PLOTLY_JS
 from .report_content import (
     DEMO_LABEL,
     DEMO_NOTE,
@@ -41,7 +42,7 @@ from .report_content import (
     _plain,
     check_sections,
 )
-from .report_html import CSS, PLOTLY_JS, build_html, plotly_js
+from .report_html import CSS, build_html, plotly_js
 from .report_sections import SECTION_CHARTS, chart_count, milestone_takeaway
 from .words import plural as _plural
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import html
 import re
-from pathlib import Path
 
 import plotly.graph_objects as go
 
 from . import charts, palette
+from .render import PLOTLY_JS
 from .report_content import (
     DEMO_LABEL,
     DEMO_NOTE,
@@ -56,9 +56,6 @@ th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: le
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 """
 )
-
-
-PLOTLY_JS = Path(__file__).parent / "assets" / "plotly-report.min.js"
 
 
 @functools.cache

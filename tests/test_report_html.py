@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import plotly.offline
 import pytest
 
-from critac_metrics import db, report
+from critac_metrics import db, render, report
 from critac_metrics.filters import Filters
 
 from .browser_support import CHROMIUM_ARGS, off_the_event_loop
@@ -80,3 +83,30 @@ def test_chart_images_drawn_together_come_back_in_order():
     pngs = render.to_pngs(figs, 120, 80, scale=1)
     corners = [Image.open(io.BytesIO(png)).convert("RGB").getpixel((1, 1)) for png in pngs]
     assert corners == colours
+
+
+@pytest.mark.browser
+def test_the_deck_renderer_draws_with_the_trimmed_bundle_what_full_plotly_draws(full_report):
+    """The renderer's tabs load the report's trimmed plotly.js (a quarter of the full bundle's
+    start-up); every chart of a full report must come out byte for byte as with plotly.py's own
+    plotly.js."""
+    need_browser()
+    from critac_metrics import render_session
+
+    figures = [chart.figure for chart in full_report.charts]
+    size = (report.IMAGE_WIDTH // 2, report.IMAGE_HEIGHT // 2, 1)
+
+    def drawn(plotly_js) -> list:
+        session = render_session.Session(CHROMIUM, render.TABS, render.START_TIMEOUT, plotly_js)
+        try:
+            return session.pngs(figures, *size)
+        finally:
+            session.close()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        full = Path(tmp) / "plotly.min.js"
+        full.write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+        reference = drawn(full)
+    trimmed = drawn(render.PLOTLY_JS)
+    assert all(isinstance(png, bytes) and png.startswith(b"\x89PNG") for png in trimmed)
+    assert trimmed == reference
