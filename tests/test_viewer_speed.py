@@ -378,6 +378,42 @@ def test_the_warm_up_opens_the_database_and_freezes_once(monkeypatch, demo_db):
     assert frozen == [1]
 
 
+def test_the_warm_up_has_the_overview_as_first_seen_ready(monkeypatch, demo_db):
+    """After the warm-up, the Overview with no filters (everyone's first page) runs no metric
+    query and builds no figure: startup.landing_page asks for what views/overview.py draws."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard import data, startup
+
+    monkeypatch.setenv("CRITAC_DB", str(demo_db))
+    monkeypatch.setattr(data, "_OPENED", {})
+    monkeypatch.setattr(startup, "_DONE", True)  # no freezing in a test process
+    st.cache_data.clear()
+    startup.warm()
+    queried = []
+    run = data.run
+
+    def counted(fn, *args, **kwargs):
+        if args and isinstance(args[0], Filters):  # a metric (data.info's calls take no filters)
+            queried.append(fn.__qualname__)
+        return run(fn, *args, **kwargs)
+
+    monkeypatch.setattr(data, "run", counted)
+    warmed = set(figure_cache._FIGURES)
+    root = Path(__file__).resolve().parent.parent
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=60).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value == "CRI-TAC impact overview"
+    assert len(at.get("plotly_chart")) >= 4
+    assert queried == []
+    made = {name for name, _ in set(figure_cache._FIGURES) - warmed}
+    assert made == {"dashboard.show._in_context"}  # no builder ran, only the theme and footer
+    at.query_params["state"] = "TX"  # the counter sees a page that does query
+    at.run()
+    assert queried
+
+
 def test_the_warm_up_leaves_a_missing_database_to_the_first_page(monkeypatch, tmp_path):
     from dashboard import data, startup
 
