@@ -4,7 +4,7 @@ import sys
 
 
 def _deck_requested(argv: list[str]) -> bool:
-    """``report --format pptx``: the deck's Chromium (2-3 s to start) then starts before the
+    """``report --format pptx``: the deck's Chromium (~0.6 s to start) then starts before the
     command's own modules load (pandas, DuckDB, the metrics: about 0.5 s)."""
     formats = [value for flag, value in zip(argv, argv[1:], strict=False) if flag == "--format"]
     return argv[:1] == ["report"] and ("pptx" in formats or "--format=pptx" in argv)

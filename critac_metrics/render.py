@@ -1,7 +1,7 @@
 """Static chart images: Kaleido driving ONE long-lived headless Chromium per process.
 
 The first image starts the renderer (``render_session.Session``: Chromium and its tabs with
-plotly.js loaded, 2–4 s); every later image reuses it (0.1–0.3 s each, the tabs are not reloaded
+plotly.js loaded, ~0.6 s); every later image reuses it (0.1–0.3 s each, the tabs are not reloaded
 between images). No Streamlit here: the app wraps ``start()`` in ``st.cache_resource``.
 
 Every call waits with a timeout and fails with a clear error if the browser dies; a renderer whose

@@ -34,7 +34,7 @@ class Stopped(RuntimeError):
 
 class _KeptTabs(Kaleido):  # type: ignore[misc]  # kaleido ships no types
     """Kaleido whose tabs go back to the queue as they are (plotly.js still loaded), and which is
-    open as soon as its first tab has loaded plotly.js (1-1.5 s); the other tabs load meanwhile
+    open as soon as its first tab has loaded plotly.js (~0.5 s); the other tabs load meanwhile
     and take images once they are ready (stock Kaleido loads its tabs one after the other and
     opens after the last)."""
 

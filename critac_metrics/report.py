@@ -215,7 +215,7 @@ def write(
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     if fmt == "pptx":
-        # Chromium starts (1-2 s) while the metrics run and the figures are built; its errors
+        # Chromium starts (~0.6 s) while the metrics run and the figures are built; its errors
         # surface when the deck asks for its images.
         render.warm_up()
     try:
