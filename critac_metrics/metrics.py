@@ -66,6 +66,7 @@ from .queries.outcomes import (
     outcomes_by,
     positive_outcome,
     post_vs_follow_up,
+    post_vs_follow_up_both,
 )
 from .queries.periods import (
     FISCAL_MONTHS,
@@ -147,6 +148,7 @@ __all__ = [
     "poisson_rate_interval",
     "positive_outcome",
     "post_vs_follow_up",
+    "post_vs_follow_up_both",
     "protect_breakdown",
     "query",
     "reach",

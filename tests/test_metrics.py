@@ -606,6 +606,24 @@ def check_post_vs_follow_up(world, selection):
 
 
 @pytest.mark.parametrize("selection", SELECTION_NAMES)
+def test_post_vs_follow_up_both_is_each_comparison(world, selection):
+    check_post_vs_follow_up_both(world, selection)
+
+
+def check_post_vs_follow_up_both(world, selection):
+    """The one scan of both comparisons gives the frames of post_vs_follow_up, matched and not
+    (each checked against the reference above and in test_survey_statistics)."""
+    filters, _ = both(selection)
+    for min_n in (2, m.DEFAULT_MIN_N):
+        frames = m.post_vs_follow_up_both(world.con, filters, min_n)
+        assert list(frames) == [False, True]
+        for matched, frame in frames.items():
+            pd.testing.assert_frame_equal(
+                frame, m.post_vs_follow_up(world.con, filters, min_n, matched=matched)
+            )
+
+
+@pytest.mark.parametrize("selection", SELECTION_NAMES)
 def test_one_wave_of_post_vs_follow_up_is_item_outcomes(world, selection):
     filters, _ = both(selection)
     both_waves = m.post_vs_follow_up(world.con, filters, matched=False)
@@ -682,6 +700,7 @@ def test_tiny_plus_matches_reference(worlds, selection):
         (check_backlog_series,),
         (check_positive_outcome, 1),
         (check_post_vs_follow_up,),
+        (check_post_vs_follow_up_both,),
         (check_comments, 200, ""),
         (check_summary, 1),
     ]  # fmt: skip

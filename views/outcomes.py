@@ -19,7 +19,10 @@ show.figure_row(
 )  # fmt: skip
 st.caption(show.survey_caption(rates, metrics.DEFAULT_MIN_N))
 
-waves = data.metric(metrics.post_vs_follow_up, filters, matched=False)  # every answer of each wave
+# Both comparisons in one scan: unmatched (every answer of each wave) for the levels and the
+# per-wave items, and the matched or unmatched one the toggle below picks.
+compared_both = data.metric(metrics.post_vs_follow_up_both, filters)
+waves = compared_both[False]
 levels = metrics.levels_of(waves)
 show.chart(charts.evidence_levels(levels), "outcomes_levels", levels)
 
@@ -56,7 +59,7 @@ matched = st.toggle(
     help="Matched compares the same engagements right after and at follow-up. Unmatched adds up "
     "every answer of each wave, from different engagements.",
 )
-compared = data.metric(metrics.post_vs_follow_up, filters, matched=matched)
+compared = compared_both[matched]
 show.chart(charts.post_vs_follow_up(compared), "outcomes_waves", compared, wide=True)
 
 st.subheader("Comments")

@@ -12,7 +12,17 @@ import pandas as pd
 
 from .. import db, schema
 from ..filters import Filters
-from .results import Connection, _fetch, _gapped, _pct, _record, query
+from .results import (
+    Connection,
+    Description,
+    Params,
+    Row,
+    _fetch,
+    _gapped,
+    _pct,
+    _record,
+    query,
+)
 from .selection import _selection, _summed_sql
 from .survey_statistics import (
     DEFAULT_MIN_N,
@@ -64,14 +74,61 @@ def _answer_counts(
     response in a wave is left out of that wave. With ``by``, also each segment's completed and
     responded engagements (for response rates). ``only`` (a fixed condition, e.g. ``MATCHED``)
     narrows the engagements further."""
+    if only not in (None, MATCHED):
+        raise ValueError("unknown engagement condition")
+    where = "is_engagement" if only is None else f"is_engagement and {only}"
+    sql, params = _answer_sql(filters, waves, by, items, where)
+    rows, description = _fetch(con, sql, params)
+    return _counts_of(rows, description, waves, items)
+
+
+def _answer_counts_matched_and_not(
+    con: Connection, filters: Filters, waves: tuple[str | None, ...], by: str | None
+) -> dict[bool, list[_AnswerCounts]]:
+    """``_answer_counts`` of every engagement (False) and of the engagements matched across the
+    waves (True: ``only=MATCHED``) in one scan: the counts are summed per segment and whether the
+    engagement is matched, then added up over both for every engagement (every count is a sum or
+    a count of engagement rows, so it adds up)."""
+    sql, params = _answer_sql(
+        filters, waves, by, schema.SURVEY_ITEMS, "is_engagement", keys={"is_matched": MATCHED}
+    )
+    rows, description = _fetch(con, sql, params)
+    at = [d[0] for d in description].index("is_matched")
+    rest = [d for i, d in enumerate(description) if i != at]
+    matched: list[Row] = []
+    every: dict[Any, list[Any]] = {}  # segment -> its counts added up (in the rows' order)
+    for row in rows:
+        values = [v for i, v in enumerate(row) if i != at]
+        if row[at] is True:
+            matched.append(tuple(values))
+        total = every.setdefault(values[0], values)
+        if total is not values:
+            every[values[0]] = [
+                values[0],
+                *(a + b for a, b in zip(total[1:], values[1:], strict=True)),
+            ]
+    return {
+        False: _counts_of([tuple(v) for v in every.values()], rest, waves, schema.SURVEY_ITEMS),
+        True: _counts_of(matched, rest, waves, schema.SURVEY_ITEMS),
+    }
+
+
+def _answer_sql(
+    filters: Filters,
+    waves: tuple[str | None, ...],
+    by: str | None,
+    items: tuple[str, ...],
+    where: str,
+    keys: dict[str, str] | None = None,
+) -> tuple[str, Params]:
+    """The statement of ``_answer_counts``: one row per segment (and ``keys``), ordered by
+    segment, with the sums ``_counts_of`` reads."""
     for wave in waves:
         if wave is not None and wave not in schema.WAVES:
             raise ValueError(f"unknown wave {wave!r}; choose from {', '.join(schema.WAVES)}")
     for item in items:  # item names become column names below: only the known ones
         if item not in schema.SURVEY_ITEMS:
             raise ValueError(f"unknown item {item!r}; choose from {', '.join(schema.SURVEY_ITEMS)}")
-    if only not in (None, MATCHED):
-        raise ValueError("unknown engagement condition")
 
     def waves_of(wave: str | None) -> tuple[str, ...]:
         return (wave,) if wave else schema.WAVES
@@ -103,11 +160,16 @@ def _answer_counts(
     measures["completed"] = "count(*) filter (where is_completed)"
     measures["responded_engagements"] = "count(*) filter (where is_completed and responses > 0)"
     having = " or ".join(f"sum(w{n}_responses) > 0" for n in range(len(waves)))
-    where = "is_engagement" if only is None else f"is_engagement and {only}"
-    summed, params = _summed_sql(filters, by, measures, where=where, having=having)
-    rows, description = _fetch(
-        con, f"select * rename (value as segment) from ({summed}) order by segment", params
-    )
+    summed, params = _summed_sql(filters, by, measures, keys, where=where, having=having)
+    order = "".join(f", {name}" for name in keys or {})
+    return f"select * rename (value as segment) from ({summed}) order by segment{order}", params
+
+
+def _counts_of(
+    rows: list[Row], description: Description, waves: tuple[str | None, ...], items: tuple[str, ...]
+) -> list[_AnswerCounts]:
+    """The rows of ``_answer_sql`` as counts per segment, wave and item (a wave without a
+    response in a segment left out)."""
     column = {d[0]: i for i, d in enumerate(description)}
     return [
         _AnswerCounts(
@@ -250,6 +312,22 @@ def post_vs_follow_up(
     describe the same engagements. Unmatched: every answer of each wave (different engagements
     behind each). ``engagements``: the engagements behind each wave's figures."""
     counts = _answer_counts(con, filters, schema.WAVES, None, only=MATCHED if matched else None)
+    return _waves_side_by_side(counts, min_n, matched)
+
+
+def post_vs_follow_up_both(
+    con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
+) -> dict[bool, pd.DataFrame]:
+    """``post_vs_follow_up`` unmatched (False) and matched (True), the same frames, from one scan
+    instead of two (the Outcomes page shows both)."""
+    counts = _answer_counts_matched_and_not(con, filters, schema.WAVES, None)
+    return {
+        matched: _waves_side_by_side(counts[matched], min_n, matched) for matched in (False, True)
+    }
+
+
+def _waves_side_by_side(counts: list[_AnswerCounts], min_n: int, matched: bool) -> pd.DataFrame:
+    """The frame of ``post_vs_follow_up`` from its counts."""
     frames = []
     for wave in schema.WAVES:
         part = [c for c in counts if c.wave == wave]
