@@ -91,6 +91,13 @@ def create_empty_database(path: Path) -> None:
         db.seed_topics(con, load_topic_catalogue())
 
 
+def data_through(con: duckdb.DuckDBPyConnection) -> dt.date | None:
+    """The last day of engagement data (``store_meta.data_through``), as ``response_rates`` reads
+    it."""
+    value = db.scalar(con, "select data_through from store_meta")
+    return value if value is None or type(value) is dt.date else pd.Timestamp(value).date()
+
+
 def data_date(con: duckdb.DuckDBPyConnection) -> dt.date | None:
     """The latest date anywhere in the records (requests, starts, completions, survey answers)."""
     row = con.execute(

@@ -150,5 +150,6 @@ def _info(name: str, current: tuple[int, int] | None):
 
 
 def info(name: str):
-    """Facts about the store (store.topic_catalogue, is_demo, import_log, row_counts), cached."""
+    """Facts about the store (store.topic_catalogue, is_demo, import_log, row_counts, data_date,
+    data_through), cached."""
     return _info(name, version())

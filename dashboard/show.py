@@ -106,15 +106,18 @@ def empty_state() -> None:
     st.info(EMPTY_STATE, icon=":material/filter_alt_off:")
 
 
-def nothing_matches(filters: Filters) -> bool:
+def nothing_matches(filters: Filters, head: dict[str, Any] | None = None) -> bool:
     """The one test of every page's empty state: no engagements (requests that were not declined
-    or withdrawn) match the filters."""
-    return data.metric(metrics.headline, filters)["engagements"] == 0
+    or withdrawn) match the filters. A page that shows the headline passes it (``head``); any
+    other asks for a one-row scan instead of the whole headline."""
+    if head is not None:
+        return head["engagements"] == 0
+    return not data.metric(metrics.has_engagements, filters)
 
 
-def stop_if_empty(filters: Filters) -> None:
+def stop_if_empty(filters: Filters, head: dict[str, Any] | None = None) -> None:
     """Show the empty state and end the page when nothing matches (the same on every page)."""
-    if nothing_matches(filters):
+    if nothing_matches(filters, head):
         empty_state()
         st.stop()
 

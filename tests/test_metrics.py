@@ -335,6 +335,14 @@ def test_has_requests_matches_reference(world, selection):
     assert m.has_requests(world.con, filters) is (ref.summary(world.data, sel)["requests"] > 0)
 
 
+@pytest.mark.parametrize("selection", SELECTION_NAMES)
+def test_has_engagements_matches_reference(world, selection):
+    filters, sel = both(selection)
+    engaged = ref.summary(world.data, sel)["engagements"] > 0
+    assert m.has_engagements(world.con, filters) is engaged
+    assert engaged is (m.headline(world.con, filters)["engagements"] > 0)
+
+
 def test_comment_facts_carry_every_column_the_filters_read(tiny):
     """comments() applies Filters.where() to comment_facts: a filter column missing there would
     break the comments table."""

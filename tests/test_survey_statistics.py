@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from critac_metrics import charts, db, registry, report
+from critac_metrics import charts, db, registry, report, store
 from critac_metrics import metrics as m
 from critac_metrics.filters import Filters
 
@@ -431,6 +431,11 @@ def test_response_rates_per_wave_and_late_responses(build):
     assert summary["response_rates"] == got
     tiny = m.response_rates(world.con, Filters(), min_n=7)  # 6 responses: no rate shown
     assert tiny["response_rate"] is None and tiny["post_response_rate"] is None
+    # the Outcomes page's rates: from its headline and the store's last day, no second scan
+    through = store.data_through(world.con)
+    for min_n in (m.DEFAULT_MIN_N, 7):
+        head = m.headline(world.con, Filters())
+        assert m.rates_of(head, through, min_n) == m.response_rates(world.con, Filters(), min_n)
 
 
 def test_response_rates_match_pandas_on_the_demo_data(demo_con):
@@ -440,6 +445,9 @@ def test_response_rates_match_pandas_on_the_demo_data(demo_con):
         (Filters(agency_types=("campus",)), ref.Selection(agency_types=["campus"])),
     ):
         assert m.response_rates(demo_con, filters) == pytest.approx(ref.response_rates(data, sel))
+        head = m.headline(demo_con, filters)
+        rates = m.rates_of(head, store.data_through(demo_con))
+        assert rates == m.response_rates(demo_con, filters)
 
 
 def test_a_suppressed_selection_shows_no_survey_percentage_in_the_report(build):

@@ -12,7 +12,7 @@ show.page_header("Data", filters, noun="Engagement records")
 
 # The tiles follow the filters, with the registry's labels and definitions (as on every page).
 head = data.metric(metrics.headline, filters)
-empty = show.nothing_matches(filters)
+empty = show.nothing_matches(filters, head)
 if empty:
     show.empty_state()
 else:

@@ -8,10 +8,11 @@ from dashboard import data, show, state
 filters = state.current()
 show.page_header("Survey outcomes", filters)
 
-show.stop_if_empty(filters)
 head = data.metric(metrics.headline, filters)
+show.stop_if_empty(filters, head)
 
-rates = data.metric(metrics.response_rates, filters)
+# response_rates without scanning the selection again: the headline has its counts
+rates = metrics.rates_of(head, data.info("data_through"), metrics.DEFAULT_MIN_N)
 show.figure_row(
     rates,
     ["survey_responses", "survey_respondents", "response_rate",

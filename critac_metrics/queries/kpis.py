@@ -72,7 +72,15 @@ def response_rates(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
     rates are suppressed (None) below ``min_n`` responses, as every survey figure is.
     ``late_responses``: responses submitted after the last day of engagement data; they are
     counted with their engagements (and said so on the page)."""
-    head = headline(con, filters)
+    through = db.scalar(con, "select data_through from store_meta")
+    return rates_of(headline(con, filters), through, min_n)
+
+
+def rates_of(
+    head: dict[str, Any], through: dt.date | None, min_n: int = DEFAULT_MIN_N
+) -> dict[str, Any]:
+    """``response_rates`` from the selection's ``headline`` and the last day of data
+    (``store_meta.data_through``), without another scan (a page that has the headline)."""
     names = ["survey_responses", "responded_engagements", "completed", "late_responses"]
     for wave in schema.WAVES:
         names += [f"{wave}_responses", f"{wave}_respondents", f"{wave}_responded_engagements"]
@@ -80,7 +88,6 @@ def response_rates(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
     out["survey_respondents"] = sum(head[f"{w}_respondents"] for w in schema.WAVES)
     for rate in ("response_rate", *(f"{w}_response_rate" for w in schema.WAVES)):
         out[rate] = None if head["survey_responses"] < min_n else head[rate]
-    through = db.scalar(con, "select data_through from store_meta")
     out["data_through"] = through.isoformat() if through else None  # JSON-ready
     return out
 
@@ -89,6 +96,16 @@ def has_requests(con: Connection, filters: Filters) -> bool:
     """Whether any request matches the filters (the scan stops at the first one)."""
     source, params = _selection(filters)
     return con.execute(f"select 1 {source} limit 1", params).fetchone() is not None
+
+
+def has_engagements(con: Connection, filters: Filters) -> bool:
+    """Whether any engagement (a request not declined or withdrawn) matches the filters:
+    ``headline(...)["engagements"] > 0`` for a page that needs nothing else of the headline (the
+    scan stops at the first one)."""
+    source, params = _selection(filters)
+    return (
+        con.execute(f"select 1 {source} and is_engagement limit 1", params).fetchone() is not None
+    )
 
 
 def summary(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N) -> dict[str, Any]:
