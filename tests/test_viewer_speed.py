@@ -98,6 +98,28 @@ def test_a_changed_figure_does_not_change_the_cache(demo_con):
     mine.update_layout(title_text="changed")
     mine.data[0].update(name="changed")
     assert spec(charts.bar_breakdown(topics, "topic")) == original
+    # ... nor does changing its arrays and nested properties in place (the copy shares none)
+    copied = charts.bar_breakdown(topics, "topic")
+    for trace in copied.data:
+        for name in ("x", "y", "customdata"):
+            value = getattr(trace, name, None)
+            if isinstance(value, np.ndarray) and value.size and value.flags.writeable:
+                value.flat[0] = value.flat[-1]
+    copied.layout.title.font.size = 99
+    copied.layout.margin.t = 1
+    copied.layout.xaxis.title.text = "changed"
+    assert spec(charts.bar_breakdown(topics, "topic")) == original
+    from dashboard import show  # Streamlit, only for this part (as below)
+
+    context = ("a", None, True, False)
+    shown = figure_cache.derived(show._in_context, charts.bar_breakdown(topics, "topic"), *context)
+    first_note = shown.layout.annotations[0].text
+    shown.layout.annotations[0].text = "changed"  # the figure in context as built (a miss) ...
+    again = figure_cache.derived(show._in_context, charts.bar_breakdown(topics, "topic"), *context)
+    assert again.layout.annotations[0].text == first_note
+    again.layout.annotations[0].text = "changed"  # ... and as copied from the cache (a hit)
+    third = figure_cache.derived(show._in_context, charts.bar_breakdown(topics, "topic"), *context)
+    assert third.layout.annotations[0].text == first_note
 
 
 def test_one_changed_value_is_a_miss():
