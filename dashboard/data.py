@@ -2,14 +2,19 @@
 
 Every query runs on its own ``cursor()`` of that connection (a shared DuckDB connection is not safe
 across Streamlit's script threads). Results are cached by (metric, Filters, arguments, database
-version), so a new import is picked up on the next rerun without restarting the server.
+version), so a new import is picked up on the next rerun without restarting the server. A page can
+start the metrics it will show in the background (``ahead``) so that their queries run while it
+draws.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import uuid
+from collections import OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -109,8 +114,17 @@ def run(fn, *args, **kwargs):
     """Call ``fn(cursor, *args, **kwargs)`` on a fresh cursor of the current version's connection."""
     current = version()
     try:
-        cursor = db.snapshot_cursor(_connection(str(database_path()), current))
+        con = _connection(str(database_path()), current)
     except (duckdb.Error, OSError) as exc:  # opened again after a cache clear, and now unreadable
+        raise _unreadable(exc) from None
+    return _run_on(con, fn, *args, **kwargs)
+
+
+def _run_on(con: duckdb.DuckDBPyConnection, fn, *args, **kwargs):
+    """``run`` on a connection already opened (no Streamlit call: also for a background thread)."""
+    try:
+        cursor = db.snapshot_cursor(con)
+    except (duckdb.Error, OSError) as exc:
         raise _unreadable(exc) from None
     try:
         return fn(cursor, *args, **kwargs)
@@ -120,6 +134,62 @@ def run(fn, *args, **kwargs):
         raise
     finally:
         cursor.close()
+
+
+Key = tuple[str, Filters, tuple[tuple[str, Any], ...], "tuple[int, int] | None"]
+
+# Metrics a page asked for ahead (``ahead``): computed on these threads while the page draws what
+# it has (DuckDB runs a statement without Python's lock, so a query and the drawing of a chart
+# overlap). Keyed like the cache; the first ``metric`` call that needs one takes it.
+_AHEAD_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="critac-ahead")
+_AHEAD: OrderedDict[Key, Future[Any]] = OrderedDict()
+_AHEAD_LOCK = threading.Lock()
+_AHEAD_MAX = 256  # futures nobody took (a page that stopped early) are dropped beyond this
+# Keys computed before, most likely still in the cache, per generation of the cache (a cleared
+# cache starts a new one, so its metrics are computed ahead again).
+_SEEN: OrderedDict[tuple[str, Key], None] = OrderedDict()
+_SEEN_MAX = 4000
+
+
+@st.cache_data(show_spinner=False)
+def _generation() -> str:
+    """A token that changes whenever ``st.cache_data`` is cleared."""
+    return uuid.uuid4().hex
+
+
+def _key(fn: Callable[..., Any], filters: Filters, kwargs: dict[str, Any]) -> Key:
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    return (name, filters, tuple(sorted(kwargs.items())), version())
+
+
+def ahead(filters: Filters, *calls: tuple[Callable[..., Any], dict[str, Any]]) -> None:
+    """Start computing ``metric(fn, filters, **kwargs)`` for each of ``calls`` in the background,
+    for metrics the page will ask for further down whatever its widgets say. One computed before
+    (most likely cached) is not started again. Errors come out where ``metric`` asks for it."""
+    current = version()
+    try:
+        con = _connection(str(database_path()), current)
+    except (duckdb.Error, OSError) as exc:
+        raise _unreadable(exc) from None
+    generation = _generation()
+    with _AHEAD_LOCK:
+        for fn, kwargs in calls:
+            key = _key(fn, filters, kwargs)
+            if (generation, key) in _SEEN or key in _AHEAD:
+                continue
+            _AHEAD[key] = _AHEAD_POOL.submit(_run_on, con, fn, filters, **kwargs)
+        while len(_AHEAD) > _AHEAD_MAX:
+            _AHEAD.popitem(last=False)
+
+
+def _take_ahead(key: Key) -> Future[Any] | None:
+    """The future computing ``key`` ahead, if there is one and it has started (one not started
+    yet is cancelled: the caller computes it at once rather than wait behind the others)."""
+    with _AHEAD_LOCK:
+        future = _AHEAD.pop(key, None)
+    if future is None or future.cancel():
+        return None
+    return future
 
 
 @st.cache_data(max_entries=2000, show_spinner=False)
@@ -132,7 +202,15 @@ def _cached(
 ) -> Any:
     # ``name`` (the function's qualified name) is the function's part of the cache key; ``_fn`` is
     # left out of it (a leading underscore tells st.cache_data not to hash it).
-    return run(_fn, filters, **dict(kwargs))
+    key = (name, filters, kwargs, current)
+    future = _take_ahead(key)
+    result = future.result() if future is not None else run(_fn, filters, **dict(kwargs))
+    generation = _generation()
+    with _AHEAD_LOCK:
+        _SEEN[(generation, key)] = None
+        while len(_SEEN) > _SEEN_MAX:
+            _SEEN.popitem(last=False)
+    return result
 
 
 def metric(fn: Callable[..., T], filters: Filters, **kwargs: Any) -> T:

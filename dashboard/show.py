@@ -275,6 +275,13 @@ def _on_click(key: str, param: str | tuple[str, ...], drill: dict | None = None)
     st.session_state.update(drill or {})
 
 
+def chosen(key: str, default: Any) -> Any:
+    """The value of the widget ``key`` before the page draws it in this run (``default`` on a
+    first visit, or when the widget holds no value): for ``data.ahead``, where a guess that the
+    widget then changes costs one query in the background, never a figure."""
+    return st.session_state.get(key) or default
+
+
 def item_label(item: str) -> str:
     return registry.value_label("item", item)
 

@@ -72,3 +72,56 @@ def test_cached_by_function_and_arguments(data):
     data.metric(counted_headline, campus)
     data.metric(counted_headline, everyone, unused=1)
     assert CALLS == ["headline", "reach", "headline", "headline"]
+
+
+# -- metrics computed ahead, in the background, while a page draws ------------------------------
+
+
+def failing(con, filters, **kwargs):
+    CALLS.append("failing")
+    raise LookupError("no such figure")
+
+
+def test_a_metric_computed_ahead_is_computed_once_and_is_the_same(data):
+    everyone = Filters()
+    data.ahead(everyone, (counted_headline, {}), (counted_reach, {}))
+    assert data.metric(counted_reach, everyone) == _direct(
+        data.database_path(), metrics.reach, everyone
+    )
+    assert data.metric(counted_headline, everyone) == _direct(
+        data.database_path(), metrics.headline, everyone
+    )
+    assert sorted(CALLS) == ["headline", "reach"]  # computed ahead (or, not started, at once)
+    keys = [data._key(fn, everyone, {}) for fn in (counted_headline, counted_reach)]
+    assert not set(keys) & set(data._AHEAD)  # both taken
+    # Asked for ahead again: cached, so not computed again.
+    data.ahead(everyone, (counted_headline, {}), (counted_reach, {}))
+    assert not set(keys) & set(data._AHEAD)
+    data.metric(counted_headline, everyone)
+    assert sorted(CALLS) == ["headline", "reach"]
+
+
+def test_a_wrong_guess_costs_a_query_not_a_wrong_figure(data):
+    campus = Filters(agency_types=("campus",))
+    data.ahead(campus, (metrics.breakdown, {"dimension": "topic"}))
+    got = data.metric(metrics.breakdown, campus, dimension="agency_type")  # the widget changed
+    want = _direct(data.database_path(), metrics.breakdown, campus, dimension="agency_type")
+    assert got.equals(want)
+
+
+def test_a_cleared_cache_is_computed_ahead_again(data):
+    everyone = Filters()
+    data.metric(counted_headline, everyone)
+    st.cache_data.clear()
+    data.ahead(everyone, (counted_headline, {}))
+    key = data._key(counted_headline, everyone, {})
+    assert key in data._AHEAD
+    data.metric(counted_headline, everyone)
+    assert CALLS == ["headline", "headline"] and key not in data._AHEAD
+
+
+def test_an_error_ahead_is_raised_where_the_metric_is_asked_for(data):
+    data.ahead(Filters(), (failing, {}))
+    with pytest.raises(LookupError, match="no such figure"):
+        data.metric(failing, Filters())
+    assert CALLS == ["failing"]

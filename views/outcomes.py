@@ -8,6 +8,21 @@ from dashboard import data, show, state
 filters = state.current()
 show.page_header("Survey outcomes", filters)
 
+# What the page shows, computed in the background while it draws (by the widgets' values as they
+# stand: see show.chosen).
+data.ahead(
+    filters,
+    (metrics.post_vs_follow_up_both, {}),
+    (
+        metrics.outcomes_by,
+        {
+            "by": show.chosen("outcomes_segment", "topic"),
+            "wave": show.chosen("outcomes_wave", "post"),
+            "item": show.chosen("outcomes_item", schema.SURVEY_ITEMS[0]),
+        },
+    ),
+    (metrics.comments, {"search": show.chosen("outcomes_comment_search", "")}),
+)
 head = data.metric(metrics.headline, filters)
 show.stop_if_empty(filters, head)
 

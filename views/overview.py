@@ -9,6 +9,16 @@ filters = state.current()
 show.page_header("CRI-TAC impact overview", filters)
 
 show.stop_if_empty(filters)
+# What the page shows whatever its widgets say, computed in the background while it draws.
+data.ahead(
+    filters,
+    (metrics.comparison, {}),
+    (metrics.cumulative_engagements, {}),
+    (metrics.milestone_projection, {}),
+    (metrics.milestones, {}),
+    (metrics.breakdown, {"dimension": "topic"}),
+    (metrics.engagements_by_state, {}),
+)
 
 show.kpi_row(
     data.metric(metrics.kpis_with_comparison, filters),

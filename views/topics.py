@@ -9,6 +9,17 @@ filters = state.current()
 show.page_header("Topics", filters)
 
 show.stop_if_empty(filters)
+# What the page shows, computed in the background while it draws (by the widgets' values as they
+# stand: see show.chosen).
+data.ahead(
+    filters,
+    (metrics.breakdown, {"dimension": "topic_group"}),
+    (metrics.topic_by_agency_type, {}),
+    (
+        metrics.outcomes_by,
+        {"by": "topic", "item": show.chosen("topics_item", schema.SURVEY_ITEMS[0])},
+    ),
+)
 by_topic = data.metric(metrics.breakdown, filters, dimension="topic")
 
 ranked = list(by_topic["topic"])
