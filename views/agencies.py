@@ -9,6 +9,17 @@ filters = state.current()
 show.page_header("Agencies & reach", filters)
 
 show.stop_if_empty(filters)
+# What the page shows, computed in the background while it draws (the table by the search as it
+# stands: see show.chosen).
+data.ahead(
+    filters,
+    (metrics.breakdown, {"dimension": "agency_type"}),
+    (metrics.breakdown, {"dimension": "size_band"}),
+    (metrics.field_reach, {}),
+    (metrics.first_time_vs_repeat, {}),
+    (metrics.engagements_by_state, {}),
+    (metrics.agency_table, {"search": show.chosen("agencies_search", "")}),
+)
 reach = data.metric(metrics.reach, filters)
 
 show.figure_row(
