@@ -77,7 +77,7 @@ def landing_page() -> None:
     from dashboard import data
 
     everything = Filters()
-    data.metric(metrics.headline, everything)  # show.stop_if_empty
+    data.metric(metrics.has_engagements, everything)  # show.stop_if_empty
     data.metric(metrics.kpis_with_comparison, everything)
     data.metric(metrics.comparison, everything)
     series = data.metric(metrics.volume_series, everything, grain="fiscal_year")
