@@ -144,7 +144,7 @@ Key = tuple[str, Filters, tuple[tuple[str, Any], ...], "tuple[int, int] | None"]
 _AHEAD_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="critac-ahead")
 _AHEAD: OrderedDict[Key, Future[Any]] = OrderedDict()
 _AHEAD_LOCK = threading.Lock()
-_AHEAD_MAX = 256  # futures nobody took (a page that stopped early) are dropped beyond this
+_AHEAD_MAX = 64  # futures nobody took (a run stopped early, a widget changed) beyond this go
 # Keys computed before, most likely still in the cache, per generation of the cache (a cleared
 # cache starts a new one, so its metrics are computed ahead again).
 _SEEN: OrderedDict[tuple[str, Key], None] = OrderedDict()
