@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from critac_metrics import db
+from critac_metrics import db, schema
 from critac_metrics import metrics as m
 from critac_metrics.filters import LIST_FILTERS, Filters
 
@@ -629,6 +629,23 @@ def check_post_vs_follow_up_both(world, selection):
             pd.testing.assert_frame_equal(
                 frame, m.post_vs_follow_up(world.con, filters, min_n, matched=matched)
             )
+
+
+@pytest.mark.parametrize("selection", SELECTION_NAMES)
+@pytest.mark.parametrize("by", [None, "topic", "agency_type"])
+def test_one_scan_of_both_comparisons_counts_what_two_scans_count(world, selection, by):
+    """Every count of the one scan (completed engagements included, which the frames don't show)
+    equals the count of its own scan, by segment too: a segment with responses only from matched
+    engagements keeps the completed engagements that answered nothing."""
+    from critac_metrics.queries import outcomes
+
+    filters, _ = both(selection)
+    counts = outcomes._answer_counts_matched_and_not(world.con, filters, schema.WAVES, by)
+    for matched, only in ((False, None), (True, outcomes.MATCHED)):
+        alone = outcomes._answer_counts(
+            world.con, filters, schema.WAVES, by, only=only, items=schema.SURVEY_ITEMS
+        )
+        assert counts[matched] == alone, (world.name, selection, by, matched)
 
 
 @pytest.mark.parametrize("selection", SELECTION_NAMES)

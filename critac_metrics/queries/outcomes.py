@@ -4,7 +4,7 @@ tile's positive-outcome rate and the comments browser."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -88,13 +88,28 @@ def _answer_counts_matched_and_not(
     """``_answer_counts`` of every engagement (False) and of the engagements matched across the
     waves (True: ``only=MATCHED``) in one scan: the counts are summed per segment and whether the
     engagement is matched, then added up over both for every engagement (every count is a sum or
-    a count of engagement rows, so it adds up)."""
+    a count of engagement rows, so it adds up). A segment without a response in any wave is left
+    out after adding up, as ``_answer_counts`` leaves it out (not per group: a group without a
+    response still has completed engagements to add)."""
     sql, params = _answer_sql(
-        filters, waves, by, schema.SURVEY_ITEMS, "is_engagement", keys={"is_matched": MATCHED}
+        filters,
+        waves,
+        by,
+        schema.SURVEY_ITEMS,
+        "is_engagement",
+        keys={"is_matched": MATCHED},
+        responded_only=False,
     )
     rows, description = _fetch(con, sql, params)
     at = [d[0] for d in description].index("is_matched")
     rest = [d for i, d in enumerate(description) if i != at]
+    responses = [
+        i for i, d in enumerate(rest) if d[0] in {f"w{n}_responses" for n in range(len(waves))}
+    ]
+
+    def responded(values: Sequence[Any]) -> bool:
+        return any((values[i] or 0) > 0 for i in responses)
+
     matched: list[Row] = []
     every: dict[Any, list[Any]] = {}  # segment -> its counts added up (in the rows' order)
     for row in rows:
@@ -105,11 +120,13 @@ def _answer_counts_matched_and_not(
         if total is not values:
             every[values[0]] = [
                 values[0],
-                *(a + b for a, b in zip(total[1:], values[1:], strict=True)),
+                *((a or 0) + (b or 0) for a, b in zip(total[1:], values[1:], strict=True)),
             ]
     return {
-        False: _counts_of([tuple(v) for v in every.values()], rest, waves, schema.SURVEY_ITEMS),
-        True: _counts_of(matched, rest, waves, schema.SURVEY_ITEMS),
+        False: _counts_of(
+            [tuple(v) for v in every.values() if responded(v)], rest, waves, schema.SURVEY_ITEMS
+        ),
+        True: _counts_of([v for v in matched if responded(v)], rest, waves, schema.SURVEY_ITEMS),
     }
 
 
@@ -120,9 +137,11 @@ def _answer_sql(
     items: tuple[str, ...],
     where: str,
     keys: dict[str, str] | None = None,
+    responded_only: bool = True,
 ) -> tuple[str, Params]:
     """The statement of ``_answer_counts``: one row per segment (and ``keys``), ordered by
-    segment, with the sums ``_counts_of`` reads."""
+    segment, with the sums ``_counts_of`` reads; with ``responded_only``, only the rows with a
+    response in some wave."""
     for wave in waves:
         if wave is not None and wave not in schema.WAVES:
             raise ValueError(f"unknown wave {wave!r}; choose from {', '.join(schema.WAVES)}")
@@ -160,7 +179,9 @@ def _answer_sql(
     measures["completed"] = "count(*) filter (where is_completed)"
     measures["responded_engagements"] = "count(*) filter (where is_completed and responses > 0)"
     having = " or ".join(f"sum(w{n}_responses) > 0" for n in range(len(waves)))
-    summed, params = _summed_sql(filters, by, measures, keys, where=where, having=having)
+    summed, params = _summed_sql(
+        filters, by, measures, keys, where=where, having=having if responded_only else "true"
+    )
     order = "".join(f", {name}" for name in keys or {})
     return f"select * rename (value as segment) from ({summed}) order by segment{order}", params
 
