@@ -36,6 +36,9 @@ TABS = 2  # browser tabs drawing at once: a deck's images come out ~1.5x faster 
 # HTML report and the renderer's tabs: a tab loads it in a quarter of the full bundle's time
 # (renderer started 1.5-1.9 s -> 0.6 s), and draws the same images byte for byte.
 PLOTLY_JS = Path(__file__).parent / "assets" / "plotly-report.min.js"
+# The trace types built into PLOTLY_JS: any other draws a blank image without an error, so it is
+# refused before drawing (a browser test checks the bundle registers each of these).
+BUNDLED_TRACES = frozenset({"bar", "funnel", "heatmap", "scatter"})
 
 _LOCK = threading.RLock()
 _state: dict[str, str | None] = {"browser": None, "broken": None}
@@ -125,6 +128,12 @@ def to_pngs(figs: Sequence[go.Figure], width: int, height: int, scale: float = 2
     drawn before for the same figure and size come from memory."""
     if not figs:
         return []
+    unknown = {trace.type for fig in figs for trace in fig.data} - BUNDLED_TRACES
+    if unknown:
+        raise RenderError(
+            f"chart type {', '.join(sorted(unknown))} is not in the renderer's plotly.js "
+            "(rebuild it with tools/plotly_bundle/build.sh)"
+        )
     keys = [_image_key(fig, width, height, scale) for fig in figs]
     with _LOCK:
         start()  # a deck needs the renderer even when its images are all in memory

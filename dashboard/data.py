@@ -157,9 +157,14 @@ def _generation() -> str:
     return uuid.uuid4().hex
 
 
-def _key(fn: Callable[..., Any], filters: Filters, kwargs: dict[str, Any]) -> Key:
+def _key(
+    fn: Callable[..., Any],
+    filters: Filters,
+    kwargs: dict[str, Any],
+    current: tuple[int, int] | None,
+) -> Key:
     name = f"{fn.__module__}.{fn.__qualname__}"
-    return (name, filters, tuple(sorted(kwargs.items())), version())
+    return (name, filters, tuple(sorted(kwargs.items())), current)
 
 
 def ahead(filters: Filters, *calls: tuple[Callable[..., Any], dict[str, Any]]) -> None:
@@ -172,21 +177,27 @@ def ahead(filters: Filters, *calls: tuple[Callable[..., Any], dict[str, Any]]) -
     except (duckdb.Error, OSError) as exc:
         raise _unreadable(exc) from None
     generation = _generation()
+    # Keyed by the version ``con`` reads (not asked again: an import published meanwhile must not
+    # file the old file's results under the new version).
+    wanted = [(_key(fn, filters, kwargs, current), fn, kwargs) for fn, kwargs in calls]
     with _AHEAD_LOCK:
-        for fn, kwargs in calls:
-            key = _key(fn, filters, kwargs)
+        for key, fn, kwargs in wanted:
             if (generation, key) in _SEEN or key in _AHEAD:
                 continue
             _AHEAD[key] = _AHEAD_POOL.submit(_run_on, con, fn, filters, **kwargs)
         while len(_AHEAD) > _AHEAD_MAX:
-            _AHEAD.popitem(last=False)
+            _AHEAD.popitem(last=False)[1].cancel()  # not started yet: never run
 
 
-def _take_ahead(key: Key) -> Future[Any] | None:
+def _take_ahead(key: Key, generation: str) -> Future[Any] | None:
     """The future computing ``key`` ahead, if there is one and it has started (one not started
-    yet is cancelled: the caller computes it at once rather than wait behind the others)."""
+    yet is cancelled: the caller computes it at once rather than wait behind the others). The
+    key counts as computed from now on, so no other page starts it again meanwhile."""
     with _AHEAD_LOCK:
         future = _AHEAD.pop(key, None)
+        _SEEN[(generation, key)] = None
+        while len(_SEEN) > _SEEN_MAX:
+            _SEEN.popitem(last=False)
     if future is None or future.cancel():
         return None
     return future
@@ -202,15 +213,8 @@ def _cached(
 ) -> Any:
     # ``name`` (the function's qualified name) is the function's part of the cache key; ``_fn`` is
     # left out of it (a leading underscore tells st.cache_data not to hash it).
-    key = (name, filters, kwargs, current)
-    future = _take_ahead(key)
-    result = future.result() if future is not None else run(_fn, filters, **dict(kwargs))
-    generation = _generation()
-    with _AHEAD_LOCK:
-        _SEEN[(generation, key)] = None
-        while len(_SEEN) > _SEEN_MAX:
-            _SEEN.popitem(last=False)
-    return result
+    future = _take_ahead((name, filters, kwargs, current), _generation())
+    return future.result() if future is not None else run(_fn, filters, **dict(kwargs))
 
 
 def metric(fn: Callable[..., T], filters: Filters, **kwargs: Any) -> T:

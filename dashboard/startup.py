@@ -59,12 +59,12 @@ def warm() -> None:
         data.version()
         state.topic_names()
         landing_page()
+        first_run_costs()
     except Exception as exc:  # noqa: BLE001 - the first page says what is wrong, as without this
         logging.getLogger(__name__).warning("start-up warm-up skipped: %s", exc)
         return
     finally:
         quiet.setLevel(level)
-    first_run_costs()
     once()
 
 

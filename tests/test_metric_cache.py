@@ -92,7 +92,7 @@ def test_a_metric_computed_ahead_is_computed_once_and_is_the_same(data):
         data.database_path(), metrics.headline, everyone
     )
     assert sorted(CALLS) == ["headline", "reach"]  # computed ahead (or, not started, at once)
-    keys = [data._key(fn, everyone, {}) for fn in (counted_headline, counted_reach)]
+    keys = [data._key(fn, everyone, {}, data.version()) for fn in (counted_headline, counted_reach)]
     assert not set(keys) & set(data._AHEAD)  # both taken
     # Asked for ahead again: cached, so not computed again.
     data.ahead(everyone, (counted_headline, {}), (counted_reach, {}))
@@ -114,7 +114,7 @@ def test_a_cleared_cache_is_computed_ahead_again(data):
     data.metric(counted_headline, everyone)
     st.cache_data.clear()
     data.ahead(everyone, (counted_headline, {}))
-    key = data._key(counted_headline, everyone, {})
+    key = data._key(counted_headline, everyone, {}, data.version())
     assert key in data._AHEAD
     data.metric(counted_headline, everyone)
     assert CALLS == ["headline", "headline"] and key not in data._AHEAD
@@ -125,3 +125,46 @@ def test_an_error_ahead_is_raised_where_the_metric_is_asked_for(data):
     with pytest.raises(LookupError, match="no such figure"):
         data.metric(failing, Filters())
     assert CALLS == ["failing"]
+
+
+def test_a_metric_ahead_is_filed_under_the_version_its_query_reads(data, monkeypatch):
+    """An import published while ``ahead`` files its calls must not put the old file's results
+    under the new version's key (the cache would keep them for every viewer)."""
+    real = data.version()
+    asked = []
+
+    def version():
+        asked.append(1)
+        return real if len(asked) == 1 else (real[0] + 1, real[1])  # published meanwhile
+
+    monkeypatch.setattr(data, "version", version)
+    monkeypatch.setattr(data, "_AHEAD", type(data._AHEAD)())
+    data.ahead(Filters(), (counted_headline, {}), (counted_reach, {}))
+    assert len(data._AHEAD) == 2
+    assert {key[3] for key in data._AHEAD} == {real}
+
+
+def test_work_ahead_nobody_will_take_is_cancelled_not_queued(data, monkeypatch):
+    """Beyond the kept results, a job not started yet is cancelled (it would only hold the pool
+    and an old connection)."""
+    import threading
+
+    monkeypatch.setattr(data, "_AHEAD_MAX", 2)
+    monkeypatch.setattr(data, "_AHEAD", type(data._AHEAD)())
+    busy = threading.Event()
+    blockers = [data._AHEAD_POOL.submit(busy.wait, 30) for _ in range(2)]  # both workers busy
+    submitted = []
+    submit = data._AHEAD_POOL.submit
+    monkeypatch.setattr(data._AHEAD_POOL, "submit", lambda *a, **k: submitted.append(
+        submit(*a, **k)) or submitted[-1])  # fmt: skip
+    try:
+        dimensions = ("topic", "agency_type", "state", "assistance_type")
+        data.ahead(Filters(), *((metrics.breakdown, {"dimension": d}) for d in dimensions))
+        kept = list(data._AHEAD.values())
+        assert len(submitted) == 4 and len(kept) == 2
+        assert [f.cancelled() for f in submitted] == [True, True, False, False]
+        assert kept == submitted[2:]
+    finally:
+        busy.set()
+        for blocker in blockers:
+            blocker.result(timeout=30)

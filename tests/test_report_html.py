@@ -63,6 +63,16 @@ def test_bundle_registers_every_trace_type_the_report_draws(tmp_path, full_repor
     target.write_text(report.build_html(full_report), encoding="utf-8")
     registered = set(off_the_event_loop(_registered_traces, target.as_uri()))
     assert trace_types(full_report) <= registered, trace_types(full_report) - registered
+    assert registered >= render.BUNDLED_TRACES  # what the deck's renderer lets through
+
+
+def test_a_chart_type_the_bundle_lacks_is_refused_before_drawing(monkeypatch):
+    """plotly.js without a trace type draws a blank image and no error: the renderer says so."""
+    import plotly.graph_objects as go
+
+    monkeypatch.setattr(render, "start", lambda: pytest.fail("no browser needed to refuse it"))
+    with pytest.raises(render.RenderError, match="pie"):
+        render.to_pngs([go.Figure(go.Bar(y=[1])), go.Figure(go.Pie(values=[1, 2]))], 120, 80)
 
 
 def test_chart_images_drawn_together_come_back_in_order():
