@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import db
 from .ingest import ImportReport, ingest_files, ingest_frames
+from .queries.results import data_through as data_through  # data.info('data_through')
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = PROJECT_ROOT / "data"
@@ -89,13 +90,6 @@ def create_empty_database(path: Path) -> None:
 
     with db.new_version(path) as con:
         db.seed_topics(con, load_topic_catalogue())
-
-
-def data_through(con: duckdb.DuckDBPyConnection) -> dt.date | None:
-    """The last day of engagement data (``store_meta.data_through``), as ``response_rates`` reads
-    it."""
-    value = db.scalar(con, "select data_through from store_meta")
-    return value if value is None or type(value) is dt.date else pd.Timestamp(value).date()
 
 
 def data_date(con: duckdb.DuckDBPyConnection) -> dt.date | None:

@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import db, registry, schema
+from .. import registry, schema
 from ..comparison import Comparison, compare
 from ..filters import Filters
 from .breakdowns import breakdown
 from .outcomes import _TILE_ANSWERS, _TILE_TOP2, _top2_pct, item_outcomes
 from .periods import _aged, _grain_months, kpi_series
-from .results import Connection, _as_date, _fetch, _none, _pct, _record
+from .results import Connection, _as_date, _fetch, _none, _pct, _record, data_through
 from .selection import _selection
 from .survey_statistics import DEFAULT_MIN_N
 
@@ -72,8 +72,7 @@ def response_rates(con: Connection, filters: Filters, min_n: int = DEFAULT_MIN_N
     rates are suppressed (None) below ``min_n`` responses, as every survey figure is.
     ``late_responses``: responses submitted after the last day of engagement data; they are
     counted with their engagements (and said so on the page)."""
-    through = db.scalar(con, "select data_through from store_meta")
-    return rates_of(headline(con, filters), through, min_n)
+    return rates_of(headline(con, filters), data_through(con), min_n)
 
 
 def rates_of(

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..filters import Filters
 from .periods import _ONE_DAY, _months_later
-from .results import Connection, _record, query
+from .results import Connection, _record, data_through, query
 from .selection import _selection
 
 MILESTONES = (1, 100, 250, 500, 1000, 1500, 2000, 2500, 5000, 10_000, 100_000, 1_000_000)
@@ -132,8 +132,7 @@ def milestone_projection(con: Connection, filters: Filters) -> dict[str, Any]:
     before the data date), ``short`` (under 90 days of recent data), ``zero_rate`` (no engagements
     in the window), ``no_milestone`` (past the last milestone), ``too_far`` (more than 10 years
     away at the recent rate); ``ok`` otherwise."""
-    through_row = con.execute("select data_through from store_meta").fetchone()
-    through = pd.Timestamp(through_row[0]).date() if through_row and through_row[0] else None
+    through = data_through(con)
     source, params = _selection(filters)
     out: dict[str, Any] = {"status": "no_data", "milestone": None, "current": 0, "through": through}
     if through is None:

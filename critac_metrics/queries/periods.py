@@ -11,7 +11,7 @@ import pandas as pd
 
 from .. import dimensions, registry
 from ..filters import Filters, fiscal_year_bounds, fiscal_year_of, year_before
-from .results import Connection, Description, Params, Row, _as_date, _fetch, _frame
+from .results import Connection, Description, Params, Row, _as_date, _fetch, _frame, data_through
 from .selection import _selection, _summed_sql
 
 GRAINS = tuple(dimensions.GRAINS)
@@ -230,7 +230,7 @@ def year_over_year(
     latest = _as_date(
         _fetch(con, f"select max({column}) {source} and is_engagement", params)[0][0][0]
     )
-    through = _as_date(_fetch(con, "select data_through from store_meta", [])[0][0][0])
+    through = data_through(con)
     columns = ["fiscal_year", "fiscal_month", "month", *([dimension] if dimension else [])]
     columns += ["engagements", "is_partial"]
     if latest is None:

@@ -103,6 +103,12 @@ def _as_date(value: Any) -> dt.date | None:
     return value if type(value) is dt.date else pd.Timestamp(value).date()
 
 
+def data_through(con: Connection) -> dt.date | None:
+    """The last day of engagement data (``store_meta.data_through``)."""
+    row = con.execute("select data_through from store_meta").fetchone()
+    return _as_date(row[0]) if row else None
+
+
 def _gapped(values: list[int | None]) -> np.ndarray[Any, Any]:
     """Counts with gaps (None): int64 without any, else float64 with NaN in them."""
     return np.array(values, dtype="float64" if None in values else "int64")
