@@ -9,14 +9,20 @@ Three apps, each served like ``viewer.py``'s server (``start_app``: the project'
 - ``title``: ``benchmarks/floor_app.py``, an ``st.title`` only (drawn: the heading is there, the run
   has finished);
 - ``chart``: the same page with one small ``st.plotly_chart`` (``?chart=1``; drawn: its SVG);
-- ``overview``: ``app.py``'s Overview, FY2024 and a state nobody asked for yet (all charts drawn).
+- ``overview``: ``app.py``'s Overview, FY2024 and a state nobody asked for yet (all charts drawn);
+- ``charts`` (third step only): ``floor_app.py?charts=overview``, the Overview's four figures and an
+  "Agency types" multiselect, each selection's figures built before the timed rounds.
 
 Two steps, each round visiting every app in turn (the order rotates each round):
 
 - ``new_context``: a shared link opened in a new browser context (no HTTP cache) against a server
   that has served one untimed visit;
 - ``restart``: a new server process; the first ``goto`` once it answers /_stcore/health (also timed
-  from the process's start).
+  from the process's start);
+- ``filter_change``: an agency type added in the sidebar multiselect, as ``viewer.py`` does, on the
+  Overview (a selection nobody asked for: each round's link has another fiscal year) and on ``charts``
+  (the same four charts redrawn by Streamlit, nothing queried or built): the floor under the
+  dashboard's filter change.
 
 Every load also records where the browser's time went, in the page's own clock (ms from the
 navigation's start): the HTML, the JavaScript (bytes, when the last bundle arrived), the
@@ -34,11 +40,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from chromium_pages import chromium_home, launch, new_page, wait_drawn  # noqa: E402
+from chromium_pages import (  # noqa: E402
+    AGENCY_TYPES,
+    add_agency_type,
+    chromium_home,
+    launch,
+    new_page,
+    wait_drawn,
+)
 from common import FY2024, median  # noqa: E402
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 from viewer import LINK_STATES  # noqa: E402
 
+from critac_metrics.filters import fiscal_year_bounds  # noqa: E402
 from tests.browser_support import start_app, stop, wait_healthy  # noqa: E402
 
 OVERVIEW_QUERY = f"start={FY2024[0]}&end={FY2024[1]}"
@@ -48,6 +62,11 @@ APPS = {
     "chart": ("benchmarks/floor_app.py", "chart=1", "__allDrawn"),
     "overview": ("app.py", OVERVIEW_QUERY, "__allDrawn"),
 }
+CHANGE_APPS = {
+    "overview": APPS["overview"],
+    "charts": ("benchmarks/floor_app.py", "charts=overview", "__allDrawn"),
+}
+CHANGES = AGENCY_TYPES[:4]  # added one after another; the first is untimed
 
 # Times every message of Streamlit's websocket in the page's clock.
 WS_JS = """
@@ -144,6 +163,37 @@ def _link(app: str, round_: int) -> str:
     return f"/?{query}" if query else "/"
 
 
+def _filter_changes(browser, url: str, timeout_ms: int) -> list[float]:
+    """Open ``url`` and add the agency types of ``CHANGES`` one after another: the seconds of each
+    change after the first until every chart is redrawn."""
+    context, page = new_page(browser)
+    page.goto(url)
+    wait_drawn(page, timeout_ms)
+    seconds = [add_agency_type(page, label, "__allDrawn", timeout_ms) for label in CHANGES]
+    context.close()
+    return seconds[1:]
+
+
+def filter_change_floor(browser, db: Path, home: Path, rounds: int, timeout_ms: int) -> dict:
+    """The ``filter_change`` step: {app: [seconds, ...]}, the apps alternating round by round."""
+    servers = {
+        app: _serve(db, home, script, f"change-{app}")
+        for app, (script, _, _) in CHANGE_APPS.items()
+    }
+    try:
+        _filter_changes(browser, servers["charts"][1] + "/?charts=overview", timeout_ms)  # builds
+        out: dict[str, list[float]] = {app: [] for app in CHANGE_APPS}
+        for r in range(rounds):
+            for app in list(CHANGE_APPS) if r % 2 == 0 else list(CHANGE_APPS)[::-1]:
+                start, end = fiscal_year_bounds(2024 - r)  # a new selection every round
+                link = f"/?start={start}&end={end}" if app == "overview" else "/?charts=overview"
+                out[app] += _filter_changes(browser, servers[app][1] + link, timeout_ms)
+        return out
+    finally:
+        for process, _ in servers.values():
+            stop(process)
+
+
 def run(db: Path, rounds: int, timeout_ms: int = 120_000) -> dict:
     from playwright.sync_api import sync_playwright
 
@@ -169,6 +219,9 @@ def run(db: Path, rounds: int, timeout_ms: int = 120_000) -> dict:
                 stop(process)
             servers.clear()
             loadavg.append(Path("/proc/loadavg").read_text().split()[:3])
+            # -- a filter change, on the Overview and on its four charts alone
+            changes = filter_change_floor(browser, db, home, rounds, timeout_ms)
+            loadavg.append(Path("/proc/loadavg").read_text().split()[:3])
             # -- the first page after a server restart
             for r in range(rounds):
                 for app in order[r % 3 :] + order[: r % 3]:
@@ -190,9 +243,10 @@ def run(db: Path, rounds: int, timeout_ms: int = 120_000) -> dict:
         for app, runs in by_app.items()
     }
     medians.update({f"restart_from_process_{app}_s": median(v) for app, v in from_process.items()})
+    medians.update({f"filter_change_{app}_s": median(v) for app, v in changes.items()})
     return {
         "rounds": rounds,
-        "loadavg": loadavg,  # start, between the two steps, end
+        "loadavg": loadavg,  # start, after each of the three steps
         "medians": medians,
         "timeline_medians": {
             f"{step}_{app}": _median_timeline([x["timeline"] for x in runs])
@@ -201,6 +255,7 @@ def run(db: Path, rounds: int, timeout_ms: int = 120_000) -> dict:
         },
         "loads": loads,
         "restart_from_process_s": from_process,
+        "filter_change_s": changes,
     }
 
 

@@ -8,8 +8,9 @@ Runs, against one demo database (100k by default):
 - ``python -m critac_metrics report --format pptx`` and ``--format html`` (time, file size);
 - ``viewers_load.py`` (optional): 20/50/100 protocol-level viewers, each changing a filter every 10 s;
 - ``st_protocol.Viewer``: the websocket bytes of each page's run, by element kind;
-- ``floor.py``: the floor under the first two rows, a Streamlit page with an ``st.title`` only
-  (and one with one small Plotly chart) opened the same ways, alternating with the Overview.
+- ``floor.py``: the floor under the first rows, a Streamlit page with an ``st.title`` only
+  (and one with one small Plotly chart) opened the same ways, alternating with the Overview, and
+  the Overview's four charts alone redrawn after a filter change.
 
 With ``--baseline REV`` the same steps run first on ``git archive REV`` (the code before a change,
 unpacked in a temp dir) so the report shows before, after and the ratio from one run.
@@ -35,6 +36,7 @@ TARGETS = {
     "floor_link_title_s": 0.7,
     "floor_link_chart_s": 0.7,
     "filter_change_s": 0.3,
+    "floor_filter_change_s": 0.3,
     "page_switch_s": 0.5,
     "restart_first_page_s": 2.5,
     "floor_restart_title_s": 2.5,
@@ -56,6 +58,14 @@ ROWS = (
     ("floor_link_title_s", "floor: a shared link in a new session, a page with only `st.title`"),
     ("floor_link_chart_s", "floor: the same, a page with one small Plotly chart"),
     ("filter_change_s", "filter change → all charts re-rendered"),
+    (
+        "floor_overview_change_s",
+        "the same in the floor run, alternating with the row below",
+    ),
+    (
+        "floor_filter_change_s",
+        "floor: the Overview's four charts alone, redrawn (nothing queried or built)",
+    ),
     ("page_switch_s", "page switch → all charts drawn (first visit with those filters)"),
     ("restart_first_page_s", "first page after a server restart (demo DB exists), from goto"),
     ("restart_from_process_s", "the same, from the server process's start"),
@@ -195,6 +205,8 @@ def summary(res: dict) -> dict:
     for app in ("title", "chart"):
         out[f"floor_link_{app}_s"] = floor.get(f"new_context_{app}_s")
         out[f"floor_restart_{app}_s"] = floor.get(f"restart_{app}_s")
+    out["floor_overview_change_s"] = floor.get("filter_change_overview_s")
+    out["floor_filter_change_s"] = floor.get("filter_change_charts_s")
     app = (res.get("apptest") or {}).get("pages", {})
     per_page = {
         page: median([row.get("filter_change_s"), *row.get("filter_change_rounds_s", [])])
