@@ -58,6 +58,9 @@ def main() -> None:
 if __name__ == "__main__":  # the page script
     main()
 else:  # imported by `streamlit run app.py` (or `uvicorn app:app`): the server
+    from starlette.middleware import Middleware
+
+    from dashboard.compression import CompressedStatic
     from dashboard.startup import lifespan
 
-    app = st.App(__file__, lifespan=lifespan)
+    app = st.App(__file__, lifespan=lifespan, middleware=[Middleware(CompressedStatic)])

@@ -11,6 +11,8 @@ starts, so its own start-up is never counted.
 - **shared link in a new session**: a new browser context (no HTTP cache, no cookies: a colleague
   opening the link) ``goto`` a link with filters nobody has asked for yet (a cache miss);
   *same tab* = the old measurement, ``goto`` in the tab that already has the page (HTTP cache warm);
+- **the same over a slower network**: a new context with Chrome's network throttling at 20 Mbit/s
+  down, 10 up and 40 ms latency (HTTP only; the websocket is not slowed), and the bytes received;
 - **filter change**: type an agency type into the sidebar multiselect and press Enter (each round a
   new selection); the clock stops when every chart's data differs from before;
 - **page switch**: click the next page in the sidebar (Topics, Agencies, Outcomes, Pipeline) after a
@@ -51,6 +53,10 @@ from tests.browser_support import start_app, stop, wait_healthy  # noqa: E402
 LINK_STATES = ["CA", "NY", "FL", "PA", "OH", "IL", "GA", "NC", "MI", "WA", "AZ", "MA"]
 SWITCH_STATES = ["VA", "NJ", "TN", "IN", "MO", "MD", "WI", "CO"]
 SWITCH_PAGES = ["Topics", "Agencies & reach", "Outcomes", "Pipeline"]
+SLOW_LINK_STATES = ["OR", "KY", "LA", "SC", "AL", "MN", "CT", "UT"]
+# A colleague's line, in Chrome's own throttling (HTTP only: the websocket is not slowed).
+SLOW_NETWORK = {"offline": False, "latency": 40, "downloadThroughput": 20e6 / 8,
+                "uploadThroughput": 10e6 / 8}  # fmt: skip
 
 
 def _count_finished_runs(page) -> list[int]:
@@ -138,6 +144,25 @@ def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
                     context.close()
                 out["link_new_session_s"] = shared
 
+                # -- the same over a 20 Mbit/s line with 40 ms latency: time and bytes received
+                slow, received = [], []
+                for state in SLOW_LINK_STATES[:rounds]:
+                    context, page = new_page(browser)
+                    cdp = context.new_cdp_session(page)
+                    cdp.send("Network.enable")
+                    cdp.send("Network.emulateNetworkConditions", SLOW_NETWORK)
+                    sizes: list[int] = []
+                    cdp.on("Network.loadingFinished",
+                           lambda e, sizes=sizes: sizes.append(e["encodedDataLength"]))  # fmt: skip
+                    t0 = time.perf_counter()
+                    page.goto(f"{url}/?{base_query}&state={state}")
+                    wait_drawn(page, timeout_ms)
+                    slow.append(time.perf_counter() - t0)
+                    received.append(sum(sizes))
+                    context.close()
+                out["link_slow_network_s"] = slow
+                out["link_slow_network_bytes"] = received
+
                 # -- page switches (each a first visit with that round's filters)
                 switches: dict[str, list[float]] = {name: [] for name in SWITCH_PAGES}
                 context, page = new_page(browser)
@@ -198,6 +223,8 @@ def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
         "filter_change_s": median(out.get("filter_change_s", [])),
         "link_same_tab_s": median(out.get("link_same_tab_s", [])),
         "link_new_session_s": median(out.get("link_new_session_s", [])),
+        "link_slow_network_s": median(out.get("link_slow_network_s", [])),
+        "link_slow_network_bytes": median(out.get("link_slow_network_bytes", [])),
         "page_switch_s": median([t for v in out.get("page_switch_s", {}).values() for t in v]),
         "deck_first_s": (out.get("deck_build_s") or [None])[0],
         "deck_later_s": median((out.get("deck_build_s") or [])[1:3]),

@@ -55,6 +55,11 @@ ROWS = (
         "link_same_tab_s",
         "the same, in a tab that had the page (HTTP cache warm; the old benchmark)",
     ),
+    (
+        "link_slow_network_s",
+        "the same over a 20 Mbit/s line, 40 ms latency (Chrome's throttling, HTTP only)",
+    ),
+    ("link_slow_network_bytes", "the bytes that link receives over HTTP"),
     ("floor_link_title_s", "floor: a shared link in a new session, a page with only `st.title`"),
     ("floor_link_chart_s", "floor: the same, a page with one small Plotly chart"),
     ("filter_change_s", "filter change → all charts re-rendered"),
@@ -189,6 +194,8 @@ def summary(res: dict) -> dict:
     out = {
         "link_new_session_s": b.get("link_new_session_s"),
         "link_same_tab_s": b.get("link_same_tab_s"),
+        "link_slow_network_s": b.get("link_slow_network_s"),
+        "link_slow_network_bytes": b.get("link_slow_network_bytes"),
         "filter_change_s": b.get("filter_change_s"),
         "page_switch_s": b.get("page_switch_s"),
         "restart_first_page_s": b.get("restart_first_page_s"),
@@ -228,7 +235,7 @@ def summary(res: dict) -> dict:
 def _fmt(key: str, value) -> str:
     if value is None:
         return "–"
-    if key == "html_bytes":
+    if key in ("html_bytes", "link_slow_network_bytes"):
         return f"{value / 1e6:.2f} MB"
     return ms(value)
 

@@ -1,0 +1,194 @@
+"""Streamlit's frontend files gzipped by the app's middleware (dashboard/compression.py): each text
+asset under /static/ compressed once and served from memory, everything else untouched."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import os
+import urllib.request
+from pathlib import Path
+
+import pytest
+import streamlit
+from streamlit import config
+
+from dashboard.compression import CompressedStatic, static_prefix
+from tests.browser_support import running_app
+
+BODY = b"function plotly(){return 42}\n" * 400  # 11.6 kB of JavaScript
+JS_HEADERS = [
+    (b"content-type", b"application/javascript"),
+    (b"content-length", str(len(BODY)).encode()),
+    (b"etag", b'"abc123"'),
+    (b"accept-ranges", b"bytes"),
+    (b"cache-control", b"public, immutable, max-age=31536000"),
+]
+
+
+class FileApp:
+    """An ASGI app that answers every request with ``body`` in two chunks and counts its calls."""
+
+    def __init__(self, headers=JS_HEADERS, body: bytes = BODY, status: int = 200):
+        self.headers, self.body, self.status, self.calls = headers, body, status, 0
+
+    async def __call__(self, scope, receive, send) -> None:
+        self.calls += 1
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        half = len(self.body) // 2
+        await send({"type": "http.response.body", "body": self.body[:half], "more_body": True})
+        await send({"type": "http.response.body", "body": self.body[half:]})
+
+
+def scope(path: str = "/static/js/PlotlyChart.abc.js", method: str = "GET", **headers: str):
+    encoded = [(k.replace("_", "-").encode(), v.encode()) for k, v in headers.items()]
+    return {"type": "http", "method": method, "path": path, "headers": encoded}
+
+
+async def request(app, s) -> tuple[int, dict[bytes, bytes], bytes]:
+    sent: list[dict] = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        sent.append(message)
+
+    await app(s, receive, send)
+    start = sent[0]
+    body = b"".join(m.get("body", b"") for m in sent[1:])
+    return start["status"], {k.lower(): v for k, v in start["headers"]}, body
+
+
+async def twice(app, s):
+    """The same request twice, the compression of the first done in between."""
+    first = await request(app, s)
+    await asyncio.gather(*list(app._tasks))
+    return first, await request(app, s)
+
+
+def middleware(inner=None, **kwargs) -> CompressedStatic:
+    return CompressedStatic(inner or FileApp(), prefix="/static/", **kwargs)
+
+
+def test_first_request_is_answered_as_before_then_gzipped_from_memory():
+    inner = FileApp()
+    app = middleware(inner)
+    (status1, headers1, body1), (status2, headers2, body2) = asyncio.run(
+        twice(app, scope(accept_encoding="gzip, deflate, br"))
+    )
+    assert (status1, body1) == (200, BODY)
+    assert b"content-encoding" not in headers1
+    assert headers1[b"vary"] == b"Accept-Encoding"
+    assert status2 == 200
+    assert headers2[b"content-encoding"] == b"gzip"
+    assert gzip.decompress(body2) == BODY
+    assert int(headers2[b"content-length"]) == len(body2) < len(BODY) / 10
+    assert headers2[b"etag"] == b'"abc123-gzip"'  # not the identity response's tag
+    assert b"accept-ranges" not in headers2
+    assert headers2[b"cache-control"] == b"public, immutable, max-age=31536000"
+    assert headers2[b"content-type"] == b"application/javascript"
+    assert inner.calls == 1  # the second came from memory
+
+
+@pytest.mark.parametrize(
+    "request_scope",
+    [
+        scope(),  # no Accept-Encoding
+        scope(accept_encoding="br"),
+        scope(accept_encoding="gzip;q=0, br"),
+        scope(accept_encoding="gzip", range="bytes=0-99"),
+        scope(accept_encoding="gzip", if_none_match='"abc123"'),
+        scope(method="HEAD", accept_encoding="gzip"),
+        scope(path="/app/static/report.js", accept_encoding="gzip"),  # the app's own files
+        scope(path="/", accept_encoding="gzip"),
+        scope(path="/_stcore/health", accept_encoding="gzip"),
+    ],
+)
+def test_other_requests_pass_through_untouched(request_scope):
+    inner = FileApp()
+    app = middleware(inner)
+    (_, headers1, body1), (_, headers2, body2) = asyncio.run(twice(app, request_scope))
+    assert body1 == body2 == BODY
+    assert b"content-encoding" not in headers1 and b"content-encoding" not in headers2
+    assert inner.calls == 2 and app.cache == {}
+
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        FileApp(headers=[(b"content-type", b"font/woff2"), *JS_HEADERS[1:]]),  # compressed already
+        FileApp(headers=[(b"content-type", b"image/png"), *JS_HEADERS[1:]]),
+        FileApp(status=404),
+        FileApp(headers=[*JS_HEADERS, (b"content-encoding", b"br")]),
+        FileApp(
+            headers=[JS_HEADERS[0], (b"content-length", b"100")], body=b"x" * 100
+        ),  # too small to gain
+    ],
+)
+def test_responses_not_worth_or_not_safe_to_compress_are_not_kept(inner):
+    app = middleware(inner)
+    (_, _, body1), (_, headers2, body2) = asyncio.run(twice(app, scope(accept_encoding="gzip")))
+    assert body1 == body2 == inner.body
+    assert b"content-encoding" not in headers2 or headers2[b"content-encoding"] == b"br"
+    assert app.cache == {}
+
+
+def test_the_websocket_and_lifespan_pass_through():
+    seen: list[str] = []
+
+    async def inner(s, receive, send):
+        seen.append(s["type"])
+
+    app = middleware(inner)
+    for kind in ("websocket", "lifespan"):
+        asyncio.run(app({"type": kind, "path": "/static/x.js", "headers": []}, None, None))
+    assert seen == ["websocket", "lifespan"]
+
+
+def test_memory_is_bounded():
+    app = middleware(max_bytes=len(gzip.compress(BODY, 6, mtime=0)) + 10)
+
+    async def three_files():
+        for name in ("a", "b", "c"):
+            await twice(app, scope(path=f"/static/js/{name}.js", accept_encoding="gzip"))
+
+    asyncio.run(three_files())
+    assert list(app.cache) == ["/static/js/a.js"]
+    assert app.cached_bytes <= app.max_bytes
+
+
+def test_the_prefix_follows_the_base_url_path():
+    old = config.get_option("server.baseUrlPath")
+    try:
+        config.set_option("server.baseUrlPath", "")
+        assert static_prefix() == "/static/"
+        config.set_option("server.baseUrlPath", "/impact/")
+        assert static_prefix() == "/impact/static/"
+    finally:
+        config.set_option("server.baseUrlPath", old)
+
+
+def test_the_app_server_serves_the_plotly_chunk_gzipped(demo_db, tmp_path):
+    """The real server (``streamlit run app.py``): the Plotly chunk, 4.7 MB, comes gzipped from
+    the second request on, and unpacks to the very file Streamlit ships."""
+    chunks = Path(streamlit.__file__).parent / "static" / "static" / "js"
+    plotly_chunk = next(chunks.glob("PlotlyChart.*.js"))
+    with running_app(demo_db, tmp_path, tmp_path / "streamlit.log") as (_, url):
+
+        def fetch() -> tuple[dict[str, str], bytes]:
+            wanted = urllib.request.Request(
+                f"{url}/static/js/{plotly_chunk.name}", headers={"Accept-Encoding": "gzip"}
+            )
+            with urllib.request.urlopen(wanted, timeout=30) as response:
+                return {k.lower(): v for k, v in response.headers.items()}, response.read()
+
+        first_headers, first = fetch()
+        assert "content-encoding" not in first_headers and first == plotly_chunk.read_bytes()
+        for _ in range(100):  # its compression runs in the background (~0.2 s)
+            headers, body = fetch()
+            if headers.get("content-encoding") == "gzip":
+                break
+        assert headers.get("content-encoding") == "gzip"
+        assert len(body) < os.path.getsize(plotly_chunk) / 2
+        assert gzip.decompress(body) == plotly_chunk.read_bytes()
