@@ -949,3 +949,38 @@ def test_unknown_dimension_and_grain_are_refused(tiny):
         m.breakdown(tiny.con, Filters(), "colour")
     with pytest.raises(ValueError):
         m.volume_series(tiny.con, Filters(), "week")
+
+
+@pytest.mark.parametrize("by", [None, "agency_type", "topic"])
+def test_summed_measures_add_up_once_and_keep_the_sums_that_pass(demo_con, by):
+    """``_summed_sql``: without a topic-set bridge the measures are one aggregation over the
+    engagement rows (a second one over its groups only cost binding time); with the bridge, per
+    set and then per topic. Either way every measure is a bigint, and ``having`` (a condition on
+    the sums by name) keeps exactly the groups whose sums pass, as a plain GROUP BY ... HAVING over
+    the rows (joined to each topic) does."""
+    from critac_metrics.queries.selection import _summed_sql
+
+    filters = Filters(states=("TX", "CA"), agency_types=("municipal", "county"))
+    measures = {"engagements": "count(*)", "responses": "sum(post_responses)"}
+    sql, params = _summed_sql(
+        filters, by, measures, {"completed": "is_completed"}, "is_engagement", "responses > 3"
+    )
+    assert sql.count("group by") == (2 if by == "topic" else 1)
+    got = demo_con.execute(f"select * from ({sql}) order by all", params).fetchall()
+    where, where_params = filters.where()
+    value = {None: "'All'", "agency_type": "agency_type", "topic": "t.topic"}[by]
+    join = " join fact_topics t using (row_id)" if by == "topic" else ""
+    expected = demo_con.execute(
+        f"select {value}, is_completed, count(*), sum(post_responses)::bigint "
+        f"from engagement_facts{join} where {where} and is_engagement group by all "
+        "having sum(post_responses) > 3 order by all",
+        where_params,
+    ).fetchall()
+    assert got == expected
+    unfiltered, _ = _summed_sql(
+        filters, by, measures, {"completed": "is_completed"}, "is_engagement"
+    )
+    everything = demo_con.execute(f"select * from ({unfiltered})", params).fetchall()
+    assert 0 < len(got) < len(everything)  # the condition kept some groups and left some out
+    types = demo_con.execute(f"describe select * from ({sql})", params).fetchall()
+    assert [t[1] for t in types[2:]] == ["BIGINT", "BIGINT"]

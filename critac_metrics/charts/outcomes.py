@@ -55,7 +55,7 @@ def _rows_axis(labels: list[str]) -> dict[str, Any]:
             "zeroline": False}  # fmt: skip
 
 
-def _likert_parts(row: pd.Series) -> list[tuple[int, float, float]]:
+def _likert_parts(row: dict[str, Any]) -> list[tuple[int, float, float]]:
     """(answer, signed bar length, shown %) for the six segments, in stacking order."""
     pct = [0.0 if pd.isna(row[f"pct_{a}"]) else float(row[f"pct_{a}"]) for a in range(1, 6)]
     return [
@@ -90,18 +90,23 @@ def likert_diverging(
         else f"{value_label('item', r.item)} (n={int(r.n):,})"
         for r in frame.itertuples()
     ]
-    parts = {i: _likert_parts(row) for i, row in shown.iterrows()}
+    # Plain records (index -> row), not iterrows/.loc: a Series per row and a lookup per cell
+    # were most of the chart's time outside plotly.
+    records: dict[int, dict[str, Any]] = dict(
+        zip(shown.index, shown.to_dict("records"), strict=True)
+    )
+    parts = {i: _likert_parts(row) for i, row in records.items()}
     fig = go.Figure()
     for k in range(6 if parts else 0):
-        _add_likert_trace(fig, shown, parts, k, labels)
+        _add_likert_trace(fig, {i: row["item"] for i, row in records.items()}, parts, k, labels)
     ends_out = []
-    for i, row in shown.iterrows():
+    for i, row in records.items():
         # Bottom-2 % at the left end of the bar, top-2 % at the right end.
         left_end = sum(length for _, length, _ in parts[i][:3])
         right_end = sum(length for _, length, _ in parts[i][3:])
         ends = (
-            (left_end, f"{row.bottom2_pct:.0f}%", "right", -4),
-            (right_end, f"<b>{row.top2_pct:.0f}%</b>", "left", 4),
+            (left_end, f"{row['bottom2_pct']:.0f}%", "right", -4),
+            (right_end, f"<b>{row['top2_pct']:.0f}%</b>", "left", 4),
         )
         for x, text, side, shift in ends:
             ends_out.append(
@@ -154,9 +159,10 @@ def _likert_extent(parts: LikertParts, left: bool) -> float:
 
 
 def _add_likert_trace(
-    fig: go.Figure, shown: pd.DataFrame, parts: LikertParts, k: int, labels: list[str]
+    fig: go.Figure, items: dict[int, str], parts: LikertParts, k: int, labels: list[str]
 ) -> None:
-    """One stacked segment (answer 1..5, or a half of answer 3) for every shown item."""
+    """One stacked segment (answer 1..5, or a half of answer 3) for every shown item (``items``:
+    row -> item)."""
     ys = list(parts)
     answer = parts[ys[0]][k][0]
     fig.add_bar(
@@ -169,10 +175,16 @@ def _add_likert_trace(
         showlegend=k != 0,  # answer 3 is drawn twice; list it once
         marker_color=LIKERT_COLORS[answer - 1],
         width=0.62,
-        customdata=[[shown.loc[i, "item"], parts[i][k][2], labels[i]] for i in ys],
+        customdata=[[items[i], parts[i][k][2], labels[i]] for i in ys],
         hovertemplate="<b>%{customdata[2]}</b><br>"
         f"{LIKERT_LABELS[answer - 1]}: %{{customdata[1]:.1f}}% of answers<extra></extra>",
     )
+
+
+def _columns(frame: pd.DataFrame, *names: str) -> zip[tuple[Any, ...]]:
+    """The values of ``names``, row by row, as Python scalars (``tolist``): what ``iterrows``
+    gave, without a Series per row."""
+    return zip(*(frame[name].tolist() for name in names), strict=True)
 
 
 def _segment_label(row: Any, segment: str, min_n: int) -> str:  # row: an itertuples() row
@@ -221,8 +233,10 @@ def top2_by_segment(df: pd.DataFrame, segment: str, min_n: int = DEFAULT_MIN_N) 
             "width": 4,
         },
         customdata=[
-            [raw_value(r[segment]), int(r["n"]), r["top2_low"], r["top2_high"], r["bottom2_pct"]]
-            for _, r in shown.iterrows()
+            [raw_value(value), int(n), low, high, bottom]
+            for value, n, low, high, bottom in _columns(
+                shown, segment, "n", "top2_low", "top2_high", "bottom2_pct"
+            )
         ],
         hovertemplate="%{x:.1f}% positive (95% CI %{customdata[2]:.1f}–%{customdata[3]:.1f}%)"
         "<br>%{customdata[4]:.1f}% negative (1–2) · n = %{customdata[1]:,}<extra></extra>",
@@ -325,7 +339,8 @@ def evidence_levels(df: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> go.Figure:
             "width": 4,
         },
         customdata=[
-            [r["level"], int(r["n"]), r["top2_low"], r["top2_high"]] for _, r in shown.iterrows()
+            [level, int(n), low, high]
+            for level, n, low, high in _columns(shown, "level", "n", "top2_low", "top2_high")
         ],
         hovertemplate="%{x:.1f}% positive (95% CI %{customdata[2]:.1f}–%{customdata[3]:.1f}%)"
         "<br>n = %{customdata[1]:,} respondents<extra></extra>",
@@ -370,7 +385,8 @@ def _add_wave_bars(
     colour: str,
     min_n: int,
 ) -> None:
-    shown = [i for i in items if i in part.index and not bool(part.loc[i, "suppressed"])]
+    records: dict[str, dict[str, Any]] = part.to_dict("index")  # item -> its row
+    shown = [i for i in items if i in records and not bool(records[i]["suppressed"])]
     xs = [items.index(i) for i in shown]
     rows = part.loc[shown]
     fig.add_bar(
@@ -393,7 +409,7 @@ def _add_wave_bars(
         textposition="inside",
         insidetextanchor="start",
         customdata=[
-            [i, int(part.loc[i, "n"]), part.loc[i, "top2_low"], part.loc[i, "top2_high"]]
+            [i, int(records[i]["n"]), records[i]["top2_low"], records[i]["top2_high"]]
             for i in shown
         ],
         hovertemplate=f"<b>{value_label('wave', wave)}</b><br>%{{y:.1f}}% positive "
@@ -401,12 +417,12 @@ def _add_wave_bars(
         "<extra></extra>",
     )
     for i in items:
-        if i in part.index and bool(part.loc[i, "suppressed"]):
+        if i in records and bool(records[i]["suppressed"]):
             fig.add_annotation(
                 x=items.index(i) + offset + 0.195,
                 y=0,
                 yanchor="bottom",
-                text=f"suppressed<br>(n={int(part.loc[i, 'n']):,} < {min_n})",
+                text=f"suppressed<br>(n={int(records[i]['n']):,} < {min_n})",
                 showarrow=False,
                 font={"size": 11, "color": MUTED},
             )

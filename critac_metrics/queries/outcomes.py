@@ -178,7 +178,7 @@ def _answer_sql(
             measures[f"w{n}_mm_{item}"] = f"sum({m} * {m})"
     measures["completed"] = "count(*) filter (where is_completed)"
     measures["responded_engagements"] = "count(*) filter (where is_completed and responses > 0)"
-    having = " or ".join(f"sum(w{n}_responses) > 0" for n in range(len(waves)))
+    having = " or ".join(f"w{n}_responses > 0" for n in range(len(waves)))
     summed, params = _summed_sql(
         filters, by, measures, keys, where=where, having=having if responded_only else "true"
     )

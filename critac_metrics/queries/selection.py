@@ -32,29 +32,36 @@ def _summed_sql(
     having: str = "true",
 ) -> tuple[str, Params]:
     """SQL for additive ``measures`` (name -> aggregate over engagement rows) per ``value`` of
-    ``by`` and per ``keys`` (name -> expression), with ``where`` and ``having`` applied.
+    ``by`` and per ``keys`` (name -> expression), with ``where`` applied to the engagement rows and
+    ``having`` (a condition on the summed measures by name, e.g. ``responses > 0``) to the sums.
+    Every measure comes out as a bigint.
 
     A list-valued ``by`` (topics) adds up per topic set first (35k sets at 1M engagements) and then
     spreads each set's sums over its topics: the same totals as joining every engagement to its
     topics, at a fraction of the rows. Only sums and counts add up this way; distinct counts and
-    medians by topic join ``fact_topics`` instead (``_selection``)."""
+    medians by topic join ``fact_topics`` instead (``_selection``). Any other ``by`` (or none) is
+    one aggregation over the engagement rows: a second one over its groups would add up each
+    group's single row again, and binding its sums cost more than the scan (the Outcomes page's
+    ~100 measures)."""
     source, params = _selection(filters)
-    inner = ", ".join(f"{aggregate} as {name}" for name, aggregate in measures.items())
-    outer = ", ".join(f"sum({name})::bigint as {name}" for name in measures)
     keys = keys or {}
     key_inner = "".join(f", {expression} as {name}" for name, expression in keys.items())
     key_list = "".join(f", {name}" for name in keys)
     set_bridge = _dimension(by).set_bridge if by else None
     if by and set_bridge:
+        inner = ", ".join(f"{aggregate} as {name}" for name, aggregate in measures.items())
+        outer = ", ".join(f"sum({name})::bigint as {name}" for name in measures)
         per_set = f"select topic_set_id{key_inner}, {inner} {source} and {where} group by all"
-        rows, value = f"({per_set}) g join {set_bridge} d using (topic_set_id)", f"d.{by}"
+        rows = f"({per_set}) g join {set_bridge} d using (topic_set_id)"
+        sql = f"select d.{by} as value{key_list}, {outer} from {rows} group by all"
     else:
         dimension = _sql(by) if by else "'All'"
-        grouped = (
-            f"select {dimension} as value{key_inner}, {inner} {source} and {where} group by all"
+        summed = ", ".join(
+            f"({aggregate})::bigint as {name}" for name, aggregate in measures.items()
         )
-        rows, value = f"({grouped}) g", "g.value"
-    sql = f"select {value} as value{key_list}, {outer} from {rows} group by all having {having}"
+        sql = f"select {dimension} as value{key_inner}, {summed} {source} and {where} group by all"
+    if having != "true":
+        sql = f"select * from ({sql}) where {having}"
     return sql, params
 
 
