@@ -7,6 +7,7 @@ import asyncio
 import gzip
 import os
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,13 @@ class FileApp:
         half = len(self.body) // 2
         await send({"type": "http.response.body", "body": self.body[:half], "more_body": True})
         await send({"type": "http.response.body", "body": self.body[half:]})
+
+
+def run(coroutine):
+    """``asyncio.run`` in a thread of its own: the browser tests' Playwright keeps an event loop
+    running in this one."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def scope(path: str = "/static/js/PlotlyChart.abc.js", method: str = "GET", **headers: str):
@@ -74,7 +82,7 @@ def middleware(inner=None, **kwargs) -> CompressedStatic:
 def test_first_request_is_answered_as_before_then_gzipped_from_memory():
     inner = FileApp()
     app = middleware(inner)
-    (status1, headers1, body1), (status2, headers2, body2) = asyncio.run(
+    (status1, headers1, body1), (status2, headers2, body2) = run(
         twice(app, scope(accept_encoding="gzip, deflate, br"))
     )
     assert (status1, body1) == (200, BODY)
@@ -108,7 +116,7 @@ def test_first_request_is_answered_as_before_then_gzipped_from_memory():
 def test_other_requests_pass_through_untouched(request_scope):
     inner = FileApp()
     app = middleware(inner)
-    (_, headers1, body1), (_, headers2, body2) = asyncio.run(twice(app, request_scope))
+    (_, headers1, body1), (_, headers2, body2) = run(twice(app, request_scope))
     assert body1 == body2 == BODY
     assert b"content-encoding" not in headers1 and b"content-encoding" not in headers2
     assert inner.calls == 2 and app.cache == {}
@@ -128,7 +136,7 @@ def test_other_requests_pass_through_untouched(request_scope):
 )
 def test_responses_not_worth_or_not_safe_to_compress_are_not_kept(inner):
     app = middleware(inner)
-    (_, _, body1), (_, headers2, body2) = asyncio.run(twice(app, scope(accept_encoding="gzip")))
+    (_, _, body1), (_, headers2, body2) = run(twice(app, scope(accept_encoding="gzip")))
     assert body1 == body2 == inner.body
     assert b"content-encoding" not in headers2 or headers2[b"content-encoding"] == b"br"
     assert app.cache == {}
@@ -142,7 +150,7 @@ def test_the_websocket_and_lifespan_pass_through():
 
     app = middleware(inner)
     for kind in ("websocket", "lifespan"):
-        asyncio.run(app({"type": kind, "path": "/static/x.js", "headers": []}, None, None))
+        run(app({"type": kind, "path": "/static/x.js", "headers": []}, None, None))
     assert seen == ["websocket", "lifespan"]
 
 
@@ -153,7 +161,7 @@ def test_memory_is_bounded():
         for name in ("a", "b", "c"):
             await twice(app, scope(path=f"/static/js/{name}.js", accept_encoding="gzip"))
 
-    asyncio.run(three_files())
+    run(three_files())
     assert list(app.cache) == ["/static/js/a.js"]
     assert app.cached_bytes <= app.max_bytes
 
