@@ -1,21 +1,26 @@
 """Streamlit's own JavaScript and CSS, gzipped: an ASGI middleware for the app's server.
 
-Streamlit serves its frontend (``/static/…``) uncompressed: a new viewer downloads about 7 MB of
-JavaScript for the Overview, 4.7 MB of it the Plotly chunk, which is 1.4 MB gzipped. On a real
-network that is most of a shared link's wait (docs/benchmarks.md). Those files have content
-hashes in their names and never change while the server runs, so each is compressed once, off the
-event loop, and served from memory from then on. The first request for a file is answered as
-before (uncompressed) while its compressed copy is made, so no request waits for compression.
+Streamlit serves its frontend (``/static/…``) uncompressed: a new viewer downloads about 8 MB for
+the Overview, 4.7 MB of it the Plotly chunk, which is 1.4 MB gzipped. On a real network that is
+most of a shared link's wait (docs/benchmarks.md). Those files have content hashes in their names
+and never change while the server runs, so each is compressed once, off the event loop, and served
+from memory from then on. The first request for a file is answered as before (uncompressed) while
+its compressed copy is made, so no request waits for compression.
 
-Only successful, complete GET responses of text assets under ``/static/`` are compressed, for a
-client that accepts gzip and asks for neither a range nor a conditional response; everything else
-(pages, the websocket, media, health checks) passes through untouched.
+Only successful, complete GET responses of text assets at ``/static/{js,css,media}/NAME`` (one
+spelling per file, so the cache holds at most one copy of each) are compressed, for a client that
+accepts gzip and asks for no byte range; everything else (pages, the websocket, media, health
+checks, the app's own ``/app/static/`` files) passes through untouched. All cache bookkeeping runs
+on the event loop; only ``gzip.compress`` runs in a worker thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import gzip
+import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -24,28 +29,16 @@ Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+Headers = list[tuple[bytes, bytes]]
+
+log = logging.getLogger(__name__)
 
 COMPRESSIBLE = ("application/javascript", "text/javascript", "text/css", "application/json",
                 "image/svg+xml")  # fmt: skip
 MINIMUM_BYTES = 1024  # below this, gzip's header costs more than it saves
 LEVEL = 6  # the Plotly chunk: 4.7 MB -> 1.42 MB at 6, 1.41 MB at 9 in the same time
 MAX_CACHED_BYTES = 32_000_000  # compressed bytes kept (Streamlit's whole frontend is ~8 MB gzipped)
-
-
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return bytes(value)
-    return None
-
-
-def _accepts_gzip(scope: Scope) -> bool:
-    accepted = (_header(scope, b"accept-encoding") or b"").decode("latin-1").lower()
-    for part in accepted.split(","):
-        coding, _, params = part.strip().partition(";")
-        if coding.strip() in ("gzip", "*") and params.replace(" ", "") not in ("q=0", "q=0.0"):
-            return True
-    return False
+ASSET = re.compile(r"(?:js|css|media)/[A-Za-z0-9_-][A-Za-z0-9_.-]*")  # no "." or ".." segment
 
 
 def static_prefix() -> str:
@@ -57,14 +50,41 @@ def static_prefix() -> str:
     return f"/{base}/static/" if base else "/static/"
 
 
-def _wanted(scope: Scope, prefix: str) -> bool:
-    return (
-        scope["type"] == "http"
-        and scope.get("method") == "GET"
-        and scope.get("path", "").startswith(prefix)
-        and _accepts_gzip(scope)
-        and not any(_header(scope, h) for h in (b"range", b"if-none-match", b"if-modified-since"))
-    )
+def _header(scope: Scope, name: bytes) -> bytes | None:
+    """A request header's value; repeated headers joined with commas (RFC 9110 5.3)."""
+    values = [bytes(v) for k, v in scope.get("headers", []) if k.lower() == name]
+    return b", ".join(values) if values else None
+
+
+def _accepts_gzip(scope: Scope) -> bool:
+    accepted = (_header(scope, b"accept-encoding") or b"").decode("latin-1").lower()
+    codings: dict[str, float] = {}
+    for part in accepted.split(","):
+        coding, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if coding:
+            codings[coding] = quality
+    return codings.get("gzip", codings.get("*", 0.0)) > 0
+
+
+def _asset_path(scope: Scope, prefix: str) -> str | None:
+    """The asset's one canonical path (``prefix`` + js|css|media/NAME), or None for any other
+    request, other spelling (``./``, ``//``) included. A root path (``uvicorn --root-path``, a
+    mount) is left out first, as Streamlit's own routes do."""
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", "")).rstrip("/")
+    if root and path.startswith(root + "/"):
+        path = path[len(root) :]
+    if not path.startswith(prefix) or not ASSET.fullmatch(path[len(prefix) :]):
+        return None
+    return path
 
 
 def _compressible(start: Message) -> bool:
@@ -78,10 +98,10 @@ def _compressible(start: Message) -> bool:
     )
 
 
-def _gzipped_headers(headers: list[tuple[bytes, bytes]], size: int) -> list[tuple[bytes, bytes]]:
+def _gzipped_headers(headers: Headers, size: int) -> Headers:
     """The identity response's headers for its gzipped copy: its own length and entity tag, no
     byte ranges (they would count compressed bytes)."""
-    out: list[tuple[bytes, bytes]] = []
+    out: Headers = []
     for key, value in headers:
         name = key.lower()
         if name in (b"content-length", b"accept-ranges", b"vary"):
@@ -93,8 +113,13 @@ def _gzipped_headers(headers: list[tuple[bytes, bytes]], size: int) -> list[tupl
             (b"vary", b"Accept-Encoding")]  # fmt: skip
 
 
+def _with_vary(message: Message) -> Message:
+    return {**message, "headers": [*message.get("headers", []), (b"vary", b"Accept-Encoding")]}
+
+
 class CompressedStatic:
-    """Serve gzipped copies of ``/static/`` text assets, made once per file and process."""
+    """Serve gzipped copies of Streamlit's ``/static/`` text assets, made once per file and
+    process."""
 
     def __init__(
         self,
@@ -107,60 +132,90 @@ class CompressedStatic:
         self.prefix = prefix  # None: static_prefix(), read at the first request
         self.level = level
         self.max_bytes = max_bytes
-        self.cache: dict[str, tuple[list[tuple[bytes, bytes]], bytes]] = {}
-        self._pending: set[str] = set()
-        self._tasks: set[asyncio.Future[None]] = set()
-
-    @property
-    def cached_bytes(self) -> int:
-        return sum(len(body) for _, body in self.cache.values())
+        self.cache: dict[str, tuple[Headers, bytes]] = {}  # path -> gzipped headers and body
+        self.cached_bytes = 0
+        self.compressions = 0  # gzip.compress calls started (each file once, at most)
+        self._claimed: set[str] = set()  # being kept or compressed, or refused: not again
+        self._tasks: set[asyncio.Future[bytes]] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.prefix is None:
             self.prefix = static_prefix()
-        if not _wanted(scope, self.prefix):
+        path = None
+        if scope["type"] == "http" and scope.get("method") == "GET" and _accepts_gzip(scope):
+            path = _asset_path(scope, self.prefix)
+        if path is None or _header(scope, b"range"):
             await self.app(scope, receive, send)
             return
-        path = scope["path"]
         hit = self.cache.get(path)
         if hit is not None:
-            headers, body = hit
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
-            await send({"type": "http.response.body", "body": body})
+            await self._send_hit(scope, send, *hit)
             return
-        await self.app(scope, receive, self._keeping(path, send))
+        if path in self._claimed or _header(scope, b"if-none-match"):
+            await self.app(scope, receive, send)
+            return
+        self._claimed.add(path)  # this response is the one kept: no other copy meanwhile
+        compressing = False
+        try:
+            compressing = await self._keep(path, scope, receive, send)
+        finally:
+            if not compressing:
+                self._claimed.discard(path)  # not compressible here, failed or cut short
 
-    def _keeping(self, path: str, send: Send) -> Send:
-        """``send``, passing the response on unchanged while keeping a copy of a compressible one;
-        once it is complete, its gzipped copy is made in a worker thread."""
-        kept: dict[str, Any] = {"start": None, "chunks": []}
+    async def _send_hit(self, scope: Scope, send: Send, headers: Headers, body: bytes) -> None:
+        tag = next((v for k, v in headers if k == b"etag"), None)
+        asked = _header(scope, b"if-none-match")
+        if tag is not None and asked is not None and tag in asked.split(b", "):
+            kept = [(k, v) for k, v in headers if k in (b"etag", b"cache-control", b"vary")]
+            await send({"type": "http.response.start", "status": 304, "headers": kept})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _keep(self, path: str, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Pass the response on unchanged while keeping a copy of a compressible one; once it is
+        complete, start its gzipped copy. True when the copy was started."""
+        kept: dict[str, Any] = {"start": None, "chunks": [], "started": False}
 
         async def keeping_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                if _compressible(message) and path not in self._pending:
-                    kept["start"] = message
-                    message = {**message, "headers": [*message.get("headers", []),
-                                                      (b"vary", b"Accept-Encoding")]}  # fmt: skip
+            if message["type"] == "http.response.start" and _compressible(message):
+                kept["start"] = message
+                message = _with_vary(message)
             elif message["type"] == "http.response.body" and kept["start"] is not None:
                 kept["chunks"].append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    self._compress_later(path, kept["start"], b"".join(kept["chunks"]))
-                    kept["start"] = None
             await send(message)
+            if (
+                message["type"] == "http.response.body"
+                and kept["start"] is not None
+                and not message.get("more_body", False)
+            ):
+                self._compress_later(path, kept["start"]["headers"], b"".join(kept["chunks"]))
+                kept["start"], kept["started"] = None, True
 
-        return keeping_send
+        await self.app(scope, receive, keeping_send)
+        return bool(kept["started"])
 
-    def _compress_later(self, path: str, start: Message, body: bytes) -> None:
-        self._pending.add(path)
+    def _compress_later(self, path: str, headers: Headers, body: bytes) -> None:
+        self.compressions += 1
         loop = asyncio.get_running_loop()
-        task = loop.run_in_executor(None, self._compress, path, list(start["headers"]), body)
+        task = loop.run_in_executor(
+            None, functools.partial(gzip.compress, body, self.level, mtime=0)
+        )
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        # The callback runs on the event loop: the cache is only ever changed there.
+        task.add_done_callback(lambda done: self._store(path, list(headers), done))
 
-    def _compress(self, path: str, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
-        try:
-            compressed = gzip.compress(body, self.level, mtime=0)
-            if self.cached_bytes + len(compressed) <= self.max_bytes:
-                self.cache[path] = (_gzipped_headers(headers, len(compressed)), compressed)
-        finally:
-            self._pending.discard(path)
+    def _store(self, path: str, headers: Headers, done: asyncio.Future[bytes]) -> None:
+        self._tasks.discard(done)
+        if done.cancelled() or done.exception() is not None:
+            log.warning(
+                "could not gzip %s: %r", path, None if done.cancelled() else done.exception()
+            )
+            self._claimed.discard(path)  # tried again on a later request
+            return
+        compressed = done.result()
+        if self.cached_bytes + len(compressed) > self.max_bytes:
+            return  # stays claimed: served uncompressed from now on, never compressed again
+        self.cache[path] = (_gzipped_headers(headers, len(compressed)), compressed)
+        self.cached_bytes += len(compressed)

@@ -105,10 +105,17 @@ def test_first_request_is_answered_as_before_then_gzipped_from_memory():
         scope(),  # no Accept-Encoding
         scope(accept_encoding="br"),
         scope(accept_encoding="gzip;q=0, br"),
+        scope(accept_encoding="gzip;q=0.00, br"),
+        scope(accept_encoding="gzip;q=0, *"),
         scope(accept_encoding="gzip", range="bytes=0-99"),
         scope(accept_encoding="gzip", if_none_match='"abc123"'),
         scope(method="HEAD", accept_encoding="gzip"),
         scope(path="/app/static/report.js", accept_encoding="gzip"),  # the app's own files
+        # Other spellings of a file: one cached copy per file, whatever the requests say.
+        scope(path="/static/./js/PlotlyChart.abc.js", accept_encoding="gzip"),
+        scope(path="/static//js/PlotlyChart.abc.js", accept_encoding="gzip"),
+        scope(path="/static/js/../js/PlotlyChart.abc.js", accept_encoding="gzip"),
+        scope(path="/static/js/sub/PlotlyChart.abc.js", accept_encoding="gzip"),
         scope(path="/", accept_encoding="gzip"),
         scope(path="/_stcore/health", accept_encoding="gzip"),
     ],
@@ -119,7 +126,7 @@ def test_other_requests_pass_through_untouched(request_scope):
     (_, headers1, body1), (_, headers2, body2) = run(twice(app, request_scope))
     assert body1 == body2 == BODY
     assert b"content-encoding" not in headers1 and b"content-encoding" not in headers2
-    assert inner.calls == 2 and app.cache == {}
+    assert inner.calls == 2 and app.cache == {} and app.compressions == 0
 
 
 @pytest.mark.parametrize(
@@ -140,6 +147,67 @@ def test_responses_not_worth_or_not_safe_to_compress_are_not_kept(inner):
     assert body1 == body2 == inner.body
     assert b"content-encoding" not in headers2 or headers2[b"content-encoding"] == b"br"
     assert app.cache == {}
+
+
+def test_a_revalidation_of_the_gzipped_copy_is_answered_not_modified():
+    inner = FileApp()
+    app = middleware(inner)
+
+    async def steps():
+        await twice(app, scope(accept_encoding="gzip"))
+        same = await request(app, scope(accept_encoding="gzip", if_none_match='"abc123-gzip"'))
+        other = await request(app, scope(accept_encoding="gzip", if_none_match='"old"'))
+        return same, other
+
+    (status, headers, body), (other_status, _, other_body) = run(steps())
+    assert (status, body) == (304, b"")
+    assert headers[b"etag"] == b'"abc123-gzip"' and headers[b"vary"] == b"Accept-Encoding"
+    assert other_status == 200 and gzip.decompress(other_body) == BODY
+    assert inner.calls == 1
+
+
+def test_first_requests_at_once_compress_the_file_once():
+    inner = FileApp()
+    app = middleware(inner)
+
+    async def burst():
+        first = await asyncio.gather(
+            *(request(app, scope(accept_encoding="gzip")) for _ in range(10))
+        )
+        await asyncio.gather(*list(app._tasks))
+        return first, await request(app, scope(accept_encoding="gzip"))
+
+    first, (_, headers, body) = run(burst())
+    assert all(b == BODY for _, _, b in first)
+    assert app.compressions == 1
+    assert headers[b"content-encoding"] == b"gzip" and gzip.decompress(body) == BODY
+
+
+def test_a_root_path_and_repeated_accept_encoding_headers():
+    app = middleware()
+    s = scope(path="/impact/static/js/PlotlyChart.abc.js")
+    s["root_path"] = "/impact"
+    s["headers"] = [(b"accept-encoding", b"br"), (b"accept-encoding", b"gzip")]
+    _, (_, headers, body) = run(twice(app, s))
+    assert headers[b"content-encoding"] == b"gzip" and gzip.decompress(body) == BODY
+
+
+def test_a_response_cut_short_is_not_kept_and_the_next_one_is():
+    class Failing(FileApp):
+        async def __call__(self, scope, receive, send):
+            self.calls += 1
+            await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+            await send({"type": "http.response.body", "body": BODY[:100], "more_body": True})
+            raise ConnectionResetError("client went away")
+
+    failing = Failing()
+    app = middleware(failing)
+    with pytest.raises(ConnectionResetError):
+        run(request(app, scope(accept_encoding="gzip")))
+    assert app.cache == {} and app.compressions == 0
+    app.app = FileApp()
+    _, (_, headers, body) = run(twice(app, scope(accept_encoding="gzip")))
+    assert gzip.decompress(body) == BODY and app.compressions == 1
 
 
 def test_the_websocket_and_lifespan_pass_through():
@@ -164,6 +232,10 @@ def test_memory_is_bounded():
     run(three_files())
     assert list(app.cache) == ["/static/js/a.js"]
     assert app.cached_bytes <= app.max_bytes
+    # A file over the budget is compressed once, then served as it is: never compressed again.
+    assert app.compressions == 3
+    run(twice(app, scope(path="/static/js/b.js", accept_encoding="gzip")))
+    assert app.compressions == 3
 
 
 def test_the_prefix_follows_the_base_url_path():
