@@ -737,6 +737,9 @@ def all_figures(con) -> dict[str, go.Figure]:
         "likert_diverging": charts.likert_diverging(metrics.item_outcomes(con, f)),
         "top2_by_segment": charts.top2_by_segment(satisfaction, "topic"),
         "post_vs_follow_up": charts.post_vs_follow_up(metrics.post_vs_follow_up(con, f)),
+        "evidence_levels": charts.evidence_levels(
+            metrics.levels_of(metrics.post_vs_follow_up(con, f, matched=False))
+        ),
         "funnel": charts.funnel(metrics.status_funnel(con, f)),
         "timeliness": charts.timeliness(
             metrics.timeliness(con, f, "assistance_type"), "assistance_type"
@@ -748,6 +751,26 @@ def all_figures(con) -> dict[str, go.Figure]:
             charts.state_map(metrics.engagements_by_state(con, f)), f.describe(), "today", True
         ),
     }
+
+
+def test_value_labels_outside_their_marks_are_not_cut_at_the_axes(demo_con):
+    """A label drawn beside its dot or past its bar (the top row's "92%", a "100%" at the right
+    edge) reaches past the plot area; plotly cuts it there unless the trace draws over the axes."""
+    outside = []
+    for name, fig in all_figures(demo_con).items():
+        for trace in fig.data:
+            position = getattr(trace, "textposition", None)
+            positions = position if isinstance(position, tuple) else (position,)
+            beside = (
+                trace.type == "scatter"
+                and "text" in (trace.mode or "")
+                and any(p not in (None, "middle center") for p in positions)
+            )
+            past = trace.type == "bar" and "outside" in positions
+            if beside or past:
+                outside.append(name)
+                assert trace.cliponaxis is False, name
+    assert {"evidence_levels", "bar_breakdown"} <= set(outside)
 
 
 def test_every_figure_renders_to_png_offline(tiny_con, kaleido_server):

@@ -325,6 +325,7 @@ def evidence_levels(df: pd.DataFrame, min_n: int = DEFAULT_MIN_N) -> go.Figure:
         mode="markers+text",
         text=[f"{v:.0f}%" for v in shown["top2_pct"]],
         textposition="top center",
+        cliponaxis=False,  # the top row's label and a 100% label reach past the axes
         marker={
             "size": 12,
             "color": [PALETTE[0] if w == "post" else PALETTE[1] for w in shown["wave"]],
