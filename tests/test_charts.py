@@ -529,6 +529,24 @@ def test_top2_by_segment(tiny_con):
     assert "Satisfaction" in fig.layout.title.text
 
 
+def test_top2_by_segment_says_why_when_every_segment_is_suppressed(demo_con):
+    def satisfaction(min_n: int) -> pd.DataFrame:
+        frame = metrics.outcomes_by(demo_con, Filters(), "topic", min_n=min_n)
+        return frame.query("item == 'satisfaction'")
+
+    outcomes = satisfaction(metrics.DEFAULT_MIN_N)
+    message = charts.outcomes.all_suppressed_message("topic", 10**6)
+    hidden = charts.top2_by_segment(satisfaction(10**6), "topic", min_n=10**6)
+    texts = [a.text for a in hidden.layout.annotations]
+    assert message in texts
+    assert len(hidden.data[0].x) == 0  # no dot, and no figure of a hidden row in the message
+    shown = charts.top2_by_segment(outcomes, "topic")
+    assert len(shown.data[0].x) > 0
+    assert charts.outcomes.all_suppressed_message("topic", metrics.DEFAULT_MIN_N) not in [
+        a.text for a in shown.layout.annotations
+    ]
+
+
 def test_top2_by_segment_needs_one_item(tiny_con):
     frame = metrics.outcomes_by(tiny_con, Filters(), "topic")
     with pytest.raises(ValueError, match="one survey item"):

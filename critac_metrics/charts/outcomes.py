@@ -196,6 +196,14 @@ def _segment_label(row: Any, segment: str, min_n: int) -> str:  # row: an itertu
     return f"{name} (n={int(row.n):,}{rate_text})"
 
 
+def all_suppressed_message(segment: str, min_n: int) -> str:
+    """Why a chart by ``segment`` shows no dot at all."""
+    return (
+        f"Nothing to show: every {dimension_label(segment)} here<br>has fewer than {min_n} "
+        "respondents<br>or is hidden with one that has"
+    )
+
+
 @figure_cache.memoize
 def top2_by_segment(df: pd.DataFrame, segment: str, min_n: int = DEFAULT_MIN_N) -> go.Figure:
     """% positive (top-2-box) per segment for ONE survey item, with 95% Wilson intervals."""
@@ -242,6 +250,16 @@ def top2_by_segment(df: pd.DataFrame, segment: str, min_n: int = DEFAULT_MIN_N) 
         "<br>%{customdata[4]:.1f}% negative (1–2) · n = %{customdata[1]:,}<extra></extra>",
         showlegend=False,
     )
+    if shown.empty:  # otherwise an empty grid: say why, with no figure from a hidden row
+        fig.add_annotation(
+            text=all_suppressed_message(segment, min_n),
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+            font={"size": 15, "color": INK},
+        )
     return finish(
         fig,
         title,
