@@ -175,12 +175,23 @@ def _markers(traces: list[Any]) -> str | None:
     return None
 
 
+def _centred_note(fig: Any) -> str:
+    """The text of an annotation centred on the plot (a figure's note on why it is empty)."""
+    for note in fig.layout.annotations:
+        if (note.xref, note.yref, note.x, note.y) == ("paper", "paper", 0.5, 0.5) and note.text:
+            return _plain(note.text)
+    return ""
+
+
 def figure_takeaway(fig: Any) -> str:
     """'<title>: <what stands out>.' for a Plotly figure (see the module docstring)."""
     title = _plain(fig.layout.title.text or "Chart")
     traces = [t for t in fig.data if t.visible is not False]
     if not traces:
         return f"{title}: {NO_DATA}."
+    if not any(len(t.x if t.x is not None else t.y if t.y is not None else ()) for t in traces):
+        # Axes without a point (every row suppressed): the figure's own centred note says why.
+        return f"{title}: {_centred_note(fig) or NO_DATA}."
     found = (
         _heatmap(traces)
         or _funnel(traces)

@@ -16,6 +16,7 @@ import plotly.io as pio
 import pytest
 
 from critac_metrics import charts, dimensions, metrics, schema
+from critac_metrics.alt_text import figure_takeaway
 from critac_metrics.filters import Filters
 
 NOBODY = Filters(states=("WY",))  # the tiny set has no agency in Wyoming
@@ -539,6 +540,10 @@ def test_top2_by_segment_says_why_when_every_segment_is_suppressed(demo_con):
     hidden = charts.top2_by_segment(satisfaction(10**6), "topic", min_n=10**6)
     texts = [a.text for a in hidden.layout.annotations]
     assert message in texts
+    # Read aloud too: the chart's accessible name carries the note.
+    assert figure_takeaway(hidden).endswith(
+        "has fewer than 1000000 respondents or is hidden with one that has."
+    )
     assert len(hidden.data[0].x) == 0  # no dot, and no figure of a hidden row in the message
     shown = charts.top2_by_segment(outcomes, "topic")
     assert len(shown.data[0].x) > 0
