@@ -176,7 +176,8 @@ def _markers(traces: list[Any]) -> str | None:
 
 
 def _centred_note(fig: Any) -> str:
-    """The text of an annotation centred on the plot (a figure's note on why it is empty)."""
+    """The text of an annotation centred on the plot (``charts.layout.centred_note``: why it is
+    empty)."""
     for note in fig.layout.annotations:
         if (note.xref, note.yref, note.x, note.y) == ("paper", "paper", 0.5, 0.5) and note.text:
             return _plain(note.text)

@@ -221,8 +221,8 @@ def metric(fn: Callable[..., T], filters: Filters, **kwargs: Any) -> T:
     """``fn(cursor, filters, **kwargs)`` for a function of critac_metrics.metrics, passed by
     reference (a typo fails when the page is imported and in mypy, not in front of a reader), cached
     by the function's qualified name, its arguments and the data version."""
-    name = f"{fn.__module__}.{fn.__qualname__}"
-    result: T = _cached(name, fn, filters, tuple(sorted(kwargs.items())), version())
+    name, _, args, current = _key(fn, filters, kwargs, version())
+    result: T = _cached(name, fn, filters, args, current)
     return result
 
 

@@ -149,13 +149,11 @@ def add_annotations(fig: go.Figure, annotations: list[dict[str, Any]]) -> None:
 
 
 @figure_cache.memoize
-def empty_figure(
-    title: str, message: str = EMPTY_MESSAGE, subtitle: str | None = None
-) -> go.Figure:
-    """A titled figure with a centred message and no axes."""
-    fig = go.Figure()
+def centred_note(fig: go.Figure, text: str) -> go.Figure:
+    """``fig`` with ``text`` in the middle of its plot: why it shows nothing (read by
+    ``alt_text`` as the chart's takeaway when it has no point)."""
     fig.add_annotation(
-        text=message,
+        text=text,
         x=0.5,
         y=0.5,
         xref="paper",
@@ -163,6 +161,14 @@ def empty_figure(
         showarrow=False,
         font={"size": 15, "color": INK},
     )
+    return fig
+
+
+def empty_figure(
+    title: str, message: str = EMPTY_MESSAGE, subtitle: str | None = None
+) -> go.Figure:
+    """A titled figure with a centred message and no axes."""
+    fig = centred_note(go.Figure(), message)
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return finish(fig, title, subtitle)

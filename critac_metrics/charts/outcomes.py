@@ -16,6 +16,7 @@ from ..words import plural
 from .layout import (
     NO_ANSWERS_MESSAGE,
     category_label,
+    centred_note,
     dimension_label,
     empty_figure,
     finish,
@@ -251,15 +252,7 @@ def top2_by_segment(df: pd.DataFrame, segment: str, min_n: int = DEFAULT_MIN_N) 
         showlegend=False,
     )
     if shown.empty:  # otherwise an empty grid: say why, with no figure from a hidden row
-        fig.add_annotation(
-            text=all_suppressed_message(segment, min_n),
-            x=0.5,
-            y=0.5,
-            xref="paper",
-            yref="paper",
-            showarrow=False,
-            font={"size": 15, "color": INK},
-        )
+        centred_note(fig, all_suppressed_message(segment, min_n))
     return finish(
         fig,
         title,
