@@ -148,7 +148,6 @@ def add_annotations(fig: go.Figure, annotations: list[dict[str, Any]]) -> None:
         fig.layout.annotations = (*fig.layout.annotations, *annotations)
 
 
-@figure_cache.memoize
 def centred_note(fig: go.Figure, text: str) -> go.Figure:
     """``fig`` with ``text`` in the middle of its plot: why it shows nothing (read by
     ``alt_text`` as the chart's takeaway when it has no point)."""
@@ -164,6 +163,7 @@ def centred_note(fig: go.Figure, text: str) -> go.Figure:
     return fig
 
 
+@figure_cache.memoize
 def empty_figure(
     title: str, message: str = EMPTY_MESSAGE, subtitle: str | None = None
 ) -> go.Figure:
