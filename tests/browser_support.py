@@ -204,8 +204,13 @@ def page_url(spec) -> str:
 
 
 def metric_value(page, label: str):
-    """The value locator of the KPI tile in the main area whose label is exactly ``label``."""
-    tile = page.locator(f"{MAIN} [data-testid=stMetric]").filter(
+    """The value locator of the KPI tile in the main area whose label is exactly ``label``.
+
+    A tile left over from the previous run (``data-stale``) is skipped: during a rerun Streamlit
+    can show it beside its replacement, and the locator must name one tile.
+    """
+    current = "[data-testid=stMetric]:not([data-stale=true] [data-testid=stMetric])"
+    tile = page.locator(f"{MAIN} {current}").filter(
         has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
     )
     return tile.get_by_test_id("stMetricValue")
