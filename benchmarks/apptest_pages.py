@@ -13,7 +13,7 @@ The very first run in the process (imports of plotly, pandas, ... included) is r
 With --profile, the warm rerun and a second filter change (state=TX) are profiled (cProfile in the
 script thread) and self time is summed by where the code lives.
 
-    python benchmarks/apptest_pages.py --db PATH [--pages overview,topics] [--profile]
+    python benchmarks/apptest_pages.py --db PATH [--pages overview,topics] [--profile [--pstats DIR]]
 Prints one JSON document.
 """
 
@@ -119,6 +119,12 @@ def _summarise(profiler: cProfile.Profile, wall: float) -> dict:
     }
 
 
+def _dump(profiler: cProfile.Profile, folder: Path | None, name: str) -> None:
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        profiler.dump_stats(folder / f"{name}.pstats")
+
+
 def _url_params(filters) -> dict[str, list[str]]:
     return filters.to_query_params()
 
@@ -148,6 +154,11 @@ def main() -> None:
         help="also time this many more filter changes per page, each a new selection",
     )
     parser.add_argument("--app-root", type=Path, default=ROOT, help="serve another project copy")
+    parser.add_argument(
+        "--pstats",
+        type=Path,
+        help="with --profile, also write PAGE-{warm,filter_change}.pstats here",
+    )
     args = parser.parse_args()
     os.environ["CRITAC_DB"] = args.db
     root = args.app_root.resolve()
@@ -217,12 +228,14 @@ def main() -> None:
             PROFILER = cProfile.Profile()
             wall = timed_run(at)
             profiles["warm"] = _summarise(PROFILER, wall)
+            _dump(PROFILER, args.pstats, f"{page}-warm")
             at.query_params.clear()
             for key, value in _url_params(FILTER_SETS["state"]).items():
                 at.query_params[key] = value
             PROFILER = cProfile.Profile()
             wall = timed_run(at)
             profiles["filter_change"] = _summarise(PROFILER, wall)
+            _dump(PROFILER, args.pstats, f"{page}-filter_change")
             PROFILER = None
             row["profile"] = profiles
         out["pages"][page] = row

@@ -575,3 +575,34 @@ def test_the_report_page_builds_its_deck_from_the_images_drawn_ahead(monkeypatch
     assert not at.exception, [e.value for e in at.exception]
     assert any("PowerPoint" in b.label for b in at.download_button)
     assert set(drawn) == {"critac-render-ahead"}  # the press drew nothing
+
+
+def test_the_browser_profile_adds_self_time_by_script_file():
+    """benchmarks/browser_profile.py: a CDP profile's samples become ms per script file and per
+    function, with Chrome's native work under its own names."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from browser_profile import self_times
+
+    def node(id_, url, name):
+        return {"id": id_, "callFrame": {"url": url, "functionName": name}}
+
+    profile = {
+        "nodes": [
+            node(1, "", "(root)"),
+            node(2, "http://host/static/js/PlotlyChart.abc.js", "draw"),
+            node(3, "http://host/static/js/react-dom.def.js", "commit"),
+            node(4, "", "(program)"),
+            node(5, "", "getBBox"),
+        ],
+        "samples": [2, 2, 3, 4, 5, 2],
+        "timeDeltas": [1000, 500, 250, 4000, 125, 1500],  # microseconds
+    }
+    by_file, by_function = self_times(profile)
+    assert by_file == {
+        "PlotlyChart.abc.js": 3.0,
+        "react-dom.def.js": 0.25,
+        "(program)": 4.0,
+        "(native: getBBox)": 0.125,
+    }
+    assert by_function["PlotlyChart.abc.js draw"] == 3.0
+    assert sum(by_file.values()) == sum(profile["timeDeltas"]) / 1000
