@@ -5,7 +5,10 @@ the Overview, 4.7 MB of it the Plotly chunk, which is 1.4 MB gzipped. On a real 
 most of a shared link's wait (docs/benchmarks.md). Those files have content hashes in their names
 and never change while the server runs, so each is compressed once, off the event loop, and served
 from memory from then on. The first request for a file is answered as before (uncompressed) while
-its compressed copy is made, so no request waits for compression.
+its compressed copy is made, so no request waits for compression. While the server starts, every
+shipped JavaScript and CSS file is also compressed in the background (largest first, one at a
+time, in a low-priority thread, beside the app's own start-up), so the first viewers after a
+restart get gzipped files too instead of the whole 8–10 MB.
 
 Only successful, complete GET responses of text assets at ``/static/{js,css,media}/NAME`` (one
 spelling per file, so the cache holds at most one copy of each) are compressed, for a client that
@@ -17,11 +20,17 @@ on the event loop; only ``gzip.compress`` runs in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import gzip
 import logging
+import os
 import re
+import sys
+import threading
 from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import Executor, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 Scope = MutableMapping[str, Any]
@@ -48,6 +57,38 @@ def static_prefix() -> str:
 
     base = str(config.get_option("server.baseUrlPath") or "").strip("/")
     return f"/{base}/static/" if base else "/static/"
+
+
+def shipped_assets(prefix: str) -> list[tuple[str, Path]]:
+    """Streamlit's own JavaScript and CSS files worth compressing, largest first (the Plotly chunk,
+    then Streamlit's main bundle, ...): the URL path each is served at, and the file."""
+    import streamlit.file_util
+
+    root = Path(streamlit.file_util.get_static_dir()) / "static"
+    files = [
+        (path.stat().st_size, f"{prefix}{folder}/{path.name}", path)
+        for folder, suffix in (("js", ".js"), ("css", ".css"))
+        for path in (root / folder).glob(f"*{suffix}")
+        if path.is_file() and ASSET.fullmatch(f"{folder}/{path.name}")
+    ]
+    files.sort(key=lambda file: file[0], reverse=True)
+    return [(url, path) for size, url, path in files if size >= MINIMUM_BYTES]
+
+
+def _gzip_file(path: Path, size: int, level: int) -> bytes:
+    """``path`` gzipped, if it still has the ``size`` the server announced for it."""
+    body = path.read_bytes()
+    if len(body) != size:
+        raise ValueError(f"{path.name} is {len(body)} bytes; the server serves {size}")
+    return gzip.compress(body, level, mtime=0)
+
+
+def _lower_priority() -> None:
+    """Run this thread at the lowest priority, so that compressing ahead never slows a viewer's
+    page (on Linux a thread has a priority of its own; elsewhere the process's is left alone)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 def _header(scope: Scope, name: bytes) -> bytes | None:
@@ -127,20 +168,26 @@ class CompressedStatic:
         level: int = LEVEL,
         max_bytes: int = MAX_CACHED_BYTES,
         prefix: str | None = None,
+        ahead: Callable[[str], list[tuple[str, Path]]] | None = shipped_assets,
     ):
         self.app = app
         self.prefix = prefix  # None: static_prefix(), read at the first request
         self.level = level
         self.max_bytes = max_bytes
+        self.ahead = ahead  # the files compressed as the server starts (None: none)
         self.cache: dict[str, tuple[Headers, bytes]] = {}  # path -> gzipped headers and body
         self.cached_bytes = 0
         self.compressions = 0  # gzip.compress calls started (each file once, at most)
         self._claimed: set[str] = set()  # being kept or compressed, or refused: not again
         self._tasks: set[asyncio.Future[bytes]] = set()
+        self.warming: asyncio.Task[None] | None = None  # the compression ahead, while it runs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.prefix is None:
             self.prefix = static_prefix()
+        if scope["type"] == "lifespan":
+            await self.app(scope, self._ahead_at_startup(scope, receive), self._stop_at(send))
+            return
         path = None
         if scope["type"] == "http" and scope.get("method") == "GET" and _accepts_gzip(scope):
             path = _asset_path(scope, self.prefix)
@@ -196,22 +243,117 @@ class CompressedStatic:
         await self.app(scope, receive, keeping_send)
         return bool(kept["started"])
 
-    def _compress_later(self, path: str, headers: Headers, body: bytes) -> None:
+    def _compress_later(
+        self, path: str, headers: Headers, body: bytes | Path, executor: Executor | None = None
+    ) -> asyncio.Future[bytes]:
+        """Start gzipping ``body`` (the response's bytes, or the file it was read from) in a worker
+        thread; its copy is kept once done."""
         self.compressions += 1
         loop = asyncio.get_running_loop()
-        task = loop.run_in_executor(
-            None, functools.partial(gzip.compress, body, self.level, mtime=0)
-        )
+        if isinstance(body, Path):
+            size = int(dict(headers).get(b"content-length", b"-1"))
+            work = functools.partial(_gzip_file, body, size, self.level)
+        else:
+            work = functools.partial(gzip.compress, body, self.level, mtime=0)
+        task = loop.run_in_executor(executor, work)
         self._tasks.add(task)
         # The callback runs on the event loop: the cache is only ever changed there.
         task.add_done_callback(lambda done: self._store(path, list(headers), done))
+        return task
+
+    def _ahead_at_startup(self, lifespan: Scope, receive: Receive) -> Receive:
+        """``receive`` for the server's lifespan: as the server starts, compress ahead, alongside
+        the app's own start-up (``dashboard.startup.warm``, one core of Python), so that the files
+        are ready when the first viewer arrives."""
+
+        async def watching() -> Message:
+            message = await receive()
+            if message["type"] == "lifespan.startup" and self.ahead is not None:
+                self.warming = asyncio.get_running_loop().create_task(self._ahead(lifespan))
+            return message
+
+        return watching
+
+    def _stop_at(self, send: Send) -> Send:
+        """``send`` for the server's lifespan: compressing ahead stops at shutdown."""
+
+        async def watching(message: Message) -> None:
+            if message["type"].startswith("lifespan.shutdown") and self.warming is not None:
+                self.warming.cancel()
+            await send(message)
+
+        return watching
+
+    async def _ahead(self, lifespan: Scope) -> None:
+        """Keep a gzipped copy of each of ``ahead``'s files, one at a time in a low-priority
+        thread: the headers from a HEAD request to the app (what a viewer's GET would get), the
+        bytes read from the file itself. A file a viewer asked for meanwhile is left to that
+        request."""
+        assert self.ahead is not None and self.prefix is not None
+        pool = ThreadPoolExecutor(1, "critac-gzip-ahead", initializer=_lower_priority)
+        try:
+            for path, file in self.ahead(self.prefix):
+                if path in self._claimed or path in self.cache:
+                    continue
+                self._claimed.add(path)
+                headers = None
+                try:
+                    headers = await self._head(path, lifespan)
+                finally:
+                    if headers is None:  # not worth keeping, or failed: left to a viewer's request
+                        self._claimed.discard(path)
+                if headers is None:
+                    continue
+                # A failure is logged by _store, and the next file goes on.
+                with contextlib.suppress(Exception):
+                    await self._compress_later(path, headers, file, executor=pool)
+        except Exception:  # never take the server down: the files stay compressed on request
+            log.exception("compressing Streamlit's files ahead stopped")
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    async def _head(self, path: str, lifespan: Scope) -> Headers | None:
+        """The headers of the app's answer to a HEAD request for ``path``, when a GET's body
+        would be worth keeping gzipped."""
+        scope: Scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "HEAD",
+            "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+            "query_string": b"", "headers": [(b"host", b"localhost")], "client": None,
+            "server": None,
+            **{key: lifespan[key] for key in ("app", "state") if key in lifespan},
+        }  # fmt: skip
+        sent: list[Message] = []
+        requested, finished = False, asyncio.Event()
+
+        async def receive() -> Message:
+            # The request once; then, as a real client, nothing until the response is over (a
+            # response may listen for a disconnect meanwhile).
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await finished.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished.set()
+
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            finished.set()
+        start = sent[0] if sent else {}
+        if start.get("type") != "http.response.start" or not _compressible(start):
+            return None
+        return list(start["headers"])
 
     def _store(self, path: str, headers: Headers, done: asyncio.Future[bytes]) -> None:
         self._tasks.discard(done)
         if done.cancelled() or done.exception() is not None:
-            log.warning(
-                "could not gzip %s: %r", path, None if done.cancelled() else done.exception()
-            )
+            if not done.cancelled():  # cancelled: the server is stopping
+                log.warning("could not gzip %s: %r", path, done.exception())
             self._claimed.discard(path)  # tried again on a later request
             return
         compressed = done.result()
