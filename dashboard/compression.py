@@ -4,8 +4,9 @@ Streamlit serves its frontend (``/static/…``) uncompressed: a new viewer downl
 the Overview, 4.7 MB of it the Plotly chunk, which is 1.4 MB gzipped. On a real network that is
 most of a shared link's wait (docs/benchmarks.md). Those files have content hashes in their names
 and never change while the server runs, so each is compressed once, off the event loop, and served
-from memory from then on. The first request for a file is answered as before (uncompressed) while
-its compressed copy is made, so no request waits for compression. While the server starts, every
+from memory from then on. A request for a file whose copy is not ready is answered as before
+(uncompressed), so no request waits for compression. A revalidation of the uncompressed copy is
+left to Streamlit, which answers it as before. While the server starts, every
 shipped JavaScript and CSS file is also compressed in the background (largest first, one at a
 time, in a low-priority thread, beside the app's own start-up), so the first viewers after a
 restart get gzipped files too instead of the whole 8–10 MB.
@@ -13,8 +14,9 @@ restart get gzipped files too instead of the whole 8–10 MB.
 Only successful, complete GET responses of text assets at ``/static/{js,css,media}/NAME`` (one
 spelling per file, so the cache holds at most one copy of each) are compressed, for a client that
 accepts gzip and asks for no byte range; everything else (pages, the websocket, media, health
-checks, the app's own ``/app/static/`` files) passes through untouched. All cache bookkeeping runs
-on the event loop; only ``gzip.compress`` runs in a worker thread.
+checks, the app's own ``/app/static/`` files) passes through untouched, and every answer for an
+asset says ``Vary: Accept-Encoding``. All cache bookkeeping runs on the event loop; only reading a
+file and ``gzip.compress`` run in worker threads.
 """
 
 from __future__ import annotations
@@ -97,6 +99,11 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return b", ".join(values) if values else None
 
 
+def _tags(if_none_match: bytes) -> set[bytes]:
+    """The entity tags an ``If-None-Match`` names, compared weakly (RFC 9110 13.1.2: ``W/`` off)."""
+    return {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",") if tag.strip()}
+
+
 def _accepts_gzip(scope: Scope) -> bool:
     accepted = (_header(scope, b"accept-encoding") or b"").decode("latin-1").lower()
     codings: dict[str, float] = {}
@@ -154,8 +161,18 @@ def _gzipped_headers(headers: Headers, size: int) -> Headers:
             (b"vary", b"Accept-Encoding")]  # fmt: skip
 
 
-def _with_vary(message: Message) -> Message:
-    return {**message, "headers": [*message.get("headers", []), (b"vary", b"Accept-Encoding")]}
+def _varying(send: Send) -> Send:
+    """``send`` with ``Vary: Accept-Encoding`` on the response: an asset's answer may be gzipped or
+    not, so a shared cache must keep the two apart (its headers say ``immutable``)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            if not any(k.lower() == b"vary" for k, _ in headers):
+                message = {**message, "headers": [*headers, (b"vary", b"Accept-Encoding")]}
+        await send(message)
+
+    return sending
 
 
 class CompressedStatic:
@@ -177,28 +194,32 @@ class CompressedStatic:
         self.ahead = ahead  # the files compressed as the server starts (None: none)
         self.cache: dict[str, tuple[Headers, bytes]] = {}  # path -> gzipped headers and body
         self.cached_bytes = 0
-        self.compressions = 0  # gzip.compress calls started (each file once, at most)
+        # Compressions started: one per file, or two for a file tried again after a failure.
+        self.compressions = 0
         self._claimed: set[str] = set()  # being kept or compressed, or refused: not again
         self._tasks: set[asyncio.Future[bytes]] = set()
-        self.warming: asyncio.Task[None] | None = None  # the compression ahead, while it runs
+        self.ahead_task: asyncio.Task[None] | None = None  # compressing ahead (done or not)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.prefix is None:
             self.prefix = static_prefix()
         if scope["type"] == "lifespan":
-            await self.app(scope, self._ahead_at_startup(scope, receive), self._stop_at(send))
+            lifespan_receive = self._start_ahead_on_startup(scope, receive)
+            await self.app(scope, lifespan_receive, self._cancel_ahead_on_shutdown(send))
             return
-        path = None
-        if scope["type"] == "http" and scope.get("method") == "GET" and _accepts_gzip(scope):
-            path = _asset_path(scope, self.prefix)
-        if path is None or _header(scope, b"range"):
+        path = _asset_path(scope, self.prefix) if scope["type"] == "http" else None
+        if path is None:
+            await self.app(scope, receive, send)
+            return
+        send = _varying(send)
+        if scope.get("method") != "GET" or not _accepts_gzip(scope) or _header(scope, b"range"):
             await self.app(scope, receive, send)
             return
         hit = self.cache.get(path)
-        if hit is not None:
-            await self._send_hit(scope, send, *hit)
+        if hit is not None and await self._send_hit(scope, send, *hit):
             return
-        if path in self._claimed or _header(scope, b"if-none-match"):
+        conditional = _header(scope, b"if-none-match") or _header(scope, b"if-modified-since")
+        if hit is not None or path in self._claimed or conditional:
             await self.app(scope, receive, send)
             return
         self._claimed.add(path)  # this response is the one kept: no other copy meanwhile
@@ -209,16 +230,25 @@ class CompressedStatic:
             if not compressing:
                 self._claimed.discard(path)  # not compressible here, failed or cut short
 
-    async def _send_hit(self, scope: Scope, send: Send, headers: Headers, body: bytes) -> None:
-        tag = next((v for k, v in headers if k == b"etag"), None)
-        asked = _header(scope, b"if-none-match")
-        if tag is not None and asked is not None and tag in asked.split(b", "):
+    async def _send_hit(self, scope: Scope, send: Send, headers: Headers, body: bytes) -> bool:
+        """Answer from memory: 304 to a revalidation of the gzipped copy, the copy itself to a plain
+        request. False, nothing sent, for a conditional request about another copy (the
+        uncompressed one, which Streamlit revalidates itself)."""
+        if_none_match = _header(scope, b"if-none-match")
+        if if_none_match is not None:
+            tag = next((v for k, v in headers if k == b"etag"), b"").removeprefix(b"W/")
+            asked = _tags(if_none_match)
+            if not tag or not (tag in asked or b"*" in asked):
+                return False
             kept = [(k, v) for k, v in headers if k in (b"etag", b"cache-control", b"vary")]
             await send({"type": "http.response.start", "status": 304, "headers": kept})
             await send({"type": "http.response.body", "body": b""})
-            return
+            return True
+        if _header(scope, b"if-modified-since") is not None:
+            return False
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
+        return True
 
     async def _keep(self, path: str, scope: Scope, receive: Receive, send: Send) -> bool:
         """Pass the response on unchanged while keeping a copy of a compressible one; once it is
@@ -228,7 +258,6 @@ class CompressedStatic:
         async def keeping_send(message: Message) -> None:
             if message["type"] == "http.response.start" and _compressible(message):
                 kept["start"] = message
-                message = _with_vary(message)
             elif message["type"] == "http.response.body" and kept["start"] is not None:
                 kept["chunks"].append(message.get("body", b""))
             await send(message)
@@ -251,7 +280,7 @@ class CompressedStatic:
         self.compressions += 1
         loop = asyncio.get_running_loop()
         if isinstance(body, Path):
-            size = int(dict(headers).get(b"content-length", b"-1"))
+            size = int({k.lower(): v for k, v in headers}.get(b"content-length", b"-1"))
             work = functools.partial(_gzip_file, body, size, self.level)
         else:
             work = functools.partial(gzip.compress, body, self.level, mtime=0)
@@ -261,28 +290,29 @@ class CompressedStatic:
         task.add_done_callback(lambda done: self._store(path, list(headers), done))
         return task
 
-    def _ahead_at_startup(self, lifespan: Scope, receive: Receive) -> Receive:
+    def _start_ahead_on_startup(self, lifespan: Scope, receive: Receive) -> Receive:
         """``receive`` for the server's lifespan: as the server starts, compress ahead, alongside
         the app's own start-up (``dashboard.startup.warm``, one core of Python), so that the files
         are ready when the first viewer arrives."""
 
-        async def watching() -> Message:
+        async def receiving() -> Message:
             message = await receive()
             if message["type"] == "lifespan.startup" and self.ahead is not None:
-                self.warming = asyncio.get_running_loop().create_task(self._ahead(lifespan))
+                self.ahead_task = asyncio.get_running_loop().create_task(self._ahead(lifespan))
             return message
 
-        return watching
+        return receiving
 
-    def _stop_at(self, send: Send) -> Send:
-        """``send`` for the server's lifespan: compressing ahead stops at shutdown."""
+    def _cancel_ahead_on_shutdown(self, send: Send) -> Send:
+        """``send`` for the server's lifespan: compressing ahead stops at shutdown (a file being
+        compressed at that moment is finished first: its thread can't be interrupted)."""
 
-        async def watching(message: Message) -> None:
-            if message["type"].startswith("lifespan.shutdown") and self.warming is not None:
-                self.warming.cancel()
+        async def sending(message: Message) -> None:
+            if message["type"].startswith("lifespan.shutdown") and self.ahead_task is not None:
+                self.ahead_task.cancel()
             await send(message)
 
-        return watching
+        return sending
 
     async def _ahead(self, lifespan: Scope) -> None:
         """Keep a gzipped copy of each of ``ahead``'s files, one at a time in a low-priority
@@ -293,12 +323,16 @@ class CompressedStatic:
         pool = ThreadPoolExecutor(1, "critac-gzip-ahead", initializer=_lower_priority)
         try:
             for path, file in self.ahead(self.prefix):
+                if self.cached_bytes >= self.max_bytes:
+                    break  # the rest are compressed on request, as long as memory allows
                 if path in self._claimed or path in self.cache:
                     continue
                 self._claimed.add(path)
                 headers = None
                 try:
                     headers = await self._head(path, lifespan)
+                except Exception as exc:  # noqa: BLE001 - this file is left to its requests
+                    log.warning("could not ask for %s to gzip it: %r", path, exc)
                 finally:
                     if headers is None:  # not worth keeping, or failed: left to a viewer's request
                         self._claimed.discard(path)
@@ -320,7 +354,8 @@ class CompressedStatic:
             "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
             "query_string": b"", "headers": [(b"host", b"localhost")], "client": None,
             "server": None,
-            **{key: lifespan[key] for key in ("app", "state") if key in lifespan},
+            **({"app": lifespan["app"]} if "app" in lifespan else {}),
+            "state": dict(lifespan.get("state") or {}),  # a request's own copy, as a server's
         }  # fmt: skip
         sent: list[Message] = []
         requested, finished = False, asyncio.Event()

@@ -7,6 +7,7 @@ import asyncio
 import gzip
 import os
 import time
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -156,15 +157,56 @@ def test_a_revalidation_of_the_gzipped_copy_is_answered_not_modified():
 
     async def steps():
         await twice(app, scope(accept_encoding="gzip"))
-        same = await request(app, scope(accept_encoding="gzip", if_none_match='"abc123-gzip"'))
-        other = await request(app, scope(accept_encoding="gzip", if_none_match='"old"'))
-        return same, other
+        return [
+            await request(app, scope(accept_encoding="gzip", if_none_match=tags))
+            for tags in ('"abc123-gzip"', 'W/"abc123-gzip"', '"x",W/"abc123-gzip" ', "*")
+        ]
 
-    (status, headers, body), (other_status, _, other_body) = run(steps())
-    assert (status, body) == (304, b"")
-    assert headers[b"etag"] == b'"abc123-gzip"' and headers[b"vary"] == b"Accept-Encoding"
-    assert other_status == 200 and gzip.decompress(other_body) == BODY
-    assert inner.calls == 1
+    for status, headers, body in run(steps()):
+        assert (status, body) == (304, b"")
+        assert headers[b"etag"] == b'"abc123-gzip"' and headers[b"vary"] == b"Accept-Encoding"
+    assert inner.calls == 1  # all from memory
+
+
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        {"if_none_match": '"abc123"'},  # the uncompressed copy, which the client holds
+        {"if_none_match": '"old"'},
+        {"if_modified_since": "Thu, 03 Dec 2026 10:00:00 GMT"},
+    ],
+)
+def test_a_revalidation_of_another_copy_is_left_to_streamlit(conditions):
+    """Streamlit answers for its own copy (304 when it is current), as before the gzipped copy
+    existed: a client holding the uncompressed file is not sent the whole file again."""
+    inner = FileApp()
+    app = middleware(inner)
+
+    async def steps():
+        await twice(app, scope(accept_encoding="gzip"))
+        return await request(app, scope(accept_encoding="gzip", **conditions))
+
+    _, headers, body = run(steps())
+    assert inner.calls == 2  # the second request reached Streamlit
+    assert body == BODY and b"content-encoding" not in headers  # what FileApp answers
+    assert headers[b"vary"] == b"Accept-Encoding"
+
+
+@pytest.mark.parametrize(
+    "request_scope",
+    [
+        scope(),  # no Accept-Encoding
+        scope(accept_encoding="gzip", range="bytes=0-99"),
+        scope(method="HEAD", accept_encoding="gzip"),
+        scope(accept_encoding="gzip", if_none_match='"abc123"'),
+    ],
+)
+def test_every_answer_for_an_asset_varies_by_accept_encoding(request_scope):
+    """A shared cache must keep an asset's gzipped and plain answers apart (they say immutable)."""
+    _, headers, _ = run(request(middleware(), request_scope))
+    assert headers[b"vary"] == b"Accept-Encoding"
+    _, headers, _ = run(request(middleware(), scope(path="/app/static/report.js")))
+    assert b"vary" not in headers
 
 
 def test_first_requests_at_once_compress_the_file_once():
@@ -262,8 +304,9 @@ class Sent(list):
         self.append(message)
 
 
-async def started(app, then):
-    """``then()`` once ``app`` has started as a server starts it, then the shutdown."""
+async def started(app, then, after_shutdown=None):
+    """``then()`` once ``app`` has started as a server starts it, then the shutdown, then
+    ``after_shutdown()`` (still in the server's event loop)."""
     events: asyncio.Queue = asyncio.Queue()
     sent = Sent()
     await events.put({"type": "lifespan.startup"})
@@ -273,6 +316,9 @@ async def started(app, then):
     result = await then()
     await events.put({"type": "lifespan.shutdown"})
     await server
+    if after_shutdown is not None:
+        await asyncio.sleep(0.05)
+        return result, after_shutdown()
     return result
 
 
@@ -287,7 +333,7 @@ def test_the_shipped_files_are_gzipped_as_the_server_starts(tmp_path):
                                                   for name in ("a.js", "changed.js")])  # fmt: skip
 
     async def first_requests():
-        await app.warming
+        await app.ahead_task
         answers = [
             await request(app, scope(path=f"/static/js/{name}", accept_encoding="gzip"))
             for name in ("a.js", "changed.js")
@@ -308,7 +354,97 @@ def test_nothing_is_compressed_ahead_unless_asked():
     inner = StartingApp()
     app = middleware(inner, ahead=None)
     run(started(app, lambda: asyncio.sleep(0)))
-    assert app.warming is None and app.compressions == 0 and inner.calls == 0
+    assert app.ahead_task is None and app.compressions == 0 and inner.calls == 0
+
+
+class HeadFails(StartingApp):
+    """A HEAD for a.js raises and one for b.js is not found; c.js is served."""
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            if scope["path"].endswith("a.js"):
+                raise RuntimeError("no such route")
+            if scope["path"].endswith("b.js"):
+                await send({"type": "http.response.start", "status": 404, "headers": []})
+                await send({"type": "http.response.body", "body": b""})
+                return
+        await super().__call__(scope, receive, send)
+
+
+def ahead_of(tmp_path, *names: str):
+    for name in names:
+        (tmp_path / name).write_bytes(BODY)
+    return lambda prefix: [(f"{prefix}js/{name}", tmp_path / name) for name in names]
+
+
+def test_a_file_that_fails_at_start_is_left_to_its_requests_and_the_rest_go_on(tmp_path):
+    app = middleware(HeadFails(), ahead=ahead_of(tmp_path, "a.js", "b.js", "c.js"))
+
+    async def wait():
+        await app.ahead_task
+
+    run(started(app, wait))
+    assert list(app.cache) == ["/static/js/c.js"]
+    assert app._claimed == {"/static/js/c.js"}  # a.js and b.js: compressed on request instead
+
+
+def test_memory_is_bounded_ahead_too(tmp_path):
+    one = len(gzip.compress(BODY, 6, mtime=0))
+    app = middleware(StartingApp(), ahead=ahead_of(tmp_path, "a.js", "b.js"), max_bytes=one)
+
+    async def wait():
+        await app.ahead_task
+
+    run(started(app, wait))
+    assert list(app.cache) == ["/static/js/a.js"] and app.compressions == 1  # then it stopped
+    assert "/static/js/b.js" not in app._claimed  # still compressed on request, memory allowing
+
+
+class HeadWaits(StartingApp):
+    """A HEAD is answered once ``go`` is set."""
+
+    def __init__(self):
+        super().__init__()
+        self.go = asyncio.Event()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            await self.go.wait()
+        await super().__call__(scope, receive, send)
+
+
+def test_a_viewer_asking_while_a_file_is_compressed_ahead_gets_it_as_before(tmp_path):
+    inner = HeadWaits()
+    app = middleware(inner, ahead=ahead_of(tmp_path, "a.js"))
+    get = scope(path="/static/js/a.js", accept_encoding="gzip")
+
+    async def meanwhile():
+        await asyncio.sleep(0.05)
+        during = await request(app, get)
+        inner.go.set()
+        await app.ahead_task
+        return during, await request(app, get)
+
+    (_, during_headers, during_body), (_, headers, body) = run(started(app, meanwhile))
+    assert during_body == BODY and b"content-encoding" not in during_headers
+    assert during_headers[b"vary"] == b"Accept-Encoding"
+    assert headers[b"content-encoding"] == b"gzip" and gzip.decompress(body) == BODY
+    assert app.compressions == 1  # the viewer's request did not compress it a second time
+
+
+def test_shutdown_stops_compressing_ahead(tmp_path):
+    inner = HeadWaits()  # never answers: the server stops meanwhile
+    app = middleware(inner, ahead=ahead_of(tmp_path, "a.js", "b.js"))
+
+    async def stop_soon():
+        await asyncio.sleep(0.05)
+
+    def state():
+        return app.ahead_task.cancelled(), set(app._claimed), dict(app.cache), set(app._tasks)
+
+    _, (cancelled, claimed, cache, tasks) = run(started(app, stop_soon, state))
+    assert cancelled  # by the shutdown, not by the loop's end
+    assert claimed == set() and cache == {} and tasks == set()
 
 
 def test_the_prefix_follows_the_base_url_path():
@@ -338,11 +474,17 @@ def test_the_app_server_serves_the_plotly_chunk_gzipped_from_the_first_request(d
             with urllib.request.urlopen(wanted, timeout=30) as response:
                 return {k.lower(): v for k, v in response.headers.items()}, response.read()
 
-        # A conditional request is never the one a copy is made from: if it comes back gzipped,
-        # the copy was made ahead. On a busy machine the start-up may still be compressing.
+        # A conditional request is never the one a copy is made from, and one naming the gzipped
+        # copy's tag is answered 304 once that copy exists: then it was made ahead, as the server
+        # started (on a busy machine it may still be compressing, hence the wait).
+        head = urllib.request.Request(f"{url}/static/js/{plotly_chunk.name}", method="HEAD")
+        with urllib.request.urlopen(head, timeout=30) as response:
+            gzip_tag = response.headers["ETag"][:-1] + '-gzip"'
         for _ in range(300):
-            headers, _ = fetch(**{"If-None-Match": '"some other version"'})
-            if headers.get("content-encoding") == "gzip":
+            try:
+                fetch(**{"If-None-Match": gzip_tag})
+            except urllib.error.HTTPError as not_modified:
+                assert not_modified.code == 304
                 break
             time.sleep(0.1)
         headers, body = fetch()  # the first plain request
