@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from chromium_pages import chromium_home, launch, new_page, wait_drawn  # noqa: E402
 from common import FY2024, ROOT, median  # noqa: E402
-from viewer import SLOW_NETWORK, browser_warmed  # noqa: E402
+from viewer import browser_warmed, on_slow_line  # noqa: E402
 from viewer_table import export  # noqa: E402
 
 from tests.browser_support import start_app, stop, wait_healthy  # noqa: E402
@@ -42,12 +42,7 @@ def first_page(browser, db: Path, home: Path, root: Path, state: str, slow: bool
     try:
         wait_healthy(server, url, log, timeout=120)
         context, page = new_page(browser)
-        sizes: list[int] = []
-        if slow:
-            cdp = context.new_cdp_session(page)
-            cdp.send("Network.enable")
-            cdp.send("Network.emulateNetworkConditions", SLOW_NETWORK)
-            cdp.on("Network.loadingFinished", lambda e: sizes.append(e["encodedDataLength"]))
+        sizes = on_slow_line(context, page) if slow else []
         t0 = time.perf_counter()
         page.goto(f"{url}/?start={FY2024[0]}&end={FY2024[1]}&state={state}")
         wait_drawn(page, timeout_ms)

@@ -77,6 +77,17 @@ def _count_finished_runs(page) -> list[int]:
     return finished
 
 
+def on_slow_line(context, page) -> list[int]:
+    """Put ``page`` on ``SLOW_NETWORK``; the list returned fills with the bytes of each HTTP
+    response it receives (``encodedDataLength``: as sent, compressed or not)."""
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", SLOW_NETWORK)
+    sizes: list[int] = []
+    cdp.on("Network.loadingFinished", lambda event: sizes.append(event["encodedDataLength"]))
+    return sizes
+
+
 def browser_warmed(browser) -> None:
     """Draw one unrelated page (text and an SVG) in a throwaway context: a viewer's browser has
     drawn pages before, so the first page after a server restart should not pay Chromium's own
@@ -161,12 +172,7 @@ def run(db: Path, rounds: int, root: Path = ROOT, report: bool = True,
                 slow, received = [], []
                 for state in SLOW_LINK_STATES[:rounds]:
                     context, page = new_page(browser)
-                    cdp = context.new_cdp_session(page)
-                    cdp.send("Network.enable")
-                    cdp.send("Network.emulateNetworkConditions", SLOW_NETWORK)
-                    sizes: list[int] = []
-                    cdp.on("Network.loadingFinished",
-                           lambda e, sizes=sizes: sizes.append(e["encodedDataLength"]))  # fmt: skip
+                    sizes = on_slow_line(context, page)
                     t0 = time.perf_counter()
                     page.goto(f"{url}/?{base_query}&state={state}")
                     wait_drawn(page, timeout_ms)
