@@ -60,7 +60,13 @@ if __name__ == "__main__":  # the page script
 else:  # imported by `streamlit run app.py` (or `uvicorn app:app`): the server
     from starlette.middleware import Middleware
 
+    from dashboard import plotly_chart
     from dashboard.compression import CompressedStatic
     from dashboard.startup import lifespan
 
-    app = st.App(__file__, lifespan=lifespan, middleware=[Middleware(CompressedStatic)])
+    app = st.App(
+        __file__,
+        lifespan=lifespan,
+        routes=plotly_chart.routes(),
+        middleware=[Middleware(CompressedStatic)],
+    )

@@ -37,6 +37,7 @@ from common import FILTER_SETS, ROOT  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 from dashboard.pages import PAGES  # noqa: E402
+from tests import app_charts  # noqa: E402
 
 PAGE_FILES = {Path(page.path).stem: page.path for page in PAGES}  # the app's own page list
 PROFILER: cProfile.Profile | None = None
@@ -204,7 +205,7 @@ def main() -> None:
         row: dict[str, Any] = {"cold_s": timed_run(at)}
         row["exceptions"] = [str(e.value)[:300] for e in at.exception]
         row["title"] = at.title[0].value if len(at.title) else None
-        row["charts"] = len(at.get("plotly_chart"))
+        row["charts"] = len(app_charts.charts(at))
         row["metrics_shown"] = len(at.metric)
         row["warm_s"] = timed_run(at)
         for key, value in _url_params(FILTER_SETS["typical"]).items():

@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from chromium_pages import (  # noqa: E402
     AGENCY_TYPES,
+    CHART,
     KPI,
     PAGE_JS,
     PLOTLY,
@@ -45,12 +46,8 @@ STATES = ["TX", "CA", "NY", "FL", "PA", "OH", "IL", "GA", "NC", "MI"]
 def _wait_loaded(page, n_charts: int | None, timeout_ms: int) -> None:
     page.wait_for_selector(KPI, timeout=timeout_ms)
     page.wait_for_function(
-        """(n) => { const els = document.querySelectorAll('PLOTLY .main-svg');
-                    const plots = document.querySelectorAll('PLOTLY');
-                    return plots.length > 0 && (n === null || plots.length >= n)
-                        && els.length >= plots.length && window.__settled && window.__settled(); }""".replace(
-            "PLOTLY", PLOTLY
-        ),
+        """(n) => (n === null || document.querySelectorAll('CHART').length >= n)
+                  && window.__allDrawn && window.__allDrawn()""".replace("CHART", CHART),
         arg=n_charts,
         timeout=timeout_ms,
         polling="raf",

@@ -31,7 +31,10 @@ from tests.browser_support import CHROMIUM_ARGS, chromium_path  # noqa: E402
 
 AGENCY_TYPES = ["Tribal", "Campus", "County", "State", "Sheriff", "Other", "Territorial"]
 KPI = "[data-testid=stMetricValue]"
-PLOTLY = "[data-testid=stPlotlyChart] .js-plotly-plot"
+# A chart's div once plotly.js has drawn in it: the dashboard's component (dashboard/plotly_chart.js),
+# or st.plotly_chart's in a revision from before it (``run.py --baseline``).
+CHART = ".critac-chart, [data-testid=stPlotlyChart]"
+PLOTLY = ".critac-chart.js-plotly-plot, [data-testid=stPlotlyChart] .js-plotly-plot"
 
 PAGE_JS = """
 () => {
@@ -43,14 +46,14 @@ PAGE_JS = """
   window.__settled = () => !document.querySelector('[data-testid=stStatusWidget]')
       && !document.querySelector('[data-stale=true]');
   window.__allDrawn = () => {
-    const plots = document.querySelectorAll('[data-testid=stPlotlyChart]');
-    const drawn = document.querySelectorAll('PLOTLY .main-svg');
+    const plots = document.querySelectorAll('CHART');
+    const drawn = Array.from(document.querySelectorAll('PLOTLY')).filter((gd) => gd.querySelector('.main-svg'));
     return plots.length > 0 && drawn.length >= plots.length && window.__settled();
   };
   window.__titled = () => window.__title() !== '' && window.__settled();
   window.__title = () => { const h = document.querySelector('[data-testid=stMain] h1'); return h ? h.innerText : ''; };
 }
-""".replace("PLOTLY", PLOTLY)
+""".replace("PLOTLY", PLOTLY).replace("CHART", CHART)
 
 
 @contextmanager

@@ -8,7 +8,8 @@ Three apps, each served like ``viewer.py``'s server (``start_app``: the project'
 
 - ``title``: ``benchmarks/floor_app.py``, an ``st.title`` only (drawn: the heading is there, the run
   has finished);
-- ``chart``: the same page with one small ``st.plotly_chart`` (``?chart=1``; drawn: its SVG);
+- ``chart``: the same page with one small chart, drawn as the dashboard draws its charts
+  (``dashboard.plotly_chart``; ``?chart=1``; drawn: its SVG);
 - ``overview``: ``app.py``'s Overview, FY2024 and a state nobody asked for yet (all charts drawn);
 - ``charts`` (third step only): ``floor_app.py?charts=overview``, the Overview's four figures and an
   "Agency types" multiselect, each selection's figures built before the timed rounds.
@@ -21,7 +22,7 @@ Two steps, each round visiting every app in turn (the order rotates each round):
   from the process's start);
 - ``filter_change``: an agency type added in the sidebar multiselect, as ``viewer.py`` does, on the
   Overview (a selection nobody asked for: each round's link has another fiscal year) and on ``charts``
-  (the same four charts redrawn by Streamlit, nothing queried or built): the floor under the
+  (the same four charts redrawn as the dashboard draws them, nothing queried or built): the floor under the
   dashboard's filter change.
 
 Every load also records where the browser's time went, in the page's own clock (ms from the

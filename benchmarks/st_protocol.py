@@ -16,13 +16,18 @@ Loopback only: ``Viewer`` refuses any host but 127.0.0.1/localhost.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from dashboard.plotly_chart import NAME as CHART  # noqa: E402
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 FINISHED = {
@@ -149,14 +154,19 @@ class Viewer:
                 if delta.fragment_id:
                     run.fragment_ids.add(delta.fragment_id)
                 if delta.WhichOneof("type") == "new_element":
-                    element = delta.new_element.WhichOneof("type") or "?"
+                    element: str = delta.new_element.WhichOneof("type") or "?"
                     inner = getattr(delta.new_element, element, None)
+                    if (
+                        element == "bidi_component"
+                        and getattr(inner, "component_name", "") == CHART
+                    ):
+                        element = "chart"  # dashboard.plotly_chart's
                     fields = inner.DESCRIPTOR.fields_by_name if inner is not None else {}
                     if inner is not None and "id" in fields and "label" in fields and inner.id:
                         self.widgets[inner.label] = inner.id
                         self.fragments[inner.label] = delta.fragment_id
                     run.sizes_by_kind[element] = run.sizes_by_kind.get(element, 0) + len(data)
-                    if element == "plotly_chart":
+                    if element == "chart":
                         run.charts += 1
                         run.chart_bytes += len(data)
                     elif element == "metric":

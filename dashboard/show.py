@@ -25,7 +25,7 @@ from critac_metrics.downloads import EXCEL_MAX_ROWS, csv_bytes, excel_bytes
 from critac_metrics.filters import Filters, fiscal_year_spanned
 from critac_metrics.words import plural
 
-from . import accessible, chips, data, state
+from . import accessible, chips, data, plotly_chart, state
 
 DEMO_BANNER = (
     "**Synthetic demo data.** Every record shown here is invented for demonstration; no "
@@ -207,15 +207,15 @@ def chart(
         bool(data.info("is_demo")),
         dark_theme(),
     )
-    options: dict[str, Any] = {"theme": None, "key": key, "config": charts.modebar_config(name)}
-    if filter_on:
-        options.update(on_select=partial(_on_click, key, filter_on, drill), selection_mode="points")
+    on_click = partial(_on_click, filter_on, drill) if filter_on else None
     takeaway = accessible.alt(fig)
     if accessible.as_table(key, table):
         accessible.show_table(table, key, takeaway, filter_on)
     else:
         with st.container(key=f"wide-{key}") if wide else nullcontext():
-            st.plotly_chart(fig, alt=takeaway, **options)
+            plotly_chart.draw(
+                fig, key, alt=takeaway, config=charts.modebar_config(name), on_click=on_click
+            )
     if table is not None and not table.empty:
         st.download_button(
             "Download these numbers (CSV)",
@@ -262,16 +262,17 @@ def row_downloads(filters: Filters, name: str) -> None:
     )
 
 
-def _on_click(key: str, param: str | tuple[str, ...], drill: dict | None = None) -> None:
-    selection = st.session_state[key].selection
+def _on_click(param: str | tuple[str, ...], drill: dict | None, customdata: Any) -> None:
+    """A click on a chart's element: narrow every page to its ``customdata`` (a list, one value
+    per parameter of ``param``)."""
     params = (param,) if isinstance(param, str) else param
-    points = [p["customdata"] for p in selection.get("points", []) if p.get("customdata")]
-    if not points:
+    values = customdata if isinstance(customdata, list) else [customdata]
+    if not values:
         return
     if params == ("topic_group",):
-        state.narrow(*(("topic", topic) for topic in state.group_topics(str(points[0][0]))))
+        state.narrow(*(("topic", topic) for topic in state.group_topics(str(values[0]))))
     else:
-        state.narrow(*((name, str(value)) for name, value in zip(params, points[0], strict=False)))
+        state.narrow(*((name, str(value)) for name, value in zip(params, values, strict=False)))
     st.session_state.update(drill or {})
 
 

@@ -43,7 +43,8 @@ LOAD_MS = 60_000
 RERUN_MS = 30_000
 
 MAIN = "[data-testid=stMain]"
-PLOTLY_SVG = "[data-testid=stPlotlyChart] .js-plotly-plot .main-svg"
+CHART = ".critac-chart"  # a chart's div (dashboard/plotly_chart.js), where plotly.js draws
+PLOTLY_SVG = f"{CHART} .main-svg"
 
 
 # -- the browser ----------------------------------------------------------------------------------
@@ -234,8 +235,8 @@ _BUSY_JS = """() => {
   const status = document.querySelector('[data-testid=stStatusWidget]');
   const running = !!status && /Stop|Running/i.test(status.innerText || '');
   const stale = document.querySelectorAll('[data-stale=true]').length;
-  const charts = document.querySelectorAll('[data-testid=stPlotlyChart]').length;
-  const drawn = document.querySelectorAll('[data-testid=stPlotlyChart] .js-plotly-plot .main-svg').length;
+  const charts = document.querySelectorAll('.critac-chart').length;
+  const drawn = document.querySelectorAll('.critac-chart .main-svg').length;
   return running || stale > 0 || drawn < charts;
 }"""
 

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from critac_metrics import alt_text, charts, db
@@ -12,6 +10,7 @@ from critac_metrics import metrics as m
 from critac_metrics.filters import Filters
 from dashboard.pages import PAGES
 
+from . import app_charts
 from . import reference as ref
 from .conftest import ROOT
 
@@ -67,22 +66,22 @@ CHART_PAGES = [p.path for p in PAGES if p.path not in ("views/data.py", "views/r
 @pytest.mark.parametrize("page", CHART_PAGES)
 def test_every_chart_has_a_takeaway_as_its_accessible_name(demo_app, page):
     at = demo_app(page if page != PAGES[0].path else None)
-    charts_on_page = at.get("plotly_chart")
+    charts_on_page = app_charts.charts(at)
     assert charts_on_page
     for el in charts_on_page:
-        title = json.loads(el.proto.spec)["layout"]["title"]["text"]
-        assert el.proto.alt.startswith(alt_text._plain(title) + ":"), (title, el.proto.alt)
-        assert len(el.proto.alt) > len(title) + 5
+        title, name = app_charts.figure(el)["layout"]["title"]["text"], app_charts.alt(el)
+        assert name.startswith(alt_text._plain(title) + ":"), (title, name)
+        assert len(name) > len(title) + 5
 
 
 def test_view_as_table_swaps_the_chart_for_its_numbers(demo_app, demo):
     con, _ = demo
     at = demo_app()
-    before = len(at.get("plotly_chart"))
+    before = len(app_charts.charts(at))
     toggle = at.toggle(key="overview_topics_as_table")
     assert toggle.label == "View as table"
     toggle.set_value(True).run()
-    assert len(at.get("plotly_chart")) == before - 1
+    assert len(app_charts.charts(at)) == before - 1
     table = next(d.value for d in at.dataframe if "topic" in d.value.columns)
     expected = m.breakdown(con, Filters(), "topic")
     assert list(table["topic"]) == list(expected["topic"])
@@ -90,4 +89,4 @@ def test_view_as_table_swaps_the_chart_for_its_numbers(demo_app, demo):
     captions = " ".join(c.value for c in at.caption).replace("\\", "")
     assert "Engagements by topic: highest" in captions
     at.toggle(key="overview_topics_as_table").set_value(False).run()
-    assert len(at.get("plotly_chart")) == before
+    assert len(app_charts.charts(at)) == before

@@ -5,7 +5,6 @@ cites its source; the Agencies page shows the chart."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pandas as pd
 import pytest
@@ -14,6 +13,7 @@ from critac_metrics import charts, db, field, registry, schema
 from critac_metrics import metrics as m
 from critac_metrics.filters import Filters
 
+from . import app_charts
 from . import reference as ref
 from .conftest import ROOT
 
@@ -108,5 +108,5 @@ def test_agencies_page_shows_reach_against_the_field(monkeypatch, demo_db):
     at.run()
     at.switch_page("views/agencies.py")
     at.run()
-    titles = [json.loads(el.proto.spec)["layout"]["title"]["text"] for el in at.get("plotly_chart")]
+    titles = [f["layout"]["title"]["text"] for f in app_charts.figures(at)]
     assert "Reach against the whole field" in titles

@@ -14,6 +14,7 @@ from critac_metrics import charts, db, report
 from critac_metrics import metrics as m
 from critac_metrics.filters import Filters
 
+from . import app_charts
 from . import reference as ref
 from .conftest import ROOT
 
@@ -172,7 +173,6 @@ def test_report_takeaway_says_when_and_too_far(demo):
 
 
 def test_overview_shows_projection_on_chart_and_in_caption(monkeypatch, demo_db, demo):
-    import json
 
     from streamlit.testing.v1 import AppTest
 
@@ -183,7 +183,7 @@ def test_overview_shows_projection_on_chart_and_in_caption(monkeypatch, demo_db,
     at.run()
     captions = " ".join(c.value for c in at.caption).replace("\\", "")
     assert f"expected around {p['expected']:%b %Y}" in captions
-    specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    specs = app_charts.figures(at)
     cumulative = next(s for s in specs if "Cumulative" in s["layout"]["title"]["text"])
     assert any(t.get("name", "").startswith("Projected") for t in cumulative["data"])
     # an empty selection: no projection and no sentence

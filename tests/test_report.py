@@ -27,6 +27,7 @@ from critac_metrics import db, metrics, registry, render, report
 from critac_metrics.filters import Filters
 from critac_metrics.ingest import ingest_files
 
+from . import app_charts
 from .browser_support import CHROMIUM_ARGS, off_the_event_loop
 from .conftest import ROOT, unescape, write_tiny
 
@@ -475,7 +476,7 @@ def test_report_page_runs(report_page):
     assert any("Synthetic demo data" in w.value for w in at.warning)
     assert unescape(at.caption[0].value) == Filters().describe()
     assert at.multiselect(key="report_sections").value == list(report.SECTIONS)
-    assert at.get("plotly_chart")  # the preview
+    assert app_charts.charts(at)  # the preview
     assert not exports(at)  # built on click
 
 

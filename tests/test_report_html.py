@@ -120,3 +120,30 @@ def test_the_deck_renderer_draws_with_the_trimmed_bundle_what_full_plotly_draws(
     trimmed = drawn(render.PLOTLY_JS)
     assert all(isinstance(png, bytes) and png.startswith(b"\x89PNG") for png in trimmed)
     assert trimmed == reference
+
+
+def _modebar_titles(url: str) -> list[str]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            chart = page.locator(".js-plotly-plot").first
+            chart.hover()
+            return chart.locator(".modebar-btn").evaluate_all(
+                "(bs) => bs.map((b) => b.dataset.title)"
+            )
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_the_reports_modebar_offers_the_png_only(tmp_path, full_report):
+    """plotly.js 4 adds "Share chart...", which uploads the figure to Plotly Cloud: not for an
+    agency's engagement records."""
+    need_browser()
+    target = tmp_path / "report.html"
+    target.write_text(report.build_html(full_report), encoding="utf-8")
+    assert off_the_event_loop(_modebar_titles, target.as_uri()) == ["Download plot as a PNG"]

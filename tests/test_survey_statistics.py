@@ -6,7 +6,6 @@ built to break the rule."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from critac_metrics import charts, db, registry, report, store
 from critac_metrics import metrics as m
 from critac_metrics.filters import Filters
 
+from . import app_charts
 from . import reference as ref
 from .conftest import ROOT, ingested
 
@@ -497,7 +497,7 @@ def test_outcomes_page_shows_levels_rates_and_the_matched_comparison(monkeypatch
                  "survey_respondents"):  # fmt: skip
         assert registry.METRICS[name].label in labels
     assert "Response rate" not in labels
-    titles = [json.loads(c.proto.spec)["layout"]["title"] for c in at.get("plotly_chart")]
+    titles = [f["layout"]["title"] for f in app_charts.figures(at)]
     texts = [  # subtitles are wrapped with <br> for narrow screens
         (t.get("text", "") + " " + t.get("subtitle", {}).get("text", "")).replace("<br>", " ")
         for t in titles

@@ -3,7 +3,6 @@ empty state on every page, one label per value, the presenter's Report page."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from critac_metrics.filters import Filters
 from dashboard import show
 from dashboard.pages import PAGES
 
+from . import app_charts
 from .conftest import ROOT, unescape
 
 TIMEOUT = 60
@@ -91,7 +91,7 @@ def test_every_page_shows_the_same_empty_state(monkeypatch, demo_db, page):
     assert head["requests"] > 0 and head["engagements"] == 0
     at = _open(monkeypatch, demo_db, page, state=state, assistance_type=assistance)
     assert [i.value for i in at.info if i.value.startswith(EMPTY[:20])] == [EMPTY]
-    assert not at.get("plotly_chart"), "no chart of zeros"
+    assert not app_charts.charts(at), "no chart of zeros"
     assert not [m for m in at.metric if m.value in ("0", "–", "—")], "no tiles of 0 and –"
 
 
@@ -133,7 +133,7 @@ def test_report_preview_shows_every_chart_of_the_chosen_sections(monkeypatch, de
     for sections in (list(report.SECTIONS), ["reach", "pipeline"]):
         at.multiselect(key="report_sections").set_value(sections).run()
         assert not at.exception, [e.value for e in at.exception]
-        assert len(at.get("plotly_chart")) == report.chart_count(sections) > 1
+        assert len(app_charts.charts(at)) == report.chart_count(sections) > 1
 
 
 def test_the_toolbar_is_for_viewers(tmp_path):
@@ -187,8 +187,8 @@ def test_pipeline_caption_uses_the_same_sentence_as_its_charts(monkeypatch, demo
     at = _open(monkeypatch, demo_db, "views/pipeline.py")
     sentence = Filters().describe()
     assert unescape(at.caption[0].value) == sentence
-    for element in at.get("plotly_chart"):
-        spec = json.loads(element.proto.spec)
+    for element in app_charts.charts(at):
+        spec = app_charts.figure(element)
         footer = next(a for a in spec["layout"]["annotations"] if a.get("name") == "context-footer")
         assert footer["text"].startswith(sentence)
 

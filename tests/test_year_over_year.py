@@ -13,6 +13,7 @@ import pytest
 from critac_metrics import charts, metrics
 from critac_metrics.filters import Filters
 
+from . import app_charts
 from . import reference as ref
 from .test_period_comparison import FY, both, worlds  # noqa: F401 - the shared data sets
 
@@ -115,9 +116,7 @@ def test_overlay_figure_without_data_is_the_empty_figure():
 
 
 def _titles(at) -> list[str]:
-    import json
-
-    return [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    return [f["layout"]["title"]["text"] for f in app_charts.figures(at)]
 
 
 @pytest.mark.parametrize("page", ["views/overview.py", "views/topics.py"])

@@ -3,8 +3,8 @@
 Every builder takes the DataFrame (or dict) that a function in ``metrics`` returns and gives back a
 ``go.Figure``: no database, no files, no Streamlit. Points that stand for a filterable value (topic,
 agency type, state, assistance type, delivery mode) carry the RAW value at ``customdata[0]``, so a
-clicked point can cross-filter. Show the figures with ``st.plotly_chart(fig, theme=None, ...)``:
-Streamlit's default theme would override the template's colours.
+clicked point can cross-filter. The dashboard draws the figures as they are
+(``dashboard.plotly_chart``), with no Streamlit theme over the template's colours.
 
 The builders live in modules along their seams, and this package re-exports them (callers write
 ``charts.volume_trend``):

@@ -138,7 +138,8 @@ def slugify(text: str) -> str:
 def modebar_config(
     filename: str, width: int | None = None, height: int | None = None
 ) -> dict[str, Any]:
-    """``config=`` for st.plotly_chart / write_html: PNG download at 2x, no Plotly logo.
+    """plotly.js's ``config`` for the dashboard's charts and write_html: PNG download at 2x, no
+    Plotly logo.
 
     Without width/height the image has the chart's on-screen size.
     """
@@ -159,4 +160,5 @@ def modebar_config(
 MODEBAR_REMOVED = [
     "zoom2d", "pan2d", "select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d",
     "resetScale2d", "toggleSpikelines", "hoverClosestCartesian", "hoverCompareCartesian",
+    "sendChartToCloud",  # plotly.js 4's "Share chart...": uploads the figure to Plotly Cloud
 ]  # fmt: skip
