@@ -25,11 +25,15 @@ from typing import Any, ParamSpec, Protocol, cast
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.io.json import to_json_plotly
 
 MAX_FIGURES = 512  # a figure's dict is 5–60 kB: at most ~30 MB (built and derived figures)
+MAX_JSON = 256  # the JSON the dashboard sends of the figures it draws, 5-70 kB each
 TAG = "_critac_figure_key"  # on a figure handed out by a memoised builder: its cache key
 _LOCK = threading.Lock()
 _FIGURES: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+_JSON: OrderedDict[tuple[str, str], str] = OrderedDict()
 STATS = {"hits": 0, "misses": 0, "uncached": 0}
 
 
@@ -151,6 +155,28 @@ def derived(fn: Callable[..., go.Figure], fig: go.Figure, *args: Any) -> go.Figu
     return out
 
 
+def as_json(fig: go.Figure) -> str:
+    """``fig`` as plotly.js's JSON. A figure with a cache key is encoded once, from its cached
+    spec (no copy of the figure first, as ``plotly.io.to_json`` makes): a figure drawn again costs
+    a lookup."""
+    k = getattr(fig, TAG, None)
+    if k is None:
+        return pio.to_json(fig, validate=False)
+    with _LOCK:
+        text = _JSON.get(k)
+        spec = _FIGURES.get(k) if text is None else None
+        if text is not None:
+            _JSON.move_to_end(k)
+    if text is not None:
+        return text
+    text = to_json_plotly(spec) if spec is not None else pio.to_json(fig, validate=False)
+    with _LOCK:
+        _JSON[k] = text
+        while len(_JSON) > MAX_JSON:
+            _JSON.popitem(last=False)
+    return text
+
+
 def untag(fig: go.Figure) -> go.Figure:
     """``fig`` without its cache key: call after changing a figure a memoised builder returned."""
     if hasattr(fig, TAG):
@@ -161,6 +187,7 @@ def untag(fig: go.Figure) -> go.Figure:
 def clear() -> None:
     with _LOCK:
         _FIGURES.clear()
+        _JSON.clear()
         for k in STATS:
             STATS[k] = 0
 

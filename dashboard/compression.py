@@ -104,7 +104,7 @@ def _tags(if_none_match: bytes) -> set[bytes]:
     return {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",") if tag.strip()}
 
 
-def _accepts_gzip(scope: Scope) -> bool:
+def accepts_gzip(scope: Scope) -> bool:
     accepted = (_header(scope, b"accept-encoding") or b"").decode("latin-1").lower()
     codings: dict[str, float] = {}
     for part in accepted.split(","):
@@ -212,7 +212,7 @@ class CompressedStatic:
             await self.app(scope, receive, send)
             return
         send = _varying(send)
-        if scope.get("method") != "GET" or not _accepts_gzip(scope) or _header(scope, b"range"):
+        if scope.get("method") != "GET" or not accepts_gzip(scope) or _header(scope, b"range"):
             await self.app(scope, receive, send)
             return
         hit = self.cache.get(path)

@@ -12,37 +12,72 @@ const FULLSCREEN_ICON = {
 function plotly(src) {
   window.__critacPlotly ??= new Promise((resolve, reject) => {
     const script = document.createElement("script");
-    script.src = src;
-    script.onload = () => resolve(window.Plotly);
-    script.onerror = () => {
+    const failed = () => {
       window.__critacPlotly = undefined; // the next draw tries again
+      script.remove();
       reject(new Error(`could not load ${src}`));
     };
+    script.src = src;
+    script.onload = () => (window.Plotly ? resolve(window.Plotly) : failed());
+    script.onerror = failed;
     document.head.appendChild(script);
   });
   return window.__critacPlotly;
 }
 
-function fullscreen(gd) {
-  if (document.fullscreenElement) document.exitFullscreen();
-  else gd.parentElement.requestFullscreen?.();
+// -- full screen: the browser's, or where there is none (iPhone, an embed without allow=
+// "fullscreen") the chart laid over the page; either way it takes the screen's height.
+
+function isFull(gd) {
+  const box = gd.parentElement;
+  return document.fullscreenElement === box || box.classList.contains("critac-expanded");
 }
 
-// Full screen, the chart takes the screen's height; back, the figure's own.
-function followFullscreen(gd) {
-  gd.parentElement.addEventListener("fullscreenchange", () => {
-    const full = document.fullscreenElement === gd.parentElement;
-    const height = full ? gd.parentElement.clientHeight : gd.__critacHeight;
-    window.Plotly.relayout(gd, { height: height ?? null }).catch(() => undefined);
-  });
+function screenHeight(gd) {
+  const box = gd.parentElement;
+  const style = getComputedStyle(box);
+  return box.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
 }
+
+function fit(gd) {
+  const height = isFull(gd) ? screenHeight(gd) : (gd.__critacHeight ?? gd.__critacNormal);
+  window.Plotly.relayout(gd, { height: height ?? null }).catch(() => undefined);
+}
+
+function expand(gd, on) {
+  gd.parentElement.classList.toggle("critac-expanded", on);
+  if (on) document.addEventListener("keydown", gd.__critacEscape);
+  else document.removeEventListener("keydown", gd.__critacEscape);
+  fit(gd);
+}
+
+function fullscreen(gd) {
+  const box = gd.parentElement;
+  if (document.fullscreenElement === box) return void document.exitFullscreen();
+  if (box.classList.contains("critac-expanded")) return expand(gd, false);
+  gd.__critacNormal = gd._fullLayout.height; // a chart sized by plotly gets it back on leaving
+  const asked = box.requestFullscreen?.();
+  if (!asked) return expand(gd, true);
+  asked.catch(() => expand(gd, true));
+}
+
+function followFullscreen(gd) {
+  gd.__critacEscape = (event) => {
+    if (event.key === "Escape") expand(gd, false);
+  };
+  gd.parentElement.addEventListener("fullscreenchange", () => fit(gd));
+}
+
+// -- the chart's div
 
 function chartDiv(parent) {
   let gd = parent.querySelector(":scope > .critac-chart");
   if (gd) return gd;
   gd = document.createElement("div");
   gd.className = "critac-chart";
-  gd.setAttribute("role", "img");
+  // A figure, not an image: an image's content is hidden from assistive technology, and the
+  // modebar's buttons inside it must stay reachable.
+  gd.setAttribute("role", "figure");
   parent.appendChild(gd);
   // Plotly follows the window's width by itself; this follows the column's (the sidebar opened
   // or closed, full screen entered or left).
@@ -58,13 +93,27 @@ function chartDiv(parent) {
 }
 
 // Streamlit calls the newest draw's cleanup when the chart leaves the page, and a superseded
-// draw's at once: only a chart that is no longer in the document is let go.
+// draw's at once: only a chart that is no longer in the document is let go (and a draw still
+// waiting for plotly.js then never starts).
 function cleanup(gd) {
   return () => {
     if (gd.isConnected) return;
+    gd.__critacGone = true;
     gd.__critacResize.disconnect();
+    document.removeEventListener("keydown", gd.__critacEscape);
     window.Plotly?.purge(gd);
   };
+}
+
+function showError(parent, message) {
+  let note = parent.querySelector(":scope > .critac-chart-error");
+  if (!note && message) {
+    note = document.createElement("p");
+    note.className = "critac-chart-error";
+    parent.appendChild(note);
+  }
+  if (note && message) note.textContent = message;
+  else note?.remove();
 }
 
 // Each clicked element's customdata as a plain list (a typed array's row, or one value, too).
@@ -75,38 +124,48 @@ function points(event) {
     .map((value) => (ArrayBuffer.isView(value) ? Array.from(value) : [].concat(value)));
 }
 
-export default function ({ data, parentElement, setTriggerValue }) {
+function listenForClicks(gd) {
+  if (gd.__critacClicks) return;
+  gd.__critacClicks = true;
+  gd.on("plotly_click", (event) => {
+    const values = points(event);
+    if (values.length && gd.classList.contains("critac-clickable")) {
+      gd.__critacSend("click", values[0]);
+    }
+  });
+}
+
+function draw(Plotly, gd, text, data) {
+  if (gd.__critacGone || gd.__critacDrawn === text) return undefined;
+  gd.__critacDrawn = text;
+  const figure = data.figure;
+  gd.__critacHeight = figure.layout.height;
+  const layout = isFull(gd) ? { ...figure.layout, height: screenHeight(gd) } : figure.layout;
+  const config = {
+    ...data.config,
+    responsive: true,
+    modeBarButtonsToAdd: [
+      { name: "fullscreen", title: "View fullscreen", icon: FULLSCREEN_ICON, click: fullscreen },
+    ],
+  };
+  return Plotly.react(gd, figure.data, layout, config).then(() => {
+    if (data.clickable) listenForClicks(gd);
+  });
+}
+
+export default function ({ data: bytes, parentElement, setTriggerValue }) {
+  const text = new TextDecoder().decode(bytes); // plotly_chart.payload: {figure, alt, config, ...}
+  const data = JSON.parse(text);
   const gd = chartDiv(parentElement);
   gd.__critacSend = setTriggerValue; // the newest run's: a click reaches the running session
   gd.setAttribute("aria-label", data.alt);
   gd.classList.toggle("critac-clickable", data.clickable);
   plotly(data.src)
-    .then((Plotly) => {
-      if (gd.__critacDrawn === data.figure) return undefined;
-      gd.__critacDrawn = data.figure;
-      const figure = JSON.parse(data.figure);
-      gd.__critacHeight = figure.layout.height;
-      const config = {
-        ...data.config,
-        responsive: true,
-        modeBarButtonsToAdd: [
-          { name: "fullscreen", title: "View fullscreen", icon: FULLSCREEN_ICON, click: fullscreen },
-        ],
-      };
-      return Plotly.react(gd, figure.data, figure.layout, config).then(() => {
-        if (data.clickable && !gd.__critacClicks) {
-          gd.__critacClicks = true;
-          gd.on("plotly_click", (event) => {
-            const values = points(event);
-            if (values.length && gd.classList.contains("critac-clickable")) {
-              gd.__critacSend("click", values[0]);
-            }
-          });
-        }
-      });
-    })
+    .then((Plotly) => draw(Plotly, gd, text, data))
+    .then(() => showError(parentElement, null))
     .catch((error) => {
-      gd.textContent = `This chart could not be drawn (${error.message}). Reload the page.`;
+      gd.__critacDrawn = undefined; // the next run draws again
+      showError(parentElement, `This chart could not be drawn (${error.message}). Reload the page.`);
     });
   return cleanup(gd);
 }

@@ -14,12 +14,12 @@ def charts(at) -> list:
 
 
 def _data(element) -> dict[str, Any]:
-    return json.loads(element.proto.json)
+    return json.loads(element.proto.bytes)
 
 
 def figure(element) -> dict[str, Any]:
     """The figure's JSON (data, layout), as the browser receives it."""
-    return json.loads(_data(element)["figure"])
+    return _data(element)["figure"]
 
 
 def alt(element) -> str:

@@ -89,6 +89,7 @@ def start_app(
     port: int | None = None,
     root: Path = ROOT,
     script: str = "app.py",
+    flags: tuple[str, ...] = (),
 ) -> tuple[subprocess.Popen, str]:
     """Start ``streamlit run app.py`` (or ``script``) from ``root`` (the project, or a copy of it)
     against ``db`` on ``port`` (default: a free one); return (process, base URL). The benchmarks
@@ -112,6 +113,7 @@ def start_app(
         # Other people edit the project while tests run: never reload the app under a test.
         "--server.fileWatcherType",
         "none",
+        *flags,
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -120,11 +122,19 @@ def start_app(
 
 @contextmanager
 def running_app(
-    db: Path, home: Path, log: Path, root: Path = ROOT, timeout: float = 60
+    db: Path,
+    home: Path,
+    log: Path,
+    root: Path = ROOT,
+    timeout: float = 60,
+    base: str = "",
 ) -> Iterator[tuple[subprocess.Popen, str]]:
-    """``start_app`` for the block: (process, base URL) once it answers /_stcore/health (within
-    ``timeout`` seconds); stopped after the block."""
-    process, url = start_app(db, home, log, root=root)
+    """``start_app`` for the block (served under ``base``, server.baseUrlPath, when given):
+    (process, the app's URL) once it answers /_stcore/health (within ``timeout`` seconds); stopped
+    after the block."""
+    flags = ("--server.baseUrlPath", base) if base else ()
+    process, url = start_app(db, home, log, root=root, flags=flags)
+    url += f"/{base}" if base else ""
     try:
         wait_healthy(process, url, log, timeout)
         yield process, url

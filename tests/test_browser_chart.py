@@ -9,7 +9,16 @@ import re
 
 import pytest
 
-from .browser_support import CHART, PLOTLY_SVG, RERUN_MS, chart, playwright_expect, wait_idle
+from .browser_support import (
+    CHART,
+    PLOTLY_SVG,
+    RERUN_MS,
+    chart,
+    click_centre,
+    playwright_expect,
+    running_app,
+    wait_idle,
+)
 
 expect = playwright_expect()
 
@@ -64,31 +73,91 @@ def test_plotly_js_comes_once_from_the_app_gzipped_and_streamlits_bundle_never(p
     assert page.locator(CHART).count() >= len(KEYS)
 
 
-def test_the_modebar_offers_the_png_and_full_screen_and_full_screen_fills_it(app):
+HEIGHT_JS = (
+    "(key) => document.querySelector(`.st-key-${key} .critac-chart`).getBoundingClientRect().height"
+)
+
+
+def _modebar_button(page, key: str, title: str):
+    chart(page, key).scroll_into_view_if_needed()
+    chart(page, key).hover()
+    return page.locator(f'.st-key-{key} .modebar-btn[data-title="{title}"]')
+
+
+def _wait_height(page, key: str, height: float) -> None:
+    page.wait_for_function(
+        f"([key, h]) => Math.abs(({HEIGHT_JS})(key) - h) < 2", arg=[key, height], timeout=RERUN_MS
+    )
+
+
+def test_the_modebar_offers_the_png_and_full_screen(app):
     page = app(FY2024)
-    topics = chart(page, "overview_topics")
-    topics.scroll_into_view_if_needed()
-    topics.hover()
+    _modebar_button(page, "overview_topics", "View fullscreen")
     buttons = page.locator(".st-key-overview_topics .modebar-btn")
     assert buttons.evaluate_all("(bs) => bs.map((b) => b.dataset.title)") == [
         "Download plot as a PNG",
         "View fullscreen",
     ]  # plotly.js 4's "Share chart..." would upload the figure to Plotly Cloud
-    height = topics.bounding_box()["height"]
-    page.locator('.st-key-overview_topics .modebar-btn[data-title="View fullscreen"]').click()
-    page.wait_for_function("() => document.fullscreenElement !== null")
+
+
+def test_full_screen_fills_the_screen_and_gives_a_chart_its_height_back(app):
+    page = app(FY2024)
+    for key in ("overview_trend", "overview_topics"):  # plotly's height, then the figure's own
+        height = page.evaluate(HEIGHT_JS, key)
+        _modebar_button(page, key, "View fullscreen").click()
+        page.wait_for_function("() => document.fullscreenElement !== null")
+        _wait_height(page, key, page.evaluate("window.innerHeight"))
+        page.evaluate("document.exitFullscreen()")
+        _wait_height(page, key, height)
+
+
+def test_a_chart_redrawn_in_full_screen_stays_full_screen(app):
+    """A presenter clicks a bar in full screen: the filter narrows and the chart stays full size."""
+    page = app(FY2024)
+    _modebar_button(page, "overview_topics", "View fullscreen").click()
     screen = page.evaluate("window.innerHeight")
-    page.wait_for_function(
-        "(h) => Math.abs(document.querySelector('.st-key-overview_topics .critac-chart')"
-        ".getBoundingClientRect().height - h) < 2",
-        arg=screen,
+    _wait_height(page, "overview_topics", screen)
+    before = page.url
+    click_centre(page, chart(page, "overview_topics").locator(".point").first)
+    page.wait_for_function("(old) => window.location.href !== old", arg=before, timeout=RERUN_MS)
+    wait_idle(page)
+    assert "topic=" in page.url
+    assert abs(page.evaluate(HEIGHT_JS, "overview_topics") - screen) < 2
+
+
+def test_without_the_fullscreen_api_the_chart_is_laid_over_the_page(page, app):
+    """iPhone Safari has no Element.requestFullscreen: the chart covers the page instead, until
+    the button or Escape."""
+    page.add_init_script("Element.prototype.requestFullscreen = undefined")
+    app(FY2024)
+    height = page.evaluate(HEIGHT_JS, "overview_trend")
+    _modebar_button(page, "overview_trend", "View fullscreen").click()
+    box = page.locator(".st-key-overview_trend .critac-expanded")
+    expect(box).to_have_css("position", "fixed")
+    _wait_height(page, "overview_trend", page.evaluate("window.innerHeight") - 32)  # 1rem padding
+    page.keyboard.press("Escape")
+    expect(box).to_have_count(0)
+    _wait_height(page, "overview_trend", height)
+
+
+def test_a_clickable_chart_shows_a_pointer_and_another_does_not(app):
+    page = app(FY2024)
+    cursor = "(key) => getComputedStyle(document.querySelector(`.st-key-${key} .nsewdrag`)).cursor"
+    assert page.evaluate(cursor, "overview_topics") == "pointer"
+    assert page.evaluate(cursor, "overview_cumulative") != "pointer"
+
+
+def test_a_chart_comes_back_after_view_as_table(app):
+    page = app(FY2024)
+    toggle = page.locator(".st-key-overview_topics_as_table")
+    toggle.get_by_text("View as table").click()
+    expect(page.locator(".st-key-overview_topics")).to_have_count(0, timeout=RERUN_MS)
+    wait_idle(page)
+    toggle.get_by_text("View as table").click()
+    expect(chart(page, "overview_topics").locator(".main-svg").first).to_be_visible(
+        timeout=RERUN_MS
     )
-    page.evaluate("document.exitFullscreen()")
-    page.wait_for_function(
-        "(h) => !document.fullscreenElement && Math.abs(document.querySelector("
-        "'.st-key-overview_topics .critac-chart').getBoundingClientRect().height - h) < 2",
-        arg=height,
-    )
+    wait_idle(page)
 
 
 def test_every_chart_is_an_image_named_by_its_takeaway(app):
@@ -99,7 +168,7 @@ def test_every_chart_is_an_image_named_by_its_takeaway(app):
     )
     assert len(named) >= len(KEYS)
     for role, label, title in named:
-        assert role == "img"
+        assert role == "figure"  # not "img", which would hide the modebar's buttons
         # the takeaway: the title in plain text, then what the chart shows
         assert " ".join(label.split()).startswith(" ".join(title.split()) + ": "), (label, title)
 
@@ -119,3 +188,13 @@ def test_a_chart_follows_its_columns_width_when_the_sidebar_closes(app):
            }""",
         arg=width,
     )
+
+
+def test_under_a_base_url_path_charts_draw(page, demo_db, browser_home, tmp_path):
+    log = tmp_path / "server.log"
+    with running_app(demo_db, browser_home, log, base="impact") as (_, url):
+        page.goto(url + FY2024)
+        expect(page.locator(PLOTLY_SVG).first).to_be_visible(timeout=RERUN_MS * 2)
+        wait_idle(page)
+        assert page.locator(CHART).count() == page.locator(f"{CHART}.js-plotly-plot").count()
+        assert page.evaluate("window.__critacPlotly !== undefined && !!window.Plotly")
