@@ -473,7 +473,7 @@ async def drive(args, folder: Path, served: Path, c: Choices, oracle: Oracle, ru
                 contexts = [await browser.new_context() for _ in range(args.sessions)]
                 if args.block_charts:
                     for ctx in contexts:  # charts are not drawn; the server still builds them
-                        await ctx.route("**/critac/plotly-*.min.js", lambda route: route.abort())
+                        await ctx.route("**/critac/plotly-*.js", lambda route: route.abort())
                 # Warm-up (not measured): every context loads the app once, a few at a time, so
                 # that the measured window sees sessions of an open app (front-end bundle cached
                 # per context), not 20 cold browser starts at once.

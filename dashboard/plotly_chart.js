@@ -1,7 +1,14 @@
 // The dashboard's chart (dashboard/plotly_chart.py): one div per chart, kept across reruns, so a
 // new figure is drawn with Plotly.react (only what changed) instead of a new chart each time.
-// plotly.js (the trimmed bundle of the HTML report) is loaded once per page, from the app's own
-// route, the first time a chart needs it.
+// This module and plotly.js (the trimmed bundle of the HTML report) are loaded once per page, from
+// the app's own routes; the component's inline loader calls draw() on every run.
+
+const STYLE = `
+.critac-chart { width: 100%; }
+.critac-clickable.js-plotly-plot .plotly .nsewdrag { cursor: pointer; }
+:fullscreen:has(> .critac-chart), .critac-expanded { background: var(--st-background-color, white); }
+.critac-expanded { position: fixed; inset: 0; z-index: 1000100; padding: 1rem; overflow: auto; }
+`;
 
 const FULLSCREEN_ICON = {
   width: 24,
@@ -135,9 +142,15 @@ function listenForClicks(gd) {
   });
 }
 
-function draw(Plotly, gd, text, data) {
-  if (gd.__critacGone || gd.__critacDrawn === text) return undefined;
-  gd.__critacDrawn = text;
+function same(a, b) {
+  if (!a || !b || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function redraw(Plotly, gd, bytes, data) {
+  if (gd.__critacGone || same(gd.__critacDrawn, bytes)) return undefined;
+  gd.__critacDrawn = bytes;
   const figure = data.figure;
   gd.__critacHeight = figure.layout.height;
   const layout = isFull(gd) ? { ...figure.layout, height: screenHeight(gd) } : figure.layout;
@@ -153,15 +166,24 @@ function draw(Plotly, gd, text, data) {
   });
 }
 
-export default function ({ data: bytes, parentElement, setTriggerValue }) {
-  const text = new TextDecoder().decode(bytes); // plotly_chart.payload: {figure, alt, config, ...}
-  const data = JSON.parse(text);
+function addStyle() {
+  if (document.getElementById("critac-chart-style")) return;
+  const style = document.createElement("style");
+  style.id = "critac-chart-style";
+  style.textContent = STYLE;
+  document.head.appendChild(style);
+}
+
+// One run's chart: ``data`` is plotly_chart.payload, parsed ({figure, alt, config, clickable,
+// module, src}); the component's own data is its bytes, which say whether anything changed.
+export function draw({ data: bytes, parentElement, setTriggerValue }, data) {
+  addStyle();
   const gd = chartDiv(parentElement);
   gd.__critacSend = setTriggerValue; // the newest run's: a click reaches the running session
   gd.setAttribute("aria-label", data.alt);
   gd.classList.toggle("critac-clickable", data.clickable);
   plotly(data.src)
-    .then((Plotly) => draw(Plotly, gd, text, data))
+    .then((Plotly) => redraw(Plotly, gd, bytes, data))
     .then(() => showError(parentElement, null))
     .catch((error) => {
       gd.__critacDrawn = undefined; // the next run draws again

@@ -6,8 +6,9 @@ Why not ``st.plotly_chart``: it hashes the figure into the element's id, so ever
 mounts every chart anew (a full ``Plotly.newPlot``), and its plotly.js is the whole library (4.7
 MB, 1.4 MB gzipped) that a shared link opened in a new browser downloads and parses before the
 first chart. This component keeps its div across reruns and redraws with ``Plotly.react``
-(``plotly_chart.js``); its plotly.js is served by the app's own route (``routes``), gzipped, under
-a name that changes with its content, so a browser keeps it for good.
+(``plotly_chart.js``); that module and its plotly.js are served by the app's own routes
+(``routes``), gzipped, under names that change with their content, so a browser keeps them for
+good.
 
 A click on a bar, cell or state sends the element's ``customdata`` to ``on_click`` (the
 cross-filter); the figure's takeaway is the chart's accessible name; the modebar has the PNG
@@ -20,7 +21,8 @@ import gzip
 import hashlib
 import json
 from collections.abc import Callable
-from functools import cache, partial
+from dataclasses import dataclass
+from functools import cache, cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -32,55 +34,65 @@ from critac_metrics.render import BUNDLED_TRACES, PLOTLY_JS
 from .compression import accepts_gzip
 
 NAME = "critac_plotly_chart"
-SCRIPT = Path(__file__).with_name("plotly_chart.js")
-STYLE = """
-.critac-chart { width: 100%; }
-.critac-clickable.js-plotly-plot .plotly .nsewdrag { cursor: pointer; }
-:fullscreen:has(> .critac-chart), .critac-expanded {
-  background: var(--st-background-color, white);
-}
-.critac-expanded { position: fixed; inset: 0; z-index: 1000100; padding: 1rem; overflow: auto; }
-"""
+MODULE = Path(__file__).with_name("plotly_chart.js")
+# Streamlit sends a component's inline JavaScript with every element of every run: only this
+# loader goes that way; the module (plotly_chart.js) comes once from the app's route, cached.
+LOADER = """export default (component) => {
+  const data = JSON.parse(new TextDecoder().decode(component.data));
+  const url = new URL(data.module, window.location.href); // a blob: module resolves no path
+  return import(url.href).then((chart) => chart.draw(component, data));
+};"""
 
 
 @cache
 def _component():
-    return st.components.v2.component(NAME, js=SCRIPT.read_text(), css=STYLE, isolate_styles=False)
+    return st.components.v2.component(NAME, js=LOADER, isolate_styles=False)
 
 
-@cache
-def _bundle() -> tuple[str, bytes]:
-    """The plotly.js file's name (with its content's hash) and its gzipped bytes."""
-    body = PLOTLY_JS.read_bytes()
-    name = f"plotly-{hashlib.sha256(body).hexdigest()[:12]}.min.js"
-    return name, gzip.compress(body, 6, mtime=0)
+@dataclass(frozen=True)
+class Asset:
+    """A file the route serves under a name that changes with its content."""
+
+    path: Path
+    stem: str
+
+    @cached_property
+    def body(self) -> bytes:
+        return self.path.read_bytes()
+
+    @cached_property
+    def gzipped(self) -> bytes:
+        return gzip.compress(self.body, 6, mtime=0)
+
+    @property
+    def url(self) -> str:
+        """Where the page loads it from (under ``server.baseUrlPath`` when one is set)."""
+        base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+        name = f"{self.stem}-{hashlib.sha256(self.body).hexdigest()[:12]}.js"
+        return "/" + "/".join(p for p in (base, "critac", name) if p)
 
 
-def bundle_path() -> str:
-    """Where the page loads plotly.js from (under ``server.baseUrlPath`` when one is set)."""
-    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
-    return "/" + "/".join(p for p in (base, "critac", _bundle()[0]) if p)
+PLOTLY = Asset(PLOTLY_JS, "plotly")
+CHART = Asset(MODULE, "plotly_chart")
 
 
 def routes() -> list:
-    """The route that serves plotly.js, for ``st.App(routes=...)``: gzipped (every browser takes
-    it; kept in memory), cached for a year (its name changes with its content)."""
-    from starlette.responses import Response
+    """The routes that serve plotly.js and the chart's module, for ``st.App(routes=...)``:
+    gzipped to every browser that takes it (kept in memory), cached for a year (a name changes
+    with its content)."""
     from starlette.routing import Route
 
-    _, gzipped = _bundle()
+    return [Route(a.url, partial(_serve, a), methods=["GET", "HEAD"]) for a in (PLOTLY, CHART)]
 
-    async def plotly_js(request) -> Response:
-        headers = {
-            "Cache-Control": "public, max-age=31536000, immutable",
-            "Vary": "Accept-Encoding",
-        }
-        if not accepts_gzip(request.scope):
-            return Response(PLOTLY_JS.read_bytes(), media_type="text/javascript", headers=headers)
-        headers["Content-Encoding"] = "gzip"
-        return Response(gzipped, media_type="text/javascript", headers=headers)
 
-    return [Route(bundle_path(), plotly_js, methods=["GET", "HEAD"])]
+async def _serve(asset: Asset, request):
+    from starlette.responses import Response
+
+    headers = {"Cache-Control": "public, max-age=31536000, immutable", "Vary": "Accept-Encoding"}
+    if not accepts_gzip(request.scope):
+        return Response(asset.body, media_type="text/javascript", headers=headers)
+    headers["Content-Encoding"] = "gzip"
+    return Response(asset.gzipped, media_type="text/javascript", headers=headers)
 
 
 def draw(
@@ -96,7 +108,13 @@ def draw(
     missing = {trace.type for trace in fig.data} - BUNDLED_TRACES
     if missing:  # the trimmed plotly.js would draw an empty chart and say nothing
         raise ValueError(f"plotly.js as served has no {', '.join(sorted(missing))} trace: {key}")
-    rest = {"alt": alt, "config": config, "src": bundle_path(), "clickable": on_click is not None}
+    rest = {
+        "alt": alt,
+        "config": config,
+        "clickable": on_click is not None,
+        "module": CHART.url,
+        "src": PLOTLY.url,
+    }
     callbacks = {"on_click_change": partial(_clicked, key, on_click)} if on_click else {}
     _component()(key=key, data=payload(fig, rest), height="content", **callbacks)
 

@@ -34,31 +34,40 @@ def _get(path: str, method: str = "GET"):
     return off_the_event_loop(asyncio.run, request(app, asked))
 
 
-def test_plotly_js_is_served_gzipped_and_kept_for_good():
-    status, headers, body = _get(plotly_chart.bundle_path())
+ASSETS = [(plotly_chart.PLOTLY, PLOTLY_JS), (plotly_chart.CHART, plotly_chart.MODULE)]
+
+
+@pytest.mark.parametrize(("asset", "path"), ASSETS, ids=["plotly.js", "the chart module"])
+def test_each_file_is_served_gzipped_and_kept_for_good(asset, path):
+    status, headers, body = _get(asset.url)
     assert status == 200
-    assert gzip.decompress(body) == PLOTLY_JS.read_bytes()
+    assert gzip.decompress(body) == path.read_bytes()
     assert headers[b"content-encoding"] == b"gzip"
-    assert headers[b"content-type"].startswith(b"text/javascript")
-    assert (
-        b"immutable" in headers[b"cache-control"]
-        and b"max-age=31536000" in headers[b"cache-control"]
-    )
+    assert headers[b"content-type"].startswith(b"text/javascript")  # a module needs a JS type
+    assert b"immutable" in headers[b"cache-control"]
+    assert b"max-age=31536000" in headers[b"cache-control"]
     assert headers[b"vary"] == b"Accept-Encoding"
 
 
 def test_a_client_that_takes_no_gzip_gets_the_file_as_it_is():
     app = Starlette(routes=plotly_chart.routes())
-    plain = scope(path=plotly_chart.bundle_path(), accept_encoding="identity")
+    plain = scope(path=plotly_chart.PLOTLY.url, accept_encoding="identity")
     status, headers, body = off_the_event_loop(asyncio.run, request(app, plain))
     assert status == 200 and b"content-encoding" not in headers
     assert body == PLOTLY_JS.read_bytes()
 
 
-def test_the_file_name_changes_with_its_content():
-    digest = hashlib.sha256(PLOTLY_JS.read_bytes()).hexdigest()[:12]
-    assert plotly_chart.bundle_path() == f"/critac/plotly-{digest}.min.js"
-    assert _get("/critac/plotly.min.js")[0] == 404
+@pytest.mark.parametrize(("asset", "path"), ASSETS, ids=["plotly.js", "the chart module"])
+def test_a_file_name_changes_with_its_content(asset, path):
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    assert asset.url == f"/critac/{asset.stem}-{digest}.js"
+    assert _get(f"/critac/{asset.stem}.js")[0] == 404
+
+
+def test_the_inline_javascript_is_only_the_loader():
+    """Streamlit sends a component's inline JavaScript with every chart of every run."""
+    assert len(plotly_chart.LOADER) < 400
+    assert "data.module" in plotly_chart.LOADER
 
 
 @pytest.fixture
@@ -69,10 +78,10 @@ def base_url_path():
     config.set_option("server.baseUrlPath", before)
 
 
-def test_under_a_base_url_path_the_page_and_the_route_agree(base_url_path):
-    path = plotly_chart.bundle_path()
-    assert path.startswith("/impact/critac/plotly-")
-    assert _get(path)[0] == 200
+def test_under_a_base_url_path_the_files_are_under_it(base_url_path):
+    for asset, _ in ASSETS:
+        assert asset.url.startswith(f"/impact/critac/{asset.stem}-")
+        assert _get(asset.url)[0] == 200
 
 
 def test_a_trace_type_the_bundle_lacks_is_refused_before_drawing():
@@ -123,13 +132,9 @@ def _figures(con) -> list:
 def test_the_payload_is_the_figure_as_plotly_encodes_it_and_the_rest(demo_app, demo_con):
     at = demo_app()
     for element in app_charts.charts(at):
-        assert set(json.loads(element.proto.bytes)) == {
-            "figure",
-            "alt",
-            "config",
-            "src",
-            "clickable",
-        }
+        sent = json.loads(element.proto.bytes)
+        assert set(sent) == {"figure", "alt", "config", "clickable", "module", "src"}
+        assert element.proto.js_content == plotly_chart.LOADER
     fig = figure_cache.untag(_figures(demo_con)[0])  # no cache key: encoded by plotly.io
     sent = json.loads(plotly_chart.payload(fig, {"alt": "Top: A", "clickable": True}))
     assert sent["alt"] == "Top: A" and sent["clickable"] is True
