@@ -123,12 +123,18 @@ def _image_key(fig: go.Figure, width: int, height: int, scale: float) -> str:
     return hashlib.sha256(f"{width}x{height}@{scale}:{spec}".encode()).hexdigest()
 
 
+def traces_not_bundled(figs: Sequence[go.Figure]) -> set[str]:
+    """The trace types of ``figs`` that the trimmed plotly.js lacks: it would draw them as nothing,
+    without an error."""
+    return {trace.type for fig in figs for trace in fig.data} - BUNDLED_TRACES
+
+
 def to_pngs(figs: Sequence[go.Figure], width: int, height: int, scale: float = 2) -> list[bytes]:
     """PNGs of several figures at once, drawn ``TABS`` at a time (a deck's chart images); images
     drawn before for the same figure and size come from memory."""
     if not figs:
         return []
-    unknown = {trace.type for fig in figs for trace in fig.data} - BUNDLED_TRACES
+    unknown = traces_not_bundled(figs)
     if unknown:
         raise RenderError(
             f"chart type {', '.join(sorted(unknown))} is not in the renderer's plotly.js "
