@@ -314,6 +314,17 @@ def full_screenshot(page, path: Path, width: int = 1400, max_height: int = 12_00
         page.set_viewport_size(before)
 
 
+def choose_agency_type(page, label: str) -> None:
+    """Add ``label`` in the sidebar's "Agency types" multiselect, typed and entered as a keyboard
+    user would (a click on the option in the dropdown once went unregistered in CI: the box stayed
+    empty, the URL unchanged), and close the dropdown."""
+    box = page.get_by_test_id("stSidebar").get_by_test_id("stMultiSelect")
+    box.filter(has_text="Agency types").locator("input").click()
+    page.keyboard.type(label)
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+
+
 def chart(page, key: str):
     """The element container of the chart drawn with ``show.chart(..., key)`` (class st-key-<key>)."""
     return page.locator(f".st-key-{key} .js-plotly-plot").first

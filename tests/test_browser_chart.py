@@ -14,6 +14,7 @@ from .browser_support import (
     PLOTLY_SVG,
     RERUN_MS,
     chart,
+    choose_agency_type,
     click_centre,
     playwright_expect,
     running_app,
@@ -39,16 +40,9 @@ def test_a_filter_change_redraws_each_chart_in_the_div_it_had(app):
     page = app(FY2024)
     page.evaluate(MARK_JS, list(KEYS))
     before = page.evaluate(STATE_JS, list(KEYS))
-    box = page.get_by_test_id("stMultiSelect").filter(has_text="Agency types")
-    box.locator("input").click()
-    page.keyboard.type("Tribal")
-    page.keyboard.press("Enter")
-    page.keyboard.press("Escape")
+    choose_agency_type(page, "Tribal")
     page.wait_for_function(
-        """([keys, old]) => keys.every((key, i) => {
-             const gd = document.querySelector(`.st-key-${key} .critac-chart`);
-             return gd && JSON.stringify(gd.data.map((t) => [t.x, t.y, t.z, t.text])) !== old[i].data;
-           })""",
+        f"([keys, old]) => ({STATE_JS})(keys).every((now, i) => now.data !== old[i].data)",
         arg=[list(KEYS), before],
         timeout=RERUN_MS,
     )
