@@ -37,10 +37,17 @@ NAME = "critac_plotly_chart"
 MODULE = Path(__file__).with_name("plotly_chart.js")
 # Streamlit sends a component's inline JavaScript with every element of every run: only this
 # loader goes that way; the module (plotly_chart.js) comes once from the app's route, cached.
+# Once imported, the module is called directly: import() of a loaded module still waits a task,
+# and the charts of a run are drawn after the page's last messages, when that queue is longest.
 LOADER = """export default (component) => {
   const data = JSON.parse(new TextDecoder().decode(component.data));
+  const known = window.__critacChart;
+  if (known?.module === data.module) return known.draw(component, data);
   const url = new URL(data.module, window.location.href); // a blob: module resolves no path
-  return import(url.href).then((chart) => chart.draw(component, data));
+  return import(url.href).then(({ draw }) => {
+    window.__critacChart = { module: data.module, draw };
+    return draw(component, data);
+  });
 };"""
 
 

@@ -66,7 +66,7 @@ def test_a_file_name_changes_with_its_content(asset, path):
 
 def test_the_inline_javascript_is_only_the_loader():
     """Streamlit sends a component's inline JavaScript with every chart of every run."""
-    assert len(plotly_chart.LOADER) < 400
+    assert len(plotly_chart.LOADER) < 600  # the module itself is ~7 kB
     assert "data.module" in plotly_chart.LOADER
 
 
