@@ -608,3 +608,35 @@ def test_the_browser_profile_adds_self_time_by_script_file():
     }
     assert by_function["PlotlyChart.abc.js draw"] == 3.0
     assert sum(by_file.values()) == sum(profile["timeDeltas"]) / 1000
+
+
+def test_the_filter_timeline_reads_a_change_from_the_pages_events():
+    """benchmarks/filter_timeline.py: the phases of one filter change, in ms after its start,
+    from the events the page recorded (events before the start belong to an earlier change)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    from filter_timeline import summarise
+
+    t0 = 1000.0
+    events = [
+        ["message", 990.0, None],  # the previous change's
+        ["settled", 995.0, None],
+        ["request", 1004.0, None],
+        ["running", 1010.0, None],
+        ["message", 1020.0, None],
+        ["draw", 1100.0, "overview_trend"],
+        ["message", 1150.0, None],
+        ["drawn", 1130.0, "overview_trend"],
+        ["settled", 1180.0, None],
+        ["draw", 1185.0, "overview_map"],
+        ["drawn", 1245.0, "overview_map"],
+    ]
+    out = summarise(events, t0)
+    assert out["request"] == 4
+    assert (out["first_message"], out["last_message"]) == (20, 150)
+    assert out["settled"] == 180
+    assert (out["first_draw"], out["all_drawn"]) == (100, 245)
+    assert out["charts"] == {"overview_trend": 30, "overview_map": 60}
+    assert out["drawing"] == 90
+    # Settled already when the last message came (nothing left to draw): the run ended with it.
+    assert summarise([["running", 1001.0, None], ["settled", 1040.0, None],
+                      ["message", 1050.0, None]], t0)["settled"] == 50  # fmt: skip
