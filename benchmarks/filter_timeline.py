@@ -1,7 +1,8 @@
 """Where a filter change's time goes, in the page's own clock: request, messages, the run's end,
 the charts.
 
-    python benchmarks/filter_timeline.py --db PATH [--rounds 5] [--app-root DIR] [--json OUT]
+    python benchmarks/filter_timeline.py --db PATH [--rounds 5] [--switches N] [--app-root DIR]
+                                         [--json OUT]
 
 Serves ``app.py`` (as ``viewer.py`` does) and opens the Overview for FY2024 in a new browser
 context. Two kinds of filter change, ``--rounds`` each:
@@ -10,7 +11,8 @@ context. Two kinds of filter change, ``--rounds`` each:
   figure is computed for the first time;
 - *computed before*: Back and Forward between two selections the server has already shown, so
   nothing is queried or built: what is left is Streamlit's run of the page, its messages, and the
-  drawing.
+  drawing. With ``--rounds 1`` these alternate between all agency types and one, so the charts'
+  axis labels change width with every change (``--switches`` sets how many).
 
 A script added to the page timestamps the websocket's frames (the rerun request sent, every
 message received), the end of the run (no status widget and nothing stale, checked every frame)
@@ -144,7 +146,8 @@ def _change(page: Any, act: str | None, label: str | None, timeout_ms: int) -> d
     return out
 
 
-def run(db: Path, rounds: int, root: Path = ROOT, timeout_ms: int = 180_000) -> dict[str, Any]:
+def run(db: Path, rounds: int, root: Path = ROOT, timeout_ms: int = 180_000,
+        switches: int | None = None) -> dict[str, Any]:  # fmt: skip
     from playwright.sync_api import sync_playwright
 
     changes: dict[str, list[dict[str, Any]]] = {"new selection": [], "computed before": []}
@@ -162,20 +165,20 @@ def run(db: Path, rounds: int, root: Path = ROOT, timeout_ms: int = 180_000) -> 
                 page.wait_for_timeout(500)
                 for label in AGENCY_TYPES[:rounds]:
                     changes["new selection"].append(_change(page, None, label, timeout_ms))
-                for k in range(rounds):
+                for k in range(rounds if switches is None else switches):
                     act = "history.back()" if k % 2 == 0 else "history.forward()"
                     changes["computed before"].append(_change(page, act, None, timeout_ms))
                 browser.close()
         finally:
             stop(server)
-    return {"rounds": rounds, "changes": changes}
+    return {"rounds": rounds, "switches": len(changes["computed before"]), "changes": changes}
 
 
 def table(result: dict[str, Any]) -> str:
     kinds = list(result["changes"])
     lines = [
-        f"Overview, FY2024, {result['rounds']} changes of each kind; medians in ms from the key "
-        "press (or Back/Forward):",
+        f"Overview, FY2024, {result['rounds']} new selections and {result['switches']} changes "
+        "Back/Forward; medians in ms from the key press (or Back/Forward):",
         "",
         "| phase | " + " | ".join(kinds) + " |",
         "|---|" + "---|" * len(kinds),
@@ -196,10 +199,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", required=True, type=Path)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--switches",
+        type=int,
+        help="Back/Forward changes (default: --rounds); with --rounds 1 they alternate between "
+        "all agency types and one, whose axes' labels differ in width",
+    )
     parser.add_argument("--app-root", type=Path, default=ROOT)
     parser.add_argument("--json", type=Path, help="also write the result here")
     args = parser.parse_args()
-    result = run(args.db, min(args.rounds, len(AGENCY_TYPES)), args.app_root.resolve())
+    rounds = min(args.rounds, len(AGENCY_TYPES))
+    result = run(args.db, rounds, args.app_root.resolve(), switches=args.switches)
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     print(table(result))

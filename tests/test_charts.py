@@ -17,6 +17,7 @@ import pytest
 
 from critac_metrics import charts, dimensions, metrics, schema
 from critac_metrics.alt_text import figure_takeaway
+from critac_metrics.charts.layout import count_margin
 from critac_metrics.filters import Filters
 
 NOBODY = Filters(states=("WY",))  # the tiny set has no agency in Wyoming
@@ -801,3 +802,33 @@ def test_every_figure_renders_to_png_offline(tiny_con, kaleido_server):
         png = fig.to_image(format="png", width=1200, height=700)
         assert png[:8] == b"\x89PNG\r\n\x1a\n", name
         assert len(png) > 5_000, name
+
+
+def test_a_count_axis_is_given_a_left_margin_its_labels_fit_in():
+    """charts.layout.count_margin: wide enough for the widest tick label plotly can draw (the data
+    plus its autorange, or a fixed range's end), so automargin need not draw the chart twice. The
+    floor is what Chromium needed here (DejaVu Sans: "300" 65 px, "1,000" 77 px, "15,000" 86 px)."""
+    assert count_margin(280)["l"] >= 65
+    assert count_margin(950)["l"] >= 77  # its axis reaches 1,000
+    assert count_margin(14_500)["l"] >= 86
+    assert count_margin(15_000)["l"] - count_margin(14_500)["l"] == 0  # the same label width
+    assert count_margin(950, fixed_range=True)["l"] < count_margin(950)["l"]
+    widths = [count_margin(top)["l"] for top in (5, 50, 500, 5_000, 50_000, 500_000)]
+    assert widths == sorted(set(widths))  # a digit more, a wider margin
+    assert count_margin(float("nan")) == count_margin(0) == count_margin(pd.NA)
+    assert count_margin(280)["l"] - 65 <= 4  # and little to spare
+
+
+def test_the_count_axis_charts_carry_their_margin():
+    series = pd.DataFrame(
+        {
+            "period_start": pd.to_datetime(["2023-10-01", "2024-10-01"]),
+            "period": ["FY2024", "FY2025"],
+            "requests": [1_200, 14_500],
+            "engagements": [1_000, 12_000],
+            "completed": [900, 11_000],
+            "is_partial": [False, True],
+        }
+    )
+    fig = charts.volume_trend.uncached(series, "fiscal_year")
+    assert fig.layout.margin.l == count_margin(14_500)["l"]

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 
 from .. import figure_cache, palette
 from ..words import ordinal
-from .layout import add_annotations, count_axis, empty_figure, finish, is_empty
+from .layout import add_annotations, count_axis, count_margin, empty_figure, finish, is_empty
 from .theme import INK, MUTED, PALETTE
 
 
@@ -65,6 +65,7 @@ def cumulative(
         subtitle,
         xaxis={"title": {"text": None}, "range": [start, end]},
         yaxis={"title": {"text": "Engagements"}, **count_axis(top), "range": [0, max(y_top, 1)]},
+        layout={"margin": count_margin(max(y_top, 1), fixed_range=True)},
     )
 
 

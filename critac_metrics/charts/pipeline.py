@@ -10,6 +10,7 @@ from .. import figure_cache, palette
 from .layout import (
     category_label,
     count_axis,
+    count_margin,
     dimension_label,
     empty_figure,
     finish,
@@ -39,8 +40,9 @@ def backlog(df: pd.DataFrame) -> go.Figure:
         fillcolor=palette.rgba(PALETTE[0], 0.18),
         hovertemplate="Open on %{x|%d %b %Y}: %{y:,}<extra></extra>",
     )
-    axis = {"title": {"text": "Open requests"}, **count_axis(df["open_requests"].max())}
-    return finish(fig, title, subtitle, yaxis=axis)
+    top = df["open_requests"].max()
+    axis = {"title": {"text": "Open requests"}, **count_axis(top)}
+    return finish(fig, title, subtitle, yaxis=axis, layout={"margin": count_margin(top)})
 
 
 @figure_cache.memoize

@@ -19,6 +19,7 @@ from .layout import (
     MULTI_TOPIC_NOTE,
     category_label,
     count_axis,
+    count_margin,
     dimension_label,
     empty_figure,
     finish,
@@ -163,14 +164,15 @@ def volume_trend(series_df: pd.DataFrame, grain: str = "month") -> go.Figure:
             hovertemplate="%{y:,}%{hovertext}",
         )
     noted, xaxis = _partial_marks(series_df, x, subtitle)
+    top = series_df["requests"].max()  # requests are the most of the lines drawn
     return finish(
         fig,
         title,
         noted,
         legend="top",
         xaxis=xaxis,
-        yaxis={"title": {"text": "Engagements"}, **count_axis(series_df["requests"].max())},
-        layout={"hovermode": "x unified", "bargap": 0.15},
+        yaxis={"title": {"text": "Engagements"}, **count_axis(top)},
+        layout={"hovermode": "x unified", "bargap": 0.15, "margin": count_margin(top)},
     )
 
 
@@ -209,7 +211,12 @@ def first_time_vs_repeat(df: pd.DataFrame) -> go.Figure:
         legend="top",
         xaxis=xaxis,
         yaxis={"title": {"text": "Agencies served"}, **count_axis(total)},
-        layout={"barmode": "stack", "hovermode": "x unified", "legend": {"traceorder": "normal"}},
+        layout={
+            "barmode": "stack",
+            "hovermode": "x unified",
+            "legend": {"traceorder": "normal"},
+            "margin": count_margin(total),
+        },
     )
 
 
@@ -270,7 +277,7 @@ def series_by_dimension(df: pd.DataFrame, dimension: str, grain: str = "month") 
         legend="right",
         xaxis=xaxis,
         yaxis={"title": {"text": "Engagements"}, **count_axis(top)},
-        layout={"barmode": "stack", "bargap": 0.15},
+        layout={"barmode": "stack", "bargap": 0.15, "margin": count_margin(top)},
     )
 
 
@@ -325,6 +332,7 @@ def year_over_year(df: pd.DataFrame, dimension: str | None = None) -> go.Figure:
         subtitle += (
             f"<br>* {', '.join(partial)} FY{years[0]}: month still in progress (open marker)"
         )
+    top = df["engagements"].max()
     return finish(
         fig,
         title,
@@ -336,6 +344,6 @@ def year_over_year(df: pd.DataFrame, dimension: str | None = None) -> go.Figure:
             "categoryarray": list(FISCAL_MONTHS),
             "title": {"text": None},
         },
-        yaxis={"title": {"text": "Engagements"}, **count_axis(df["engagements"].max())},
-        layout={"hovermode": "x unified"},
+        yaxis={"title": {"text": "Engagements"}, **count_axis(top)},
+        layout={"hovermode": "x unified", "margin": count_margin(top)},
     )
